@@ -1,0 +1,209 @@
+"""What every 0/1-loss vote ensemble shares.
+
+Validation, label encoding, one-vs-all problems, per-vote seeds, joblib dispatch and
+turning vote outputs into ``predict`` / ``decision_function`` / ``predict_proba``.
+A subclass says which kernel fits a vote (``_model``), how its parameters map to
+the kernel's (``_search_params``), what a fitted vote is called
+(``_vote_attributes``) and how a vote scores rows (``_vote_scores``).
+"""
+
+import time
+from numbers import Integral, Real
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._kernels import get_kernel
+from ._plans import VotePlan, vote_seeds
+
+
+class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
+    """Majority vote of independently seeded 0/1-loss solvers, one-vs-all for
+    multiclass targets (spec §1.7, §1.8, §3)."""
+
+    _parameter_constraints = {
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "n_coordinates": [Interval(Integral, 1, None, closed="left")],
+        "step_size": [Interval(Real, 0, None, closed="neither")],
+        "batch_fraction": [Interval(Real, 0, 1, closed="right")],
+        "max_features": [
+            Interval(Integral, 1, None, closed="left"),
+            Interval(Real, 0, 1, closed="right"),
+        ],
+        "bias_window": [Interval(Integral, 1, None, closed="left")],
+        "balanced_fraction": [Interval(Real, 0, 1, closed="both")],
+        "random_state": ["random_state"],
+        "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
+    }
+
+    _model = None  # kernel name, set by subclasses
+    _vote_attributes = ()  # fitted attribute names of a vote's parameters
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Fit ``n_estimators`` votes per binary problem.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data; float32 and float64 are used as given, other dtypes are
+            converted to float64. Sparse matrices are not supported.
+        y : array-like of shape (n_samples,)
+            Target labels (any type ``numpy.unique`` can sort, e.g. strings).
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2)
+        check_classification_targets(y)
+        self.classes_, y_index = np.unique(y, return_inverse=True)
+        if self.classes_.size < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes, but the "
+                f"data contains only one class: {self.classes_[0]!r}."
+            )
+        if self.classes_.size == 2:
+            targets = [(y_index == 1).astype(np.int8)]
+        else:
+            targets = [(y_index == c).astype(np.int8) for c in range(self.classes_.size)]
+        # The kernels read columns: one feature-major copy (none if X is Fortran-ordered).
+        XT = np.ascontiguousarray(X.T)
+        colmin = X.min(axis=0).astype(np.float64)
+        colmax = X.max(axis=0).astype(np.float64)
+        params = self._search_params()
+        seeds = vote_seeds(check_random_state(self.random_state), len(targets), self.n_estimators)
+        kernel = get_kernel(self._model)
+        progress = _Progress(self, len(targets))
+        results = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+            delayed(_fit_vote)(kernel, XT, target, seed, params, colmin, colmax, progress, p, v)
+            for p, target in enumerate(targets)
+            for v, seed in enumerate(seeds[p])
+        )
+        shape = (len(targets), self.n_estimators)
+        for i, name in enumerate(self._vote_attributes):
+            parts = [vote[i] for vote, _ in results]
+            setattr(self, name, np.asarray(parts).reshape(shape + np.shape(parts[0])))
+        self.train_objective_ = np.array([obj for _, obj in results]).reshape(shape)
+        self.n_iter_ = self.max_iter
+        return self
+
+    def _vote_counts(self, X):
+        """Number of votes predicting the positive class, shape (n_problems, n_samples)."""
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return np.array([
+            np.count_nonzero(self._vote_scores(X, p) > 0, axis=1)
+            for p in range(self.train_objective_.shape[0])
+        ])
+
+    def decision_function(self, X):
+        """Vote margin.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Binary: fraction of votes for ``classes_[1]`` minus 0.5 (positive means
+            ``classes_[1]``; a tie predicts ``classes_[0]``). Multiclass: fraction of
+            the votes of each one-vs-all problem that claim the row.
+        """
+        fractions = self._vote_counts(X) / self.n_estimators
+        if self.classes_.size == 2:
+            return fractions[0] - 0.5
+        return fractions.T
+
+    def predict_proba(self, X):
+        """Vote fractions as probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Binary: ``[1 - f, f]`` with ``f`` the fraction of votes for ``classes_[1]``.
+            Multiclass: each class's vote count divided by the row's total count
+            (uniform when no problem claims the row).
+        """
+        counts = self._vote_counts(X).T.astype(np.float64)
+        if self.classes_.size == 2:
+            fraction = counts[:, 0] / self.n_estimators
+            return np.column_stack([1.0 - fraction, fraction])
+        total = counts.sum(axis=1, keepdims=True)
+        uniform = np.full_like(counts, 1.0 / counts.shape[1])
+        return np.divide(counts, total, out=uniform, where=total > 0)
+
+    def predict(self, X):
+        """Majority vote (binary; ties go to ``classes_[0]``) or the one-vs-all problem
+        with the most votes (multiclass; ties go to the first class).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        counts = self._vote_counts(X)
+        if self.classes_.size == 2:
+            return self.classes_[(2 * counts[0] > self.n_estimators).astype(np.intp)]
+        return self.classes_[np.argmax(counts, axis=0)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        return tags
+
+
+def _fit_vote(kernel, XT, target, seed, params, colmin, colmax, progress, problem, vote):
+    plan = VotePlan(seed, target, XT.shape[0], params)
+    report = progress.iteration_reporter(problem, vote)
+    parameters, objective = kernel.fit_vote(XT, target, plan, params, colmin, colmax, report)
+    progress.vote_done(problem, vote, objective)
+    return parameters, objective
+
+
+class _Progress:
+    """``verbose`` output: a line per finished vote (>= 1) and per 50 iterations (>= 2)."""
+
+    def __init__(self, estimator, n_problems):
+        self.name = type(estimator).__name__
+        self.verbose = estimator.verbose
+        self.n_problems = n_problems
+        self.n_votes = estimator.n_estimators
+        self.n_done = 0
+        self.start = time.perf_counter()
+
+    def _print(self, message):
+        print(f"[{self.name}] {message} ({time.perf_counter() - self.start:.1f} s)", flush=True)
+
+    def iteration_reporter(self, problem, vote):
+        if self.verbose < 2:
+            return None
+
+        def report(iteration, objective):
+            if (iteration + 1) % 50 == 0:
+                self._print(f"problem {problem + 1}/{self.n_problems} vote {vote + 1}: "
+                            f"iteration {iteration + 1}, best objective {objective:.4f}")
+        return report
+
+    def vote_done(self, problem, vote, objective):
+        self.n_done += 1  # one increment per vote; a lost update only skews the display
+        if self.verbose >= 1:
+            total = self.n_problems * self.n_votes
+            self._print(f"problem {problem + 1}/{self.n_problems} vote {vote + 1}/{self.n_votes} "
+                        f"done, objective {objective:.4f}; {self.n_done}/{total} votes finished")

@@ -1,0 +1,248 @@
+"""Threshold ("bias") search primitives shared by every CPU kernel.
+
+All objectives of the paper are functions of the confusion counts of a threshold,
+so they are computed from integer counts: equal counts give bitwise-equal
+objectives, which keeps "first maximum" and "strictly better" decisions exact and
+identical to the slow reference implementation in ``tests/reference``.
+
+Vocabulary (spec §1.4): over projections sorted ascending, threshold index ``t``
+predicts class 0 at sorted positions ``< t`` and class 1 at positions ``>= t``.
+"""
+
+import numba
+import numpy as np
+
+#: Objective codes understood by the kernels (spec §1.5).
+BALANCED = 0
+PLUS = 1
+
+# Bias used when every row of the batch is predicted 1 (t = 0), as in the paper's code.
+EDGE_OFFSET = 0.01
+
+_jit = numba.njit(cache=True, nogil=True)
+
+
+@_jit
+def objective(tp, tn, n_pos, n_neg, kind):
+    """Balanced accuracy, or balanced + plain accuracy ("plus"), from counts."""
+    balanced = 0.5 * (tp / n_pos + tn / n_neg)
+    if kind == BALANCED:
+        return balanced
+    return balanced + (tp + tn) / (n_pos + n_neg)
+
+
+@_jit
+def full_scan(labels_sorted, n_pos, n_neg, kind):
+    """Best threshold index over ``t = 0 .. m-1`` (first maximum) and its objective.
+
+    ``labels_sorted`` are the 0/1 labels in ascending projection order.
+    """
+    best_t = 0
+    best = -np.inf
+    pos_below = 0
+    for t in range(labels_sorted.shape[0]):
+        value = objective(n_pos - pos_below, t - pos_below, n_pos, n_neg, kind)
+        if value > best:
+            best = value
+            best_t = t
+        pos_below += labels_sorted[t]
+    return best_t, best
+
+
+@_jit
+def bias_at(sorted_values, t):
+    """Bias that puts the decision boundary at threshold index ``t``.
+
+    Half-way between the neighbours for ``t > 0``; for ``t = 0`` just below the
+    smallest value, so every row is predicted 1.
+    """
+    if t == 0:
+        return -sorted_values[0] + EDGE_OFFSET
+    return -0.5 * (sorted_values[t - 1] + sorted_values[t])
+
+
+@_jit
+def score_rows(scores, labels, n_pos, n_neg, kind):
+    """Objective of predicting 1 where ``scores > 0`` (used on the full training set)."""
+    tp = 0
+    tn = 0
+    for i in range(scores.shape[0]):
+        if scores[i] > 0:
+            tp += labels[i]
+        else:
+            tn += 1 - labels[i]
+    return objective(tp, tn, n_pos, n_neg, kind)
+
+
+# --- partial sorting by the key (value, tiebreak) -------------------------------------
+# Rows with equal projections are ordered by their position in the batch, the order a
+# stable sort of the batch gives; keys are therefore unique and selection is exact.
+
+
+@_jit
+def _less(values, tiebreak, i, j):
+    return values[i] < values[j] or (values[i] == values[j] and tiebreak[i] < tiebreak[j])
+
+
+@_jit
+def _swap(values, tiebreak, labels, i, j):
+    values[i], values[j] = values[j], values[i]
+    tiebreak[i], tiebreak[j] = tiebreak[j], tiebreak[i]
+    labels[i], labels[j] = labels[j], labels[i]
+
+
+@_jit
+def select(values, tiebreak, labels, left, right, k):
+    """Quickselect on ``[left, right]``: afterwards position ``k`` holds the k-th key,
+    smaller keys lie before it and larger keys after it (arrays permuted together)."""
+    while right > left:
+        mid = (left + right) // 2
+        # median of three moved to ``right`` as the pivot (robust on nearly sorted input)
+        if _less(values, tiebreak, mid, left):
+            _swap(values, tiebreak, labels, mid, left)
+        if _less(values, tiebreak, right, left):
+            _swap(values, tiebreak, labels, right, left)
+        if _less(values, tiebreak, mid, right):
+            _swap(values, tiebreak, labels, mid, right)
+        store = left
+        for i in range(left, right):
+            if _less(values, tiebreak, i, right):
+                _swap(values, tiebreak, labels, i, store)
+                store += 1
+        _swap(values, tiebreak, labels, store, right)
+        if store == k:
+            return
+        if k < store:
+            right = store - 1
+        else:
+            left = store + 1
+
+
+@_jit
+def insertion_sort(values, tiebreak, labels, left, right):
+    """Sort ``[left, right)`` by key; used on the few rows inside a bias window."""
+    for i in range(left + 1, right):
+        j = i
+        while j > left and _less(values, tiebreak, j, j - 1):
+            _swap(values, tiebreak, labels, j, j - 1)
+            j -= 1
+
+
+@_jit
+def sort_window(values, tiebreak, labels, size, first, last):
+    """Arrange ``[0, size)`` so that ranks ``first .. last`` (inclusive) sit sorted at
+    their own positions, smaller keys before ``first`` and larger after ``last``.
+    ``first`` may be -1 (nothing below the window to separate)."""
+    if first >= 0:
+        select(values, tiebreak, labels, 0, size - 1, first)
+    select(values, tiebreak, labels, first + 1, size - 1, last)
+    insertion_sort(values, tiebreak, labels, first + 1, last)
+
+
+# --- windowed search for one candidate ------------------------------------------------
+
+
+@_jit
+def _bucket(v, low, high, inv_width, n_buckets):
+    # monotone in v: 0 below ``low``, 1..n_buckets inside, n_buckets + 1 above ``high``
+    if v < low:
+        return 0
+    if v > high:
+        return n_buckets + 1
+    return min(n_buckets - 1, int((v - low) * inv_width)) + 1
+
+
+@_jit
+def window_search(sorted_p, labels, order, pos_before, moved, moved_pos, moved_x, sigma,
+                  a, end, lo, hi, low, high, n_pos, n_neg, kind, values, tiebreak, band_labels):
+    """Best threshold index in ``[lo, hi)`` for projections ``p + sigma * x``.
+
+    ``sorted_p`` (with ``labels``, batch positions ``order`` and prefix positive counts
+    ``pos_before``) is the batch sorted by the current projection ``p``. Only rows at
+    sorted positions ``[a, end)`` can reach ranks ``lo-1 .. hi-1`` (rows before ``a``
+    stay below, rows after ``end`` above), and the values of those ranks lie in
+    ``[low, high]``. ``moved`` flags the positions in ``[a, end)`` whose ``x`` is non-zero,
+    listed in ``moved_pos`` with their ``x`` in ``moved_x``; every other row keeps its
+    value and its place in ``sorted_p``. Work is O(moved rows + sqrt(band)) plus a
+    selection among the rows that fall in the value buckets around the window.
+
+    Returns ``(t, objective, value at rank t-1, value at rank t)``; ties go to the
+    smallest ``t``. Ranks use the key (value, batch position).
+    """
+    size = end - a
+    n_buckets = min(512, max(4, int(np.sqrt(size))))
+    inv_width = n_buckets / (high - low)
+    # start[b]: first band position whose *current* value falls in bucket >= b
+    start = np.empty(n_buckets + 3, dtype=np.int64)
+    for b in range(n_buckets + 3):
+        left, right = a, end
+        while left < right:
+            mid = (left + right) // 2
+            if _bucket(sorted_p[mid], low, high, inv_width, n_buckets) < b:
+                left = mid + 1
+            else:
+                right = mid
+        start[b] = left
+    count = np.empty(n_buckets + 2, dtype=np.int64)
+    positives = np.empty(n_buckets + 2, dtype=np.int64)
+    for b in range(n_buckets + 2):
+        count[b] = start[b + 1] - start[b]
+        positives[b] = pos_before[start[b + 1]] - pos_before[start[b]]
+    n_moved = moved_pos.shape[0]
+    moved_bucket = np.empty(n_moved, dtype=np.int64)
+    for i in range(n_moved):
+        m = moved_pos[i]
+        old = _bucket(sorted_p[m], low, high, inv_width, n_buckets)
+        new = _bucket(sorted_p[m] + sigma * moved_x[i], low, high, inv_width, n_buckets)
+        moved_bucket[i] = new
+        count[old] -= 1
+        positives[old] -= labels[m]
+        count[new] += 1
+        positives[new] += labels[m]
+    # buckets holding ranks max(lo-1, 0) and hi-1; rows before ``a`` are all below
+    base = a
+    pos_base = pos_before[a]
+    first_bucket = 0
+    while base + count[first_bucket] <= max(lo - 1, 0):
+        base += count[first_bucket]
+        pos_base += positives[first_bucket]
+        first_bucket += 1
+    last_bucket = first_bucket
+    reach = base + count[first_bucket]
+    while reach <= hi - 1:
+        last_bucket += 1
+        reach += count[last_bucket]
+    if first_bucket == 0 and a > 0:
+        raise RuntimeError("window bounds violated")
+    # gather the rows of those buckets: unmoved ones by position, moved ones by value
+    size = 0
+    for m in range(start[first_bucket], start[last_bucket + 1]):
+        if not moved[m]:
+            values[size] = sorted_p[m]
+            tiebreak[size] = order[m]
+            band_labels[size] = labels[m]
+            size += 1
+    for i in range(n_moved):
+        if first_bucket <= moved_bucket[i] <= last_bucket:
+            m = moved_pos[i]
+            values[size] = sorted_p[m] + sigma * moved_x[i]
+            tiebreak[size] = order[m]
+            band_labels[size] = labels[m]
+            size += 1
+    first = lo - 1 - base
+    last = hi - 1 - base
+    sort_window(values, tiebreak, band_labels, size, first, last)
+    pos_below = pos_base
+    for m in range(first + 1):
+        pos_below += band_labels[m]
+    best_t = lo
+    best = -np.inf
+    for t in range(lo, hi):
+        value = objective(n_pos - pos_below, t - pos_below, n_pos, n_neg, kind)
+        if value > best:
+            best = value
+            best_t = t
+        pos_below += band_labels[t - base]
+    m = best_t - base
+    before = values[m - 1] if m > 0 else np.nan
+    return best_t, best, before, values[m]

@@ -1,0 +1,105 @@
+"""Host-side randomness of one vote.
+
+Every random draw of a vote (feature subset, initial weights, batches, coordinates,
+hidden nodes) comes from a :class:`VotePlan` built from that vote's own seed. Kernels
+only consume the draws, so a vote is identical on every backend and for any
+``n_jobs``, and the draws of vote ``v`` do not depend on how many votes there are.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    """Solver settings shared by the kernels (estimator parameters, validated)."""
+
+    max_iter: int
+    step_size: float
+    n_coordinates: int
+    batch_fraction: float
+    max_features: object
+    bias_window: int
+    balanced_fraction: float
+    n_hidden: int = 0
+    output_step_size: float = 0.0
+
+
+def vote_seeds(random_state, n_problems, n_votes):
+    """One independent ``SeedSequence`` per (problem, vote), drawn before dispatch."""
+    entropy = int(random_state.randint(np.iinfo(np.int32).max))
+    root = np.random.SeedSequence(entropy)
+    return [problem.spawn(n_votes) for problem in root.spawn(n_problems)]
+
+
+def n_selected_features(max_features, n_features):
+    """Features given to a vote: int = count, float = fraction (at least min(5, d))."""
+    if isinstance(max_features, (int, np.integer)):
+        return min(int(max_features), n_features)
+    return max(min(5, n_features), int(max_features * n_features))
+
+
+class VotePlan:
+    """The random draws of one vote of one binary problem (spec §1.3, §1.6).
+
+    Parameters
+    ----------
+    seed : numpy.random.SeedSequence
+    y : (n,) int8 array of 0/1 labels.
+    n_features : int
+    params : SearchParams
+    """
+
+    def __init__(self, seed, y, n_features, params):
+        self._rng = np.random.default_rng(seed)
+        self.positives = np.flatnonzero(y == 1)
+        self.negatives = np.flatnonzero(y == 0)
+        self.n_batch_pos = _batch_size(self.positives.size, params.batch_fraction)
+        self.n_batch_neg = _batch_size(self.negatives.size, params.batch_fraction)
+        m_f = n_selected_features(params.max_features, n_features)
+        if m_f < n_features:
+            self.features = np.sort(self._rng.choice(n_features, m_f, replace=False))
+        else:
+            self.features = np.arange(n_features)
+        self.n_features = n_features
+        self.n_coordinates = min(params.n_coordinates, self.features.size)
+
+    def initial_weights(self, n_columns=None):
+        """Unit-norm N(0, 1) weights on the vote's features; zeros elsewhere.
+
+        With ``n_columns`` (hidden layer), one unit-norm column per hidden node.
+        """
+        shape = (self.features.size,) if n_columns is None else (self.features.size, n_columns)
+        draw = self._rng.standard_normal(shape)
+        draw /= np.linalg.norm(draw, axis=0)
+        w = np.zeros((self.n_features,) + shape[1:])
+        w[self.features] = draw
+        return w
+
+    def draw_batch(self):
+        """Per-class sample without replacement: positives first, then negatives."""
+        return np.concatenate([
+            self._rng.choice(self.positives, self.n_batch_pos, replace=False),
+            self._rng.choice(self.negatives, self.n_batch_neg, replace=False),
+        ])
+
+    def draw_coordinates(self):
+        """Distinct feature indices, in the order their candidates are ranked."""
+        picks = self._rng.choice(self.features.size, self.n_coordinates, replace=False)
+        return self.features[picks]
+
+    def draw_iteration(self):
+        """Batch and coordinates of one linear SCD iteration."""
+        return self.draw_batch(), self.draw_coordinates()
+
+    def permutation(self, n):
+        return self._rng.permutation(n)
+
+    def integer(self, n):
+        return int(self._rng.integers(n))
+
+
+def _batch_size(n_class, fraction):
+    # the paper's max(2, floor(n * nrows)), capped by what the class has
+    return min(n_class, max(2, int(n_class * fraction)))

@@ -1,0 +1,85 @@
+"""Slow, obvious SCD01 written straight from the spec (§1.4-§1.6), for testing the
+kernels. Projections are computed from normalised candidates by a dot product,
+thresholds are scored by building every prediction vector (the paper's O(n²)
+triangular scan), and ties between equal projections keep batch order (stable
+sort)."""
+
+import numpy as np
+
+BALANCED, PLUS = 0, 1
+
+
+def objective(tp, tn, n_pos, n_neg, kind):
+    balanced = 0.5 * (tp / n_pos + tn / n_neg)
+    return balanced if kind == BALANCED else balanced + (tp + tn) / (n_pos + n_neg)
+
+
+def scan(sorted_labels, kind, thresholds):
+    """Objective of every threshold index t in ``thresholds``: positions >= t predict 1."""
+    m = len(sorted_labels)
+    n_pos = int(sorted_labels.sum())
+    n_neg = m - n_pos
+    values = []
+    for t in thresholds:
+        predicted = np.arange(m) >= t
+        tp = int(np.sum(predicted & (sorted_labels == 1)))
+        tn = int(np.sum(~predicted & (sorted_labels == 0)))
+        values.append(objective(tp, tn, n_pos, n_neg, kind))
+    return np.array(values)
+
+
+def bias(sorted_values, t):
+    if t == 0:
+        return -sorted_values[0] + 0.01
+    return -(sorted_values[t - 1] + sorted_values[t]) / 2
+
+
+def project(X, w):
+    return np.array([float(np.dot(row, w)) for row in X])
+
+
+def search_step(X, w, y, batch, coords, step, window, kind):
+    """Returns t0, obj0, bias0, best candidate index, its t, objective and bias."""
+    Xb, yb = X[batch].astype(np.float64), y[batch]
+    p = project(Xb, w)
+    order = np.argsort(p, kind="stable")
+    full = scan(yb[order], kind, range(len(batch)))
+    t0 = int(np.argmax(full))
+    lo, hi = max(0, t0 - window), min(len(batch), t0 + window)
+    k = len(coords)
+    best = (-np.inf, None, None, None)
+    for c in range(2 * k):
+        candidate = w.copy()
+        candidate[coords[c % k]] += step if c < k else -step
+        candidate /= np.linalg.norm(candidate)
+        q = project(Xb, candidate)
+        order_c = np.argsort(q, kind="stable")
+        values = scan(yb[order_c], kind, range(lo, hi))
+        t = lo + int(np.argmax(values))
+        if values.max() > best[0]:
+            best = (values.max(), c, t, bias(q[order_c], t))
+    return t0, full[t0], bias(p[order], t0), best[1], best[2], best[0], best[3]
+
+
+def fit_vote(X, y, plan, max_iter, step, window, balanced_fraction):
+    """A whole vote (spec §1.6 steps 1-9) driven by the same plan as the kernel."""
+    w = plan.initial_weights()
+    n_balanced = int(max_iter * balanced_fraction)
+    n_pos, n_neg = int(y.sum()), int((y == 0).sum())
+    best = (-np.inf, w.copy(), 0.0)
+    for it in range(max_iter):
+        batch, coords = plan.draw_iteration()
+        kind = BALANCED if it <= n_balanced else PLUS
+        t0, obj0, b, c, t, obj, b_c = search_step(X, w, y, batch, coords, step, window, kind)
+        if obj > obj0:
+            k = len(coords)
+            w[coords[c % k]] += step if c < k else -step
+            w /= np.linalg.norm(w)
+            b = b_c
+        pred = project(X.astype(np.float64), w) + b > 0
+        tp = int(np.sum(pred & (y == 1)))
+        tn = int(np.sum(~pred & (y == 0)))
+        value = objective(tp, tn, n_pos, n_neg, BALANCED if it < n_balanced else PLUS)
+        if value > best[0]:
+            best = (value, w.copy(), b)
+    return best[1], best[2], best[0]
