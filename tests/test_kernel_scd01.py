@@ -110,3 +110,14 @@ def test_incremental_projections_stay_exact():
         cpu_scd01.apply_move(XT, P, w, int(rng.integers(30)), float(rng.choice([-0.17, 0.17])))
     assert np.linalg.norm(w) == pytest.approx(1.0, abs=1e-12)
     np.testing.assert_allclose(P, X.astype(np.float64) @ w, atol=1e-6)
+
+
+def test_radix_argsort_is_a_stable_sort():
+    from sk01loss._kernels._threshold import argsort_stable
+
+    rng = np.random.default_rng(0)
+    values = np.concatenate([rng.standard_normal(3000) * 10.0 ** rng.integers(-30, 30, 3000),
+                             rng.integers(-3, 3, 3000).astype(float), [0.0, -0.0, np.inf, -np.inf]])
+    rng.shuffle(values)
+    np.testing.assert_array_equal(argsort_stable(values), np.argsort(values, kind="stable"))
+    np.testing.assert_array_equal(argsort_stable(np.ones(5)), np.arange(5))

@@ -74,6 +74,53 @@ def score_rows(scores, labels, n_pos, n_neg, kind):
     return objective(tp, tn, n_pos, n_neg, kind)
 
 
+# --- stable sort ---------------------------------------------------------------------
+
+
+@_jit
+def argsort_stable(values):
+    """Stable argsort of float64 values (LSD radix sort, 6 passes of 11 bits):
+    several times faster than a comparison sort on the batch sizes of the paper."""
+    n = values.shape[0]
+    bits = values.view(np.uint64)
+    keys = np.empty(n, dtype=np.uint64)
+    sign = np.uint64(1) << np.uint64(63)
+    for i in range(n):
+        u = bits[i]
+        if u == sign:  # -0.0 sorts as 0.0
+            u = np.uint64(0)
+        # order-preserving map of IEEE doubles to unsigned integers
+        keys[i] = ~u if u & sign else u | sign
+    radix = 11
+    n_passes = 6
+    mask = np.uint64((1 << radix) - 1)
+    counts = np.zeros((n_passes, 1 << radix), dtype=np.int64)
+    for i in range(n):
+        for p in range(n_passes):
+            counts[p, (keys[i] >> np.uint64(p * radix)) & mask] += 1
+    index = np.arange(n)
+    keys_out = np.empty(n, dtype=np.uint64)
+    index_out = np.empty(n, dtype=np.int64)
+    for p in range(n_passes):
+        offsets = counts[p]
+        if offsets.max() == n:
+            continue  # all keys share this digit: the pass would move nothing
+        total = 0
+        for b in range(1 << radix):
+            count = offsets[b]
+            offsets[b] = total
+            total += count
+        shift = np.uint64(p * radix)
+        for i in range(n):
+            digit = (keys[i] >> shift) & mask
+            keys_out[offsets[digit]] = keys[i]
+            index_out[offsets[digit]] = index[i]
+            offsets[digit] += 1
+        keys, keys_out = keys_out, keys
+        index, index_out = index_out, index
+    return index
+
+
 # --- partial sorting by the key (value, tiebreak) -------------------------------------
 # Rows with equal projections are ordered by their position in the batch, the order a
 # stable sort of the batch gives; keys are therefore unique and selection is exact.

@@ -40,7 +40,7 @@ def sort_batch(P, y, batch):
     p = np.empty(n_b)
     for i in range(n_b):
         p[i] = P[batch[i]]
-    order = np.argsort(p, kind="mergesort")
+    order = th.argsort_stable(p)
     sorted_p = np.empty(n_b)
     rows = np.empty(n_b, dtype=np.int64)
     labels = np.empty(n_b, dtype=np.int64)

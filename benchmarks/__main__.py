@@ -1,0 +1,20 @@
+"""``python -m benchmarks <experiment> [options]``; ``--help`` lists the experiments."""
+
+import argparse
+
+from . import demo, scd01_vote
+
+EXPERIMENTS = {"demo": demo, "scd01-vote": scd01_vote}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    commands = parser.add_subparsers(dest="experiment", required=True)
+    for name, module in EXPERIMENTS.items():
+        module.add_arguments(commands.add_parser(name, help=module.__doc__.splitlines()[0]))
+    args = parser.parse_args(argv)
+    EXPERIMENTS[args.experiment].run(args)
+
+
+if __name__ == "__main__":
+    main()
