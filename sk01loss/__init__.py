@@ -1,7 +1,8 @@
 """sk01loss: 0/1-loss classifiers for scikit-learn, and the attacks to study how
 adversarial examples transfer between 0/1-loss and convex models."""
 
+from ._mlp01 import MLP01Classifier
 from ._scd01 import SCD01Classifier
 
-__all__ = ["SCD01Classifier"]
+__all__ = ["MLP01Classifier", "SCD01Classifier"]
 __version__ = "0.1.0"

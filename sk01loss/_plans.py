@@ -77,6 +77,11 @@ class VotePlan:
         w[self.features] = draw
         return w
 
+    def initial_output_weights(self, n_hidden):
+        """Unit-norm N(0, 1) output weights of a hidden layer."""
+        draw = self._rng.standard_normal(n_hidden)
+        return draw / np.linalg.norm(draw)
+
     def draw_batch(self):
         """Per-class sample without replacement: positives first, then negatives."""
         return np.concatenate([
@@ -94,9 +99,11 @@ class VotePlan:
         return self.draw_batch(), self.draw_coordinates()
 
     def permutation(self, n):
+        """A random order of ``range(n)`` (hidden units)."""
         return self._rng.permutation(n)
 
     def integer(self, n):
+        """A uniform draw from ``range(n)`` (the hidden unit to update)."""
         return int(self._rng.integers(n))
 
 

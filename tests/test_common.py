@@ -8,6 +8,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from sk01loss.utils.discovery import all_estimators
 
 FAST_PARAMS = {
+    "MLP01Classifier": dict(n_hidden=6, n_estimators=5, max_iter=80),
     "SCD01Classifier": dict(n_estimators=5, max_iter=60),
 }
 

@@ -50,7 +50,7 @@ def test_search_step_matches_reference(data, kind, window):
         step = float(rng.choice([0.17, 0.5, 2.0]))
         XT = np.ascontiguousarray(X.T)
         P = cpu_scd01.project(XT, w)
-        got = cpu_scd01.search_step(XT, P, w, y, batch, coords, step, window, kind,
+        got = cpu_scd01.search_step(XT, P, w, y, 0 * y, 1 + 0 * y, batch, coords, step, window, kind,
                                     X.min(0), X.max(0))
         want = ref.search_step(X, w, y, batch, coords, step, window, kind)
         t0, obj0, bias0, c, t, obj, bias = got
@@ -74,7 +74,7 @@ def test_sparse_step_on_image_like_batch():
     for _ in range(4):
         batch, coords, w = draw_step(rng, X, y)
         XT = np.ascontiguousarray(X.T)
-        got = cpu_scd01.search_step(XT, cpu_scd01.project(XT, w), w, y, batch, coords,
+        got = cpu_scd01.search_step(XT, cpu_scd01.project(XT, w), w, y, 0 * y, 1 + 0 * y, batch, coords,
                                     0.17, 20, ref.PLUS, X.min(0).astype(float),
                                     X.max(0).astype(float))
         want = ref.search_step(X, w, y, batch, coords, 0.17, 20, ref.PLUS)

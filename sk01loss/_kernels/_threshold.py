@@ -5,8 +5,18 @@ so they are computed from integer counts: equal counts give bitwise-equal
 objectives, which keeps "first maximum" and "strictly better" decisions exact and
 identical to the slow reference implementation in ``tests/reference``.
 
-Vocabulary (spec §1.4): over projections sorted ascending, threshold index ``t``
-predicts class 0 at sorted positions ``< t`` and class 1 at positions ``>= t``.
+Vocabulary (spec §1.4): over values sorted ascending, threshold index ``t`` puts
+sorted positions ``< t`` below the threshold and positions ``>= t`` above it.
+
+The same scans serve a linear model (above = predicted 1) and a hidden node of
+MLP01 (above = node on, which may or may not flip the network's output). Each row
+therefore carries two numbers: ``tp_drop``, the true positives lost, and
+``tn_gain``, the true negatives gained, when the row goes from above the threshold
+to below it (each in {-1, 0, 1}). With ``tp_above`` and ``tn_above`` the counts when
+every row is above, a threshold with ``D`` rows below scores
+``TP = tp_above - sum(tp_drop over D)`` and ``TN = tn_above + sum(tn_gain over D)``.
+For a linear model ``tp_drop = y``, ``tn_gain = 1 - y``, ``tp_above = n_pos`` and
+``tn_above = 0``.
 """
 
 import numba
@@ -32,20 +42,19 @@ def objective(tp, tn, n_pos, n_neg, kind):
 
 
 @_jit
-def full_scan(labels_sorted, n_pos, n_neg, kind):
-    """Best threshold index over ``t = 0 .. m-1`` (first maximum) and its objective.
-
-    ``labels_sorted`` are the 0/1 labels in ascending projection order.
-    """
+def full_scan(tp_drop, tn_gain, tp_above, tn_above, n_pos, n_neg, kind):
+    """Best threshold index over ``t = 0 .. m-1`` (first maximum) and its objective,
+    for rows in ascending order of value."""
     best_t = 0
     best = -np.inf
-    pos_below = 0
-    for t in range(labels_sorted.shape[0]):
-        value = objective(n_pos - pos_below, t - pos_below, n_pos, n_neg, kind)
+    tp, tn = tp_above, tn_above
+    for t in range(tp_drop.shape[0]):
+        value = objective(tp, tn, n_pos, n_neg, kind)
         if value > best:
             best = value
             best_t = t
-        pos_below += labels_sorted[t]
+        tp -= tp_drop[t]
+        tn += tn_gain[t]
     return best_t, best
 
 
@@ -132,31 +141,32 @@ def _less(values, tiebreak, i, j):
 
 
 @_jit
-def _swap(values, tiebreak, labels, i, j):
+def _swap(values, tiebreak, tp_drop, tn_gain, i, j):
     values[i], values[j] = values[j], values[i]
     tiebreak[i], tiebreak[j] = tiebreak[j], tiebreak[i]
-    labels[i], labels[j] = labels[j], labels[i]
+    tp_drop[i], tp_drop[j] = tp_drop[j], tp_drop[i]
+    tn_gain[i], tn_gain[j] = tn_gain[j], tn_gain[i]
 
 
 @_jit
-def select(values, tiebreak, labels, left, right, k):
+def select(values, tiebreak, tp_drop, tn_gain, left, right, k):
     """Quickselect on ``[left, right]``: afterwards position ``k`` holds the k-th key,
     smaller keys lie before it and larger keys after it (arrays permuted together)."""
     while right > left:
         mid = (left + right) // 2
         # median of three moved to ``right`` as the pivot (robust on nearly sorted input)
         if _less(values, tiebreak, mid, left):
-            _swap(values, tiebreak, labels, mid, left)
+            _swap(values, tiebreak, tp_drop, tn_gain, mid, left)
         if _less(values, tiebreak, right, left):
-            _swap(values, tiebreak, labels, right, left)
+            _swap(values, tiebreak, tp_drop, tn_gain, right, left)
         if _less(values, tiebreak, mid, right):
-            _swap(values, tiebreak, labels, mid, right)
+            _swap(values, tiebreak, tp_drop, tn_gain, mid, right)
         store = left
         for i in range(left, right):
             if _less(values, tiebreak, i, right):
-                _swap(values, tiebreak, labels, i, store)
+                _swap(values, tiebreak, tp_drop, tn_gain, i, store)
                 store += 1
-        _swap(values, tiebreak, labels, store, right)
+        _swap(values, tiebreak, tp_drop, tn_gain, store, right)
         if store == k:
             return
         if k < store:
@@ -166,24 +176,24 @@ def select(values, tiebreak, labels, left, right, k):
 
 
 @_jit
-def insertion_sort(values, tiebreak, labels, left, right):
+def insertion_sort(values, tiebreak, tp_drop, tn_gain, left, right):
     """Sort ``[left, right)`` by key; used on the few rows inside a bias window."""
     for i in range(left + 1, right):
         j = i
         while j > left and _less(values, tiebreak, j, j - 1):
-            _swap(values, tiebreak, labels, j, j - 1)
+            _swap(values, tiebreak, tp_drop, tn_gain, j, j - 1)
             j -= 1
 
 
 @_jit
-def sort_window(values, tiebreak, labels, size, first, last):
+def sort_window(values, tiebreak, tp_drop, tn_gain, size, first, last):
     """Arrange ``[0, size)`` so that ranks ``first .. last`` (inclusive) sit sorted at
     their own positions, smaller keys before ``first`` and larger after ``last``.
     ``first`` may be -1 (nothing below the window to separate)."""
     if first >= 0:
-        select(values, tiebreak, labels, 0, size - 1, first)
-    select(values, tiebreak, labels, first + 1, size - 1, last)
-    insertion_sort(values, tiebreak, labels, first + 1, last)
+        select(values, tiebreak, tp_drop, tn_gain, 0, size - 1, first)
+    select(values, tiebreak, tp_drop, tn_gain, first + 1, size - 1, last)
+    insertion_sort(values, tiebreak, tp_drop, tn_gain, first + 1, last)
 
 
 # --- windowed search for one candidate ------------------------------------------------
@@ -200,18 +210,21 @@ def _bucket(v, low, high, inv_width, n_buckets):
 
 
 @_jit
-def window_search(sorted_p, labels, order, pos_before, moved, moved_pos, moved_x, sigma,
-                  a, end, lo, hi, low, high, n_pos, n_neg, kind, values, tiebreak, band_labels):
-    """Best threshold index in ``[lo, hi)`` for projections ``p + sigma * x``.
+def window_search(sorted_p, tp_drop, tn_gain, order, drop_before, gain_before, moved, moved_pos,
+                  moved_x, sigma, a, end, lo, hi, low, high, tp_above, tn_above, n_pos, n_neg,
+                  kind, values, tiebreak, win_drop, win_gain):
+    """Best threshold index in ``[lo, hi)`` for values ``p + sigma * x``.
 
-    ``sorted_p`` (with ``labels``, batch positions ``order`` and prefix positive counts
-    ``pos_before``) is the batch sorted by the current projection ``p``. Only rows at
-    sorted positions ``[a, end)`` can reach ranks ``lo-1 .. hi-1`` (rows before ``a``
-    stay below, rows after ``end`` above), and the values of those ranks lie in
-    ``[low, high]``. ``moved`` flags the positions in ``[a, end)`` whose ``x`` is non-zero,
-    listed in ``moved_pos`` with their ``x`` in ``moved_x``; every other row keeps its
-    value and its place in ``sorted_p``. Work is O(moved rows + sqrt(band)) plus a
-    selection among the rows that fall in the value buckets around the window.
+    ``sorted_p`` (with the rows' ``tp_drop``/``tn_gain``, batch positions ``order`` and
+    their prefix sums ``drop_before``/``gain_before``) is the batch sorted by the
+    current value ``p``. Only rows at sorted positions ``[a, end)`` can reach ranks
+    ``lo-1 .. hi-1`` (rows before ``a`` stay below, rows after ``end`` above), and the
+    values at those ranks lie in ``[low, high]``. ``moved`` flags the positions in
+    ``[a, end)`` whose ``x`` is non-zero, listed in ``moved_pos`` with their ``x`` in
+    ``moved_x``; every other row keeps its value and its place in ``sorted_p``. Work
+    is O(moved rows + sqrt(band) log(band)) plus a selection among the rows that fall
+    in the value buckets around the window. ``values``, ``tiebreak``, ``win_drop``
+    and ``win_gain`` are scratch arrays of the batch's length.
 
     Returns ``(t, objective, value at rank t-1, value at rank t)``; ties go to the
     smallest ``t``. Ranks use the key (value, batch position).
@@ -231,10 +244,12 @@ def window_search(sorted_p, labels, order, pos_before, moved, moved_pos, moved_x
                 right = mid
         start[b] = left
     count = np.empty(n_buckets + 2, dtype=np.int64)
-    positives = np.empty(n_buckets + 2, dtype=np.int64)
+    drop = np.empty(n_buckets + 2, dtype=np.int64)
+    gain = np.empty(n_buckets + 2, dtype=np.int64)
     for b in range(n_buckets + 2):
         count[b] = start[b + 1] - start[b]
-        positives[b] = pos_before[start[b + 1]] - pos_before[start[b]]
+        drop[b] = drop_before[start[b + 1]] - drop_before[start[b]]
+        gain[b] = gain_before[start[b + 1]] - gain_before[start[b]]
     n_moved = moved_pos.shape[0]
     moved_bucket = np.empty(n_moved, dtype=np.int64)
     for i in range(n_moved):
@@ -243,16 +258,20 @@ def window_search(sorted_p, labels, order, pos_before, moved, moved_pos, moved_x
         new = _bucket(sorted_p[m] + sigma * moved_x[i], low, high, inv_width, n_buckets)
         moved_bucket[i] = new
         count[old] -= 1
-        positives[old] -= labels[m]
+        drop[old] -= tp_drop[m]
+        gain[old] -= tn_gain[m]
         count[new] += 1
-        positives[new] += labels[m]
+        drop[new] += tp_drop[m]
+        gain[new] += tn_gain[m]
     # buckets holding ranks max(lo-1, 0) and hi-1; rows before ``a`` are all below
     base = a
-    pos_base = pos_before[a]
+    tp = tp_above - drop_before[a]
+    tn = tn_above + gain_before[a]
     first_bucket = 0
     while base + count[first_bucket] <= max(lo - 1, 0):
         base += count[first_bucket]
-        pos_base += positives[first_bucket]
+        tp -= drop[first_bucket]
+        tn += gain[first_bucket]
         first_bucket += 1
     last_bucket = first_bucket
     reach = base + count[first_bucket]
@@ -267,29 +286,32 @@ def window_search(sorted_p, labels, order, pos_before, moved, moved_pos, moved_x
         if not moved[m]:
             values[size] = sorted_p[m]
             tiebreak[size] = order[m]
-            band_labels[size] = labels[m]
+            win_drop[size] = tp_drop[m]
+            win_gain[size] = tn_gain[m]
             size += 1
     for i in range(n_moved):
         if first_bucket <= moved_bucket[i] <= last_bucket:
             m = moved_pos[i]
             values[size] = sorted_p[m] + sigma * moved_x[i]
             tiebreak[size] = order[m]
-            band_labels[size] = labels[m]
+            win_drop[size] = tp_drop[m]
+            win_gain[size] = tn_gain[m]
             size += 1
     first = lo - 1 - base
     last = hi - 1 - base
-    sort_window(values, tiebreak, band_labels, size, first, last)
-    pos_below = pos_base
+    sort_window(values, tiebreak, win_drop, win_gain, size, first, last)
     for m in range(first + 1):
-        pos_below += band_labels[m]
+        tp -= win_drop[m]
+        tn += win_gain[m]
     best_t = lo
     best = -np.inf
     for t in range(lo, hi):
-        value = objective(n_pos - pos_below, t - pos_below, n_pos, n_neg, kind)
+        value = objective(tp, tn, n_pos, n_neg, kind)
         if value > best:
             best = value
             best_t = t
-        pos_below += band_labels[t - base]
+        tp -= win_drop[t - base]
+        tn += win_gain[t - base]
     m = best_t - base
     before = values[m - 1] if m > 0 else np.nan
     return best_t, best, before, values[m]

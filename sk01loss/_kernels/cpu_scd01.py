@@ -34,8 +34,8 @@ VOTES_PER_CALL = 1
 
 
 @_jit
-def sort_batch(P, y, batch):
-    """Sort the batch by current projection (stable): values, rows, labels, order."""
+def sort_batch(P, batch):
+    """The batch in stable ascending order of ``P``: values, rows, batch positions."""
     n_b = batch.shape[0]
     p = np.empty(n_b)
     for i in range(n_b):
@@ -43,17 +43,16 @@ def sort_batch(P, y, batch):
     order = th.argsort_stable(p)
     sorted_p = np.empty(n_b)
     rows = np.empty(n_b, dtype=np.int64)
-    labels = np.empty(n_b, dtype=np.int64)
     for k in range(n_b):
         sorted_p[k] = p[order[k]]
         rows[k] = batch[order[k]]
-        labels[k] = y[rows[k]]
-    return sorted_p, rows, labels, order
+    return sorted_p, rows, order
 
 
 @_jit
-def search_step(XT, P, w, y, batch, coords, step, window, kind, colmin, colmax):
-    """One coordinate search of spec §1.6 steps 2-5 (nothing is modified).
+def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, colmin, colmax):
+    """One coordinate search of spec §1.6 steps 2-5, or §2.4 B for a hidden node
+    (nothing is modified).
 
     Parameters
     ----------
@@ -61,16 +60,19 @@ def search_step(XT, P, w, y, batch, coords, step, window, kind, colmin, colmax):
     P : (n,) float64, ``X @ w`` for the current ``w``.
     w : (d,) float64 current weights.
     y : (n,) int8 0/1 labels.
+    off, on : (n,) int8, the 0/1 prediction of each row when it is below / above the
+        threshold (a linear model: all 0 / all 1; a hidden node: the network's output
+        with the node off / on).
     batch : (n_b,) int64 row indices.
     coords : (k,) int64 coordinate indices, in the order candidates are ranked.
     step : float, coordinate step (paper: w_inc).
     window : int, half-width of the bias window in sorted positions (paper: interval).
     kind : objective code (``BALANCED`` or ``PLUS``).
-    colmin, colmax : (d,) float64, each column's range over the training data.
+    colmin, colmax : (d,) float64, bounds of each column of ``XT``.
 
     Returns
     -------
-    t0, obj0, bias0 : the current ``w``'s best threshold on the batch.
+    t0, obj0, bias0 : the current ``w``'s best threshold on the batch (full scan).
     best_c, best_t, best_obj, best_bias : best candidate (index in sign-major order
         ``+step for coords..., -step for coords...``), its threshold index, objective
         and bias (in units of the normalised candidate); ``best_c = -1`` if every
@@ -78,14 +80,29 @@ def search_step(XT, P, w, y, batch, coords, step, window, kind, colmin, colmax):
     """
     n_b = batch.shape[0]
     k = coords.shape[0]
-    sorted_p, rows, labels, order = sort_batch(P, y, batch)
-    pos_before = np.empty(n_b + 1, dtype=np.int64)  # positives at sorted positions < t
-    pos_before[0] = 0
+    sorted_p, rows, order = sort_batch(P, batch)
+    tp_drop = np.empty(n_b, dtype=np.int64)
+    tn_gain = np.empty(n_b, dtype=np.int64)
+    drop_before = np.empty(n_b + 1, dtype=np.int64)  # prefix sums over sorted positions
+    gain_before = np.empty(n_b + 1, dtype=np.int64)
+    drop_before[0] = 0
+    gain_before[0] = 0
+    n_pos = 0
+    tp_above = 0
+    tn_above = 0
     for t in range(n_b):
-        pos_before[t + 1] = pos_before[t] + labels[t]
-    n_pos = pos_before[n_b]
+        r = rows[t]
+        label = np.int64(y[r])
+        flip = np.int64(on[r]) - np.int64(off[r])
+        n_pos += label
+        tp_above += label * on[r]
+        tn_above += (1 - label) * (1 - on[r])
+        tp_drop[t] = label * flip
+        tn_gain[t] = (1 - label) * flip
+        drop_before[t + 1] = drop_before[t] + tp_drop[t]
+        gain_before[t + 1] = gain_before[t] + tn_gain[t]
     n_neg = n_b - n_pos
-    t0, obj0 = th.full_scan(labels, n_pos, n_neg, kind)
+    t0, obj0 = th.full_scan(tp_drop, tn_gain, tp_above, tn_above, n_pos, n_neg, kind)
     bias0 = th.bias_at(sorted_p, t0)
 
     lo = max(0, t0 - window)
@@ -98,14 +115,15 @@ def search_step(XT, P, w, y, batch, coords, step, window, kind, colmin, colmax):
     moved_x = np.empty(n_b)
     values = np.empty(n_b)
     tiebreak = np.empty(n_b, dtype=np.int64)
-    band_labels = np.empty(n_b, dtype=np.int64)
+    win_drop = np.empty(n_b, dtype=np.int64)
+    win_gain = np.empty(n_b, dtype=np.int64)
 
     best_c, best_t, best_obj, best_bias = -1, -1, -np.inf, 0.0
     for jj in range(k):
         j = coords[jj]
         if colmin[j] == colmax[j]:
             continue
-        # every row's projection moves by sigma * x with x in [colmin, colmax], or 0
+        # every row's value moves by sigma * x with x in [colmin, colmax], or by 0
         shift = step * max(abs(colmin[j]), abs(colmax[j]), colmax[j] - colmin[j])
         # Rows below ``a`` (above ``end``) stay below rank lo-1 (above rank hi-1)
         # whatever this column does to them: only the band between is read.
@@ -114,7 +132,7 @@ def search_step(XT, P, w, y, batch, coords, step, window, kind, colmin, colmax):
         if lo > 0:
             a = np.searchsorted(sorted_p, sorted_p[lo - 1] - shift - 2 * margin, side="left")
         end = np.searchsorted(sorted_p, sorted_p[hi - 1] + shift + 2 * margin, side="right")
-        # Rows with x = 0 keep their projection and hence their relative order.
+        # Rows with x = 0 keep their value and hence their relative order.
         n_moved = 0
         x_row = XT[j]
         for m in range(a, end):
@@ -130,10 +148,10 @@ def search_step(XT, P, w, y, batch, coords, step, window, kind, colmin, colmax):
             s_lo = min(0.0, sigma * colmin[j], sigma * colmax[j])
             s_hi = max(0.0, sigma * colmin[j], sigma * colmax[j])
             cand_t, cand_obj, value_lo, value_t = th.window_search(
-                sorted_p, labels, order, pos_before, moved, moved_pos[:n_moved],
-                moved_x[:n_moved], sigma, a, end, lo, hi,
+                sorted_p, tp_drop, tn_gain, order, drop_before, gain_before, moved,
+                moved_pos[:n_moved], moved_x[:n_moved], sigma, a, end, lo, hi,
                 sorted_p[max(lo - 1, 0)] + s_lo - margin, sorted_p[hi - 1] + s_hi + margin,
-                n_pos, n_neg, kind, values, tiebreak, band_labels,
+                tp_above, tn_above, n_pos, n_neg, kind, values, tiebreak, win_drop, win_gain,
             )
             if cand_obj > best_obj or (cand_obj == best_obj and c < best_c):
                 norm = np.sqrt(wsq - w[j] * w[j] + (w[j] + sigma) ** 2)
@@ -184,6 +202,7 @@ def fit_vote(XT, y, plan, params, colmin, colmax, report=None):
     """
     w = plan.initial_weights()
     P = project(XT, w)
+    below, above = np.zeros_like(y), np.ones_like(y)
     n_pos = int(y.sum())
     n_neg = y.shape[0] - n_pos
     n_balanced = int(params.max_iter * params.balanced_fraction)
@@ -193,7 +212,7 @@ def fit_vote(XT, y, plan, params, colmin, colmax, report=None):
         # spec §1.5: the batch search switches one iteration later than the evaluation
         search_kind = th.BALANCED if it <= n_balanced else th.PLUS
         t0, obj0, b, c, t, obj, bias = search_step(
-            XT, P, w, y, batch, coords, params.step_size, params.bias_window,
+            XT, P, w, y, below, above, batch, coords, params.step_size, params.bias_window,
             search_kind, colmin, colmax,
         )
         if c >= 0 and obj > obj0:

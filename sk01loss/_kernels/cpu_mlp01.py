@@ -1,0 +1,188 @@
+"""Numba kernel for MLP01: one hidden layer of 0/1 sign units, trained on the 0/1
+loss by stochastic coordinate descent (spec §2, fast path §9.2 item 6).
+
+State kept for all ``n`` training rows and updated in O(n) per change:
+``A = W1.T @ X.T`` (hidden pre-activations without bias, ``(H, n)``), the hidden bits
+``S = A + b1 > 0`` and the output scores ``z = w2 @ S``. Both steps of an iteration
+are the linear coordinate search of ``cpu_scd01.search_step``:
+
+* the output node is a linear model on the hidden bits (``XT = S``, ``P = z``);
+* a hidden node ``h`` is a linear model on the data whose "above the threshold"
+  means *node on*; each row's network output with the node off and on is fixed by
+  the other nodes, which turns the objective into the same prefix sums.
+"""
+
+import numba
+import numpy as np
+
+from . import _threshold as th
+from .cpu_scd01 import apply_move, project, search_step
+
+_jit = numba.njit(cache=True, nogil=True)
+
+#: The CPU kernel fits one vote per call; the estimator parallelises votes with joblib.
+VOTES_PER_CALL = 1
+
+_NO_COORDINATES = np.empty(0, dtype=np.int64)
+
+
+@_jit
+def set_node(A_row, bias, S_row, z, weight):
+    """Hidden bits of one node from its pre-activations, and ``z`` updated to match."""
+    for i in range(A_row.shape[0]):
+        bit = 1.0 if A_row[i] + bias > 0 else 0.0
+        if bit != S_row[i]:
+            z[i] += weight * (bit - S_row[i])
+            S_row[i] = bit
+
+
+@_jit
+def output_scores(S, w2, z):
+    """``z = w2 @ S`` summed in unit order, so rows with the same hidden bits get
+    bit-identical scores (as at prediction time, whatever the batch of rows)."""
+    z[:] = 0.0
+    for h in range(S.shape[0]):
+        for i in range(S.shape[1]):
+            z[i] += S[h, i] * w2[h]
+
+
+@_jit
+def node_outputs(z, S_row, weight, b2, off, on):
+    """Network output of every row with one node forced off and on."""
+    for i in range(z.shape[0]):
+        others = z[i] - weight * S_row[i] + b2
+        off[i] = 1 if others > 0 else 0
+        on[i] = 1 if others + weight > 0 else 0
+
+
+class Network:
+    """One vote's parameters with the per-row state of the module docstring.
+
+    Parameters
+    ----------
+    XT : (d, n) float array, training data feature-major.
+    W1 : (d, H) hidden weights (unit-norm columns); b1 : (H,); w2 : (H,) unit norm; b2 : float.
+    """
+
+    def __init__(self, XT, W1, b1, w2, b2):
+        self.XT = XT
+        self.W1T = np.ascontiguousarray(W1.T, dtype=np.float64)
+        self.b1 = np.array(b1, dtype=np.float64)
+        self.w2 = np.array(w2, dtype=np.float64)
+        self.b2 = float(b2)
+        self.A = np.array([project(XT, w) for w in self.W1T]).reshape(len(self.b1), XT.shape[1])
+        self.S = np.zeros_like(self.A)
+        self.z = np.zeros(XT.shape[1])
+        for h in range(len(self.b1)):
+            set_node(self.A[h], self.b1[h], self.S[h], self.z, self.w2[h])
+        output_scores(self.S, self.w2, self.z)
+        n_hidden = len(self.b1)
+        self._bits_min, self._bits_max = np.zeros(n_hidden), np.ones(n_hidden)
+        self._off = np.zeros(XT.shape[1], dtype=np.int8)
+        self._on = np.zeros(XT.shape[1], dtype=np.int8)
+
+    def parameters(self):
+        return self.W1T.T.copy(), self.b1.copy(), self.w2.copy(), self.b2
+
+    def scores(self):
+        """Output scores of all training rows (positive = class 1)."""
+        return self.z + self.b2
+
+    def output_step(self, y, batch, order, step, window, kind):
+        """Spec §2.4 A: coordinate step of the output node over all hidden units."""
+        below, above = np.zeros_like(y), np.ones_like(y)
+        t0, obj0, bias0, c, t, obj, bias = search_step(
+            self.S, self.z, self.w2, y, below, above, batch, order, step, window, kind,
+            self._bits_min, self._bits_max,
+        )
+        self.b2 = bias0
+        if c >= 0 and obj > obj0:
+            k = order.shape[0]
+            apply_move(self.S, self.z, self.w2, order[c % k], step if c < k else -step)
+            output_scores(self.S, self.w2, self.z)
+            self.b2 = bias
+        return t0, obj0, c, t, obj
+
+    def node_search(self, y, batch, h, coords, step, window, kind, colmin, colmax):
+        """Full bias scan of node ``h`` through the output, then (with ``coords``) its
+        candidate moves; nothing is changed."""
+        node_outputs(self.z, self.S[h], self.w2[h], self.b2, self._off, self._on)
+        return search_step(
+            self.XT, self.A[h], self.W1T[h], y, self._off, self._on, batch, coords, step,
+            window, kind, colmin, colmax,
+        )
+
+    def hidden_step(self, y, batch, h, coords, step, window, kind, colmin, colmax):
+        """Spec §2.4 B: the node's bias from a full scan (always applied), then a
+        k-coordinate step of its weights on strict improvement."""
+        t1, obj1, bias1, c, t, obj, bias = self.node_search(
+            y, batch, h, coords, step, window, kind, colmin, colmax)
+        self.b1[h] = bias1
+        if c >= 0 and obj > obj1:
+            k = coords.shape[0]
+            apply_move(self.XT, self.A[h], self.W1T[h], coords[c % k], step if c < k else -step)
+            self.b1[h] = bias
+        set_node(self.A[h], self.b1[h], self.S[h], self.z, self.w2[h])
+        output_scores(self.S, self.w2, self.z)
+        return t1, obj1, c, t, obj
+
+    def initialise_biases(self, y, batch, node_order, window, kind, colmin, colmax):
+        """Spec §2.3 with the recommended fixes (§8 row 10): hidden biases at minus
+        the batch median of each node's projection (the midpoint between the two
+        middle values, so no training row sits on a node's boundary), the output
+        bias from a full scan,
+        then a greedy pass over the nodes in ``node_order`` that moves a node's bias
+        to its best full-scan threshold only when that strictly improves the batch
+        objective (otherwise the median bias stays)."""
+        for h in range(len(self.b1)):
+            self.b1[h] = th.bias_at(np.sort(self.A[h][batch]), len(batch) // 2)
+            set_node(self.A[h], self.b1[h], self.S[h], self.z, self.w2[h])
+        output_scores(self.S, self.w2, self.z)
+        below, above = np.zeros_like(y), np.ones_like(y)
+        _, obj, self.b2, *_ = search_step(
+            self.S, self.z, self.w2, y, below, above, batch, _NO_COORDINATES, 0.0, window,
+            kind, self._bits_min, self._bits_max,
+        )
+        for h in node_order:
+            _, value, bias, *_ = self.node_search(
+                y, batch, h, _NO_COORDINATES, 0.0, window, kind, colmin, colmax)
+            if value > obj:
+                obj = value
+                self.b1[h] = bias
+                set_node(self.A[h], self.b1[h], self.S[h], self.z, self.w2[h])
+                output_scores(self.S, self.w2, self.z)
+
+
+def fit_vote(XT, y, plan, params, colmin, colmax, report=None):
+    """Fit one MLP01 vote; returns ``((W1, b1, w2, b2), best_objective)``.
+
+    Same contract as ``cpu_scd01.fit_vote``; ``params.n_hidden`` hidden units,
+    ``params.step_size`` for hidden weights, ``params.output_step_size`` for the
+    output weights.
+    """
+    n_hidden = params.n_hidden
+    net = Network(XT, plan.initial_weights(n_hidden), np.zeros(n_hidden),
+                  plan.initial_output_weights(n_hidden), 0.0)
+    n_pos = int(y.sum())
+    n_neg = y.shape[0] - n_pos
+    n_balanced = int(params.max_iter * params.balanced_fraction)
+    window = params.bias_window
+    best_obj, best = -np.inf, net.parameters()
+    for it in range(params.max_iter):
+        batch = plan.draw_batch()
+        search_kind = th.BALANCED if it <= n_balanced else th.PLUS
+        if it == 0:
+            net.initialise_biases(y, batch, plan.permutation(n_hidden), window, search_kind,
+                                  colmin, colmax)
+        net.output_step(y, batch, plan.permutation(n_hidden), params.output_step_size,
+                        window, search_kind)
+        h = plan.integer(n_hidden)
+        net.hidden_step(y, batch, h, plan.draw_coordinates(), params.step_size, window,
+                        search_kind, colmin, colmax)
+        eval_kind = th.BALANCED if it < n_balanced else th.PLUS
+        full_obj = th.score_rows(net.scores(), y, n_pos, n_neg, eval_kind)
+        if full_obj > best_obj:
+            best_obj, best = full_obj, net.parameters()
+        if report is not None:
+            report(it, best_obj)
+    return best, best_obj

@@ -1,0 +1,182 @@
+"""MLP01Classifier: one hidden layer of 0/1 sign units trained on the 0/1 loss by
+stochastic coordinate descent (spec §2)."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._base import BaseZeroOneEnsemble
+from ._plans import SearchParams
+
+
+class MLP01Classifier(BaseZeroOneEnsemble):
+    """Network with one hidden layer of sign units, trained on the 0/1 loss.
+
+    A vote computes hidden bits ``h = (X @ W1 + b1 > 0)`` (values 0/1) and predicts
+    the positive class where ``h @ w2 + b2 > 0``. Each iteration draws a batch
+    (``batch_fraction`` of each class), takes a coordinate step of the output node
+    over all hidden units (step ``output_step_size``), then updates one random hidden
+    node: its bias from a full threshold scan through the output layer, then a step
+    over ``n_coordinates`` random input coordinates (step ``step_size``) searched in a
+    window of ``bias_window`` sorted positions; moves are kept only on a strict
+    improvement of the batch objective (balanced accuracy for the first
+    ``balanced_fraction`` of iterations, then balanced plus plain accuracy). The vote
+    keeps the network that scores best on the full training set; votes are combined
+    by majority, multiclass targets one-vs-all. Xue, Xie and Roshan (2020), spec §2.
+
+    Parameters
+    ----------
+    n_hidden : int, default=20
+        Hidden sign units per vote (the paper uses 20, and 400 for its CNN comparison).
+    n_estimators : int, default=32
+        Votes per binary problem, each fitted from its own seed (paper: ``round``).
+    max_iter : int, default=1000
+        Iterations per vote (paper: ``num_iters``).
+    n_coordinates : int, default=64
+        Input coordinates tried per hidden-node step (paper: ``updated_features``).
+    step_size : float, default=0.17
+        Coordinate step for hidden weights (paper: ``w_inc1``).
+    output_step_size : float, default=0.2
+        Coordinate step for output weights (paper: ``w_inc2``).
+    batch_fraction : float, default=0.75
+        Fraction of each class drawn per iteration (paper: ``nrows``).
+    max_features : int or float, default=1.0
+        Input features given to each vote (paper: ``nfeatures``): int = count,
+        float = fraction.
+    bias_window : int, default=20
+        Half-width of the candidates' bias window in sorted positions (``interval``).
+    balanced_fraction : float, default=0.2
+        Fraction of iterations on balanced accuracy before balanced + plain accuracy
+        (``b_ratio``).
+    random_state : int, RandomState instance or None, default=None
+        Seeds every vote; the fitted model is identical for any ``n_jobs``.
+    n_jobs : int, default=None
+        Votes and one-vs-all problems run in parallel with joblib.
+    verbose : int, default=0
+        1 reports every finished vote, 2 also every 50 iterations.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    hidden_coef_ : ndarray of shape (n_problems, n_estimators, n_features, n_hidden)
+        Hidden weights of every vote (unit-norm columns). ``n_problems`` is 1 for
+        binary targets (votes for ``classes_[1]``), else ``n_classes``.
+    hidden_intercept_ : ndarray of shape (n_problems, n_estimators, n_hidden)
+        Hidden biases: a unit is on where ``X @ W1 + b1 > 0``.
+    coef_ : ndarray of shape (n_problems, n_estimators, n_hidden)
+        Output weights of every vote (unit norm).
+    intercept_ : ndarray of shape (n_problems, n_estimators)
+        Output bias of every vote.
+    train_objective_ : ndarray of shape (n_problems, n_estimators)
+        Each vote's best objective on the full training set.
+    n_iter_ : int
+        Iterations run per vote.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string feature names.
+
+    Notes
+    -----
+    The paper's code initialises the hidden biases at *plus* the mean projection
+    and resets a bias to 0 when the greedy per-node scan does not improve it; this
+    class uses minus the median (the midpoint between the two middle projections of
+    the first batch) and keeps it (spec §8 row 10). Hidden units take
+    values in {0, 1} as in the authors' code (the paper's Eq. 2 writes {-1, +1}).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_circles
+    >>> from sk01loss import MLP01Classifier
+    >>> X, y = make_circles(300, factor=0.5, noise=0.05, random_state=0)
+    >>> clf = MLP01Classifier(n_hidden=8, n_estimators=3, max_iter=300, random_state=0)
+    >>> bool(clf.fit(X, y).score(X, y) > 0.9)
+    True
+    """
+
+    _parameter_constraints = {
+        **BaseZeroOneEnsemble._parameter_constraints,
+        "n_hidden": [Interval(Integral, 1, None, closed="left")],
+        "output_step_size": [Interval(Real, 0, None, closed="neither")],
+    }
+    _model = "mlp01"
+    _vote_attributes = ("hidden_coef_", "hidden_intercept_", "coef_", "intercept_")
+
+    def __init__(
+        self,
+        n_hidden=20,
+        n_estimators=32,
+        max_iter=1000,
+        n_coordinates=64,
+        step_size=0.17,
+        output_step_size=0.2,
+        batch_fraction=0.75,
+        max_features=1.0,
+        bias_window=20,
+        balanced_fraction=0.2,
+        random_state=None,
+        n_jobs=None,
+        verbose=0,
+    ):
+        self.n_hidden = n_hidden
+        self.n_estimators = n_estimators
+        self.max_iter = max_iter
+        self.n_coordinates = n_coordinates
+        self.step_size = step_size
+        self.output_step_size = output_step_size
+        self.batch_fraction = batch_fraction
+        self.max_features = max_features
+        self.bias_window = bias_window
+        self.balanced_fraction = balanced_fraction
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    def _search_params(self):
+        return SearchParams(
+            max_iter=self.max_iter,
+            step_size=self.step_size,
+            n_coordinates=self.n_coordinates,
+            batch_fraction=self.batch_fraction,
+            max_features=self.max_features,
+            bias_window=self.bias_window,
+            balanced_fraction=self.balanced_fraction,
+            n_hidden=self.n_hidden,
+            output_step_size=self.output_step_size,
+        )
+
+    def _hidden(self, X, problem, vote):
+        return X @ self.hidden_coef_[problem, vote] + self.hidden_intercept_[problem, vote] > 0
+
+    def _vote_scores(self, X, problem):
+        scores = np.empty((X.shape[0], self.n_estimators))
+        for v in range(self.n_estimators):
+            # summed unit by unit, like the kernel: equal hidden bits give equal scores
+            hidden = self._hidden(X, problem, v)
+            out = np.zeros(X.shape[0])
+            for h, weight in enumerate(self.coef_[problem, v]):
+                out += hidden[:, h] * weight
+            scores[:, v] = out + self.intercept_[problem, v]
+        return scores
+
+    def hidden_activations(self, X):
+        """Hidden bits of every vote.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        hidden : ndarray of bool, shape (n_problems, n_estimators, n_samples, n_hidden)
+            ``X @ hidden_coef_[p, v] + hidden_intercept_[p, v] > 0``.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return np.array([
+            [self._hidden(X, p, v) for v in range(self.n_estimators)]
+            for p in range(self.coef_.shape[0])
+        ])

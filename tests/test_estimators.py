@@ -1,0 +1,115 @@
+"""Behaviour every sk01loss classifier shares, as a user sees it."""
+
+import pickle
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.datasets import load_iris
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler
+
+from sk01loss import MLP01Classifier, SCD01Classifier
+
+ESTIMATORS = [
+    pytest.param(SCD01Classifier, dict(n_estimators=5, max_iter=60), id="SCD01"),
+    pytest.param(MLP01Classifier, dict(n_hidden=6, n_estimators=5, max_iter=80), id="MLP01"),
+]
+
+
+@pytest.fixture(scope="module")
+def iris():
+    X, y = load_iris(return_X_y=True)
+    return MinMaxScaler().fit_transform(X), y
+
+
+@pytest.mark.parametrize("Estimator, params", ESTIMATORS)
+def test_multiclass_with_string_labels(iris, Estimator, params):
+    X, y = iris
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    clf = Estimator(**params, random_state=0).fit(X, names)
+    np.testing.assert_array_equal(clf.classes_, ["setosa", "versicolor", "virginica"])
+    assert clf.intercept_.shape == (3, 5)
+    assert clf.score(X, names) > 0.85
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(clf.classes_[proba.argmax(axis=1)], clf.predict(X))
+    np.testing.assert_array_equal(clf.classes_[clf.decision_function(X).argmax(axis=1)],
+                                  clf.predict(X))
+
+
+@pytest.mark.parametrize("Estimator, params", ESTIMATORS)
+def test_same_model_for_any_n_jobs_and_single_vote_is_vote_zero(iris, Estimator, params):
+    X, y = iris
+    one = Estimator(**params, random_state=0, n_jobs=1).fit(X, y)
+    two = Estimator(**params, random_state=0, n_jobs=2).fit(X, y)
+    for name in one._vote_attributes:
+        np.testing.assert_array_equal(getattr(one, name), getattr(two, name))
+    single = Estimator(**{**params, "n_estimators": 1}, random_state=0).fit(X, y)
+    for name in one._vote_attributes:
+        np.testing.assert_array_equal(getattr(single, name)[:, 0], getattr(one, name)[:, 0])
+
+
+@pytest.mark.parametrize("Estimator, params", ESTIMATORS)
+def test_float32_input_works_and_is_untouched(iris, Estimator, params):
+    X, y = iris
+    X32 = np.asfortranarray(X, dtype=np.float32)
+    before = X32.copy()
+    clf = Estimator(**params, random_state=0).fit(X32, y)
+    np.testing.assert_array_equal(X32, before)
+    assert clf.score(X32, y) > 0.85
+    assert clf.predict(X32).dtype == y.dtype
+
+
+@pytest.mark.parametrize("Estimator, params", ESTIMATORS)
+def test_pickle_clone_pipeline_gridsearch_cross_val(iris, Estimator, params):
+    X, y = iris
+    clf = Estimator(**params, random_state=0).fit(X, y)
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict(X), clf.predict(X))
+    assert clone(clf).get_params() == clf.get_params()
+    assert not hasattr(clone(clf), "intercept_")
+    pipe = make_pipeline(MinMaxScaler(), Estimator(**params, random_state=0))
+    assert cross_val_score(pipe, X, y, cv=3).mean() > 0.8
+    search = GridSearchCV(Estimator(**params, random_state=0), {"step_size": [0.1, 0.17]}, cv=3)
+    assert search.fit(X, y).best_params_["step_size"] in (0.1, 0.17)
+
+
+@pytest.mark.parametrize("Estimator, params", ESTIMATORS)
+def test_verbose_reports_progress(iris, capsys, Estimator, params):
+    X, y = iris
+    Estimator(**{**params, "n_estimators": 2, "max_iter": 50}, random_state=0, verbose=2).fit(X, y)
+    out = capsys.readouterr().out
+    assert "problem 3/3 vote 2/2 done" in out and "iteration 50" in out and " s)" in out
+
+
+@pytest.mark.parametrize("Estimator, params", ESTIMATORS)
+@pytest.mark.parametrize("bad, message", [(np.nan, "NaN"), (np.inf, "infinity")])
+def test_non_finite_input_is_refused(iris, Estimator, params, bad, message):
+    X, y = iris
+    X = X.copy()
+    X[3, 1] = bad
+    with pytest.raises(ValueError, match=message):
+        Estimator(**params).fit(X, y)
+
+
+@pytest.mark.parametrize("Estimator, params", ESTIMATORS)
+def test_bad_inputs_get_clear_errors(iris, Estimator, params):
+    X, y = iris
+    with pytest.raises(ValueError, match="only one class"):
+        Estimator(**params).fit(X, np.zeros(len(X)))
+    with pytest.raises(TypeError, match="[Ss]parse"):
+        Estimator(**params).fit(sp.csr_matrix(X), y)
+    with pytest.raises(ValueError, match="0 sample"):
+        Estimator(**params).fit(np.empty((0, 4)), [])
+    with pytest.raises(ValueError, match="Unknown label type"):
+        Estimator(**params).fit(X, y + 0.5)
+    clf = Estimator(**params).fit(X, y)
+    with pytest.raises(ValueError, match="4 features"):
+        clf.predict(X[:, :3])
+    with pytest.raises(ValueError, match="n_estimators"):
+        Estimator(n_estimators=0).fit(X, y)
+    with pytest.raises(ValueError, match="batch_fraction"):
+        Estimator(batch_fraction=1.5).fit(X, y)
