@@ -2,9 +2,9 @@
 
 import argparse
 
-from . import demo, scd01_vote
+from . import demo, mnist_ensemble, vote_time
 
-EXPERIMENTS = {"demo": demo, "scd01-vote": scd01_vote}
+EXPERIMENTS = {"demo": demo, "vote-time": vote_time, "mnist-ensemble": mnist_ensemble}
 
 
 def main(argv=None):

@@ -31,9 +31,11 @@ def _read_idx(path, magic, ndim):
     if found != magic:
         raise ValueError(f"{path} has magic number {found}, expected {magic}")
     shape = tuple(int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
-    if len(data) != header + int(np.prod(shape)):
-        raise ValueError(f"{path} holds {len(data) - header} bytes of data, "
-                         f"its header announces shape {shape}")
+    expected = header + int(np.prod(shape))
+    if len(data) != expected:
+        problem = "is truncated" if len(data) < expected else "has trailing bytes"
+        raise ValueError(f"{path} {problem}: {len(data) - header} bytes of data for the "
+                         f"shape {shape} its header announces")
     return np.frombuffer(data, np.uint8, offset=header).reshape(shape)
 
 
