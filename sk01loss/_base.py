@@ -75,16 +75,18 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
             targets = [(y_index == 1).astype(np.int8)]
         else:
             targets = [(y_index == c).astype(np.int8) for c in range(self.classes_.size)]
-        # The kernels read columns: one feature-major copy (none if X is Fortran-ordered).
+        # The kernels read columns: the data is held once, feature-major (no copy at
+        # all if X is Fortran-ordered).
         XT = np.ascontiguousarray(X.T)
-        colmin = X.min(axis=0).astype(np.float64)
-        colmax = X.max(axis=0).astype(np.float64)
+        del X
+        colmin = XT.min(axis=1).astype(np.float64)
+        colmax = XT.max(axis=1).astype(np.float64)
         params = self._search_params()
         seeds = vote_seeds(check_random_state(self.random_state), len(targets), self.n_estimators)
-        kernel = get_kernel(self._model)
         progress = _Progress(self, len(targets))
         results = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(_fit_vote)(kernel, XT, target, seed, params, colmin, colmax, progress, p, v)
+            delayed(_fit_vote)(self._model, XT, target, seed, params, colmin, colmax, progress,
+                               p, v)
             for p, target in enumerate(targets)
             for v, seed in enumerate(seeds[p])
         )
@@ -169,10 +171,12 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         return tags
 
 
-def _fit_vote(kernel, XT, target, seed, params, colmin, colmax, progress, problem, vote):
+def _fit_vote(model, XT, target, seed, params, colmin, colmax, progress, problem, vote):
+    # the unit of parallel work: plain arguments, so any joblib backend can ship it
     plan = VotePlan(seed, target, XT.shape[0], params)
     report = progress.iteration_reporter(problem, vote)
-    parameters, objective = kernel.fit_vote(XT, target, plan, params, colmin, colmax, report)
+    parameters, objective = get_kernel(model).fit_vote(
+        XT, target, plan, params, colmin, colmax, report)
     progress.vote_done(problem, vote, objective)
     return parameters, objective
 

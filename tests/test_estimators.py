@@ -5,6 +5,7 @@ import pickle
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from joblib import parallel_backend
 from sklearn.base import clone
 from sklearn.datasets import load_iris
 from sklearn.model_selection import GridSearchCV, cross_val_score
@@ -45,10 +46,12 @@ def test_same_model_for_any_n_jobs_and_single_vote_is_vote_zero(iris, Estimator,
     X, y = iris
     one = Estimator(**params, random_state=0, n_jobs=1).fit(X, y)
     two = Estimator(**params, random_state=0, n_jobs=2).fit(X, y)
-    for name in one._vote_attributes:
-        np.testing.assert_array_equal(getattr(one, name), getattr(two, name))
+    with parallel_backend("loky", n_jobs=2):  # processes: what Dask and co. need
+        loky = Estimator(**params, random_state=0, n_jobs=2).fit(X, y)
     single = Estimator(**{**params, "n_estimators": 1}, random_state=0).fit(X, y)
     for name in one._vote_attributes:
+        np.testing.assert_array_equal(getattr(one, name), getattr(two, name))
+        np.testing.assert_array_equal(getattr(one, name), getattr(loky, name))
         np.testing.assert_array_equal(getattr(single, name)[:, 0], getattr(one, name)[:, 0])
 
 
