@@ -14,11 +14,11 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._kernels import get_kernel
+from ._kernels import DEVICES, get_kernel, resolve_device
 from ._plans import VotePlan, vote_seeds
 
 
@@ -41,6 +41,7 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         "random_state": ["random_state"],
         "n_jobs": [Integral, None],
         "verbose": ["verbose"],
+        "device": [StrOptions(set(DEVICES))],
     }
 
     _model = None  # kernel name, set by subclasses
@@ -83,13 +84,16 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         colmax = XT.max(axis=1).astype(np.float64)
         params = self._search_params()
         seeds = vote_seeds(check_random_state(self.random_state), len(targets), self.n_estimators)
+        device = resolve_device(self.device)
+        chunk = get_kernel(self._model, device).votes_per_call or self.n_estimators
         progress = _Progress(self, len(targets))
-        results = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(_fit_vote)(self._model, XT, target, seed, params, colmin, colmax, progress,
-                               p, v)
+        chunks = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+            delayed(_fit_votes)(self._model, device, XT, target, seeds[p][v:v + chunk], params,
+                                colmin, colmax, progress, p, v)
             for p, target in enumerate(targets)
-            for v, seed in enumerate(seeds[p])
+            for v in range(0, self.n_estimators, chunk)
         )
+        results = [vote for votes in chunks for vote in votes]
         shape = (len(targets), self.n_estimators)
         for i, name in enumerate(self._vote_attributes):
             parts = [vote[i] for vote, _ in results]
@@ -171,14 +175,15 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         return tags
 
 
-def _fit_vote(model, XT, target, seed, params, colmin, colmax, progress, problem, vote):
+def _fit_votes(model, device, XT, target, seeds, params, colmin, colmax, progress, problem,
+               first_vote):
     # the unit of parallel work: plain arguments, so any joblib backend can ship it
-    plan = VotePlan(seed, target, XT.shape[0], params)
-    report = progress.iteration_reporter(problem, vote)
-    parameters, objective = get_kernel(model).fit_vote(
-        XT, target, plan, params, colmin, colmax, report)
-    progress.vote_done(problem, vote, objective)
-    return parameters, objective
+    plans = [VotePlan(seed, target, XT.shape[0], params) for seed in seeds]
+    report = progress.iteration_reporter(problem, first_vote, len(plans))
+    votes = get_kernel(model, device).fit_votes(XT, target, plans, params, colmin, colmax, report)
+    for v, (_, objective) in enumerate(votes):
+        progress.vote_done(problem, first_vote + v, objective)
+    return votes
 
 
 class _Progress:
@@ -195,13 +200,15 @@ class _Progress:
     def _print(self, message):
         print(f"[{self.name}] {message} ({time.perf_counter() - self.start:.1f} s)", flush=True)
 
-    def iteration_reporter(self, problem, vote):
+    def iteration_reporter(self, problem, first_vote, n_votes):
         if self.verbose < 2:
             return None
+        votes = (f"vote {first_vote + 1}" if n_votes == 1
+                 else f"votes {first_vote + 1}-{first_vote + n_votes}")
 
         def report(iteration, objective):
             if (iteration + 1) % 50 == 0:
-                self._print(f"problem {problem + 1}/{self.n_problems} vote {vote + 1}: "
+                self._print(f"problem {problem + 1}/{self.n_problems} {votes}: "
                             f"iteration {iteration + 1}, best objective {objective:.4f}")
         return report
 

@@ -50,6 +50,13 @@ class SCD01Classifier(BaseZeroOneEnsemble):
         default, any joblib backend via ``joblib.parallel_backend``).
     verbose : int, default=0
         1 reports every finished vote, 2 also every 50 iterations.
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+        Where the coordinate search runs: ``"cpu"`` (Numba kernel, votes in
+        parallel over ``n_jobs``), ``"cuda"`` (CuPy: all votes of a problem as one
+        batched computation on the GPU; needs ``pip install 'sk01loss[gpu]'``) or
+        ``"auto"`` (CUDA when CuPy and a GPU are usable, else CPU). The random draws
+        are the same on every device, and the fitted attributes are NumPy arrays,
+        so a model fitted on a GPU pickles and predicts anywhere.
 
     Attributes
     ----------
@@ -111,6 +118,7 @@ class SCD01Classifier(BaseZeroOneEnsemble):
         random_state=None,
         n_jobs=None,
         verbose=0,
+        device="cpu",
     ):
         self.n_estimators = n_estimators
         self.max_iter = max_iter
@@ -123,6 +131,7 @@ class SCD01Classifier(BaseZeroOneEnsemble):
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.device = device
 
     def _search_params(self):
         return SearchParams(

@@ -20,9 +20,6 @@ from .cpu_scd01 import apply_move, project, search_step
 
 _jit = numba.njit(cache=True, nogil=True)
 
-#: The CPU kernel fits one vote per call; the estimator parallelises votes with joblib.
-VOTES_PER_CALL = 1
-
 _NO_COORDINATES = np.empty(0, dtype=np.int64)
 
 

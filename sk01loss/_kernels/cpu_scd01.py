@@ -29,9 +29,6 @@ from . import _threshold as th
 
 _jit = numba.njit(cache=True, nogil=True)
 
-#: The CPU kernel fits one vote per call; the estimator parallelises votes with joblib.
-VOTES_PER_CALL = 1
-
 
 @_jit
 def sort_batch(P, batch):

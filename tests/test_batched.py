@@ -1,0 +1,99 @@
+"""The batched algorithm (the GPU back-end's code, run here with NumPy) against the
+Numba kernels, and the ``device`` parameter."""
+
+import pickle
+
+import numpy as np
+import pytest
+
+import sk01loss._base
+from sk01loss import MLP01Classifier, SCD01Classifier
+from sk01loss._kernels import batched, cpu_mlp01, cpu_scd01, cuda_status, get_kernel
+from sk01loss._plans import SearchParams, VotePlan
+
+
+def integer_problem(seed, n=300, d=10):
+    """Integer-valued float64 features: no rounding differences between back-ends."""
+    rng = np.random.default_rng(seed)
+    X = rng.integers(0, 4, (n, d)).astype(np.float64) * (rng.random((n, d)) < 0.6)
+    y = ((X[:, 0] - 1.5) * (X[:, 1] - 1.5) + rng.integers(-1, 2, n) > 0).astype(np.int8)
+    return X, y
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("max_features", [1.0, 0.6])
+def test_batched_scd01_fits_the_same_votes_as_numba(seed, max_features):
+    X, y = integer_problem(seed)
+    params = SearchParams(max_iter=50, step_size=0.17, n_coordinates=4, batch_fraction=0.75,
+                          max_features=max_features, bias_window=8, balanced_fraction=0.2)
+    XT = np.ascontiguousarray(X.T)
+    seeds = np.random.SeedSequence(seed).spawn(3)
+    plans = [VotePlan(s, y, X.shape[1], params) for s in seeds]
+    # a tiny memory budget forces one candidate per chunk: chunking must not matter
+    got = batched.fit_votes_scd01(XT, y, plans, params, X.min(0), X.max(0), max_bytes=1)
+    for s, ((w, b), obj) in zip(seeds, got):
+        (w_ref, b_ref), obj_ref = cpu_scd01.fit_vote(
+            XT, y, VotePlan(s, y, X.shape[1], params), params, X.min(0), X.max(0))
+        assert obj == obj_ref and b == b_ref
+        np.testing.assert_array_equal(w, w_ref)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_batched_mlp01_fits_the_same_votes_as_numba(seed):
+    X, y = integer_problem(seed)
+    params = SearchParams(max_iter=40, step_size=0.17, n_coordinates=4, batch_fraction=0.75,
+                          max_features=1.0, bias_window=8, balanced_fraction=0.2,
+                          n_hidden=5, output_step_size=0.2)
+    XT = np.ascontiguousarray(X.T)
+    seeds = np.random.SeedSequence(seed).spawn(3)
+    got = batched.fit_votes_mlp01(XT, y, [VotePlan(s, y, X.shape[1], params) for s in seeds],
+                                  params, X.min(0), X.max(0))
+    for s, (parts, obj) in zip(seeds, got):
+        ref_parts, obj_ref = cpu_mlp01.fit_vote(
+            XT, y, VotePlan(s, y, X.shape[1], params), params, X.min(0), X.max(0))
+        assert obj == obj_ref
+        for part, ref_part in zip(parts, ref_parts):
+            np.testing.assert_array_equal(part, ref_part)
+
+
+@pytest.mark.parametrize("Estimator", [SCD01Classifier, MLP01Classifier])
+def test_estimator_on_the_batched_path_equals_cpu(monkeypatch, Estimator):
+    X, y = integer_problem(0, n=240, d=6)
+    y3 = y + (X[:, 2] > 1)  # three classes: one-vs-all
+    kwargs = dict(n_estimators=3, max_iter=30, random_state=0)
+    cpu = Estimator(**kwargs).fit(X, y3)
+    monkeypatch.setattr(sk01loss._base, "resolve_device", lambda device: "numpy")
+    numpy = Estimator(**kwargs, device="cuda").fit(X, y3)
+    for name in cpu._vote_attributes:
+        np.testing.assert_array_equal(getattr(cpu, name), getattr(numpy, name))
+    assert get_kernel(Estimator._model, "numpy").votes_per_call is None
+
+
+@pytest.mark.skipif(cuda_status() is None, reason="CuPy and a GPU are available")
+def test_cuda_without_a_gpu_says_what_is_missing():
+    X, y = integer_problem(0, n=60, d=4)
+    with pytest.raises(RuntimeError, match="device='cuda' cannot be used: .*(CuPy|GPU)"):
+        SCD01Classifier(n_estimators=1, max_iter=5, device="cuda").fit(X, y)
+    auto = SCD01Classifier(n_estimators=1, max_iter=5, device="auto", random_state=0).fit(X, y)
+    cpu = SCD01Classifier(n_estimators=1, max_iter=5, device="cpu", random_state=0).fit(X, y)
+    np.testing.assert_array_equal(auto.coef_, cpu.coef_)
+
+
+def test_unknown_device_is_refused():
+    X, y = integer_problem(0, n=60, d=4)
+    with pytest.raises(ValueError, match="device"):
+        SCD01Classifier(device="tpu").fit(X, y)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("Estimator", [SCD01Classifier, MLP01Classifier])
+def test_cuda_fits_the_cpu_model_and_pickles_as_numpy(Estimator):
+    X, y = integer_problem(1, n=400, d=8)
+    kwargs = dict(n_estimators=4, max_iter=40, random_state=0)
+    cpu = Estimator(**kwargs).fit(X, y)
+    gpu = Estimator(**kwargs, device="cuda").fit(X, y)
+    for name in cpu._vote_attributes + ("train_objective_",):
+        assert type(getattr(gpu, name)) is np.ndarray
+        np.testing.assert_array_equal(getattr(cpu, name), getattr(gpu, name))
+    restored = pickle.loads(pickle.dumps(gpu))
+    np.testing.assert_array_equal(restored.predict(X), cpu.predict(X))
