@@ -2,9 +2,14 @@
 
 import argparse
 
-from . import demo, mnist_ensemble, vote_time
+from . import demo, mnist_ensemble, table1, vote_time
 
-EXPERIMENTS = {"demo": demo, "vote-time": vote_time, "mnist-ensemble": mnist_ensemble}
+EXPERIMENTS = {
+    "demo": demo,
+    "vote-time": vote_time,
+    "mnist-ensemble": mnist_ensemble,
+    "table1": table1,
+}
 
 
 def main(argv=None):

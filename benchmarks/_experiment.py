@@ -1,0 +1,145 @@
+"""What every paper experiment shares: command-line options, datasets, a resumable
+store of finished results, saved models, and the tables and metadata it writes."""
+
+import json
+import os
+import pickle
+import platform
+import sys
+import time
+
+import numpy as np
+
+from sk01loss.datasets import load_image_folder, load_mnist
+
+from ._common import DEFAULT_DATA, environment
+
+DATASETS = {
+    # name: (loader, default location)
+    "mnist": (load_mnist, os.path.join(DEFAULT_DATA, "mnist")),
+    "fashion-mnist": (load_mnist, "/usr/share/datasets/fashion-mnist"),
+    "cifar10-jpeg": (load_image_folder, os.path.join(DEFAULT_DATA, "cifar10-jpeg.tar.gz")),
+}
+QUICK_TRAIN, QUICK_TEST = 2000, 500
+
+
+def add_common_arguments(parser):
+    parser.add_argument("--dataset", choices=sorted(DATASETS), default="mnist")
+    parser.add_argument("--data-dir", help="default: the dataset's usual place "
+                        "(../shared/datasets, SK01LOSS_DATA, or Debian's fashion-mnist)")
+    parser.add_argument("--out", default="results", help="results go to OUT/<experiment>/<dataset>")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"small subsets ({QUICK_TRAIN} train / {QUICK_TEST} test rows) "
+                             "and few votes: minutes, not hours")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep finished results and saved models of an earlier run")
+    parser.add_argument("--seed", type=int, default=2018)
+    parser.add_argument("--n-jobs", type=int, default=-1)
+
+
+def load_dataset(args, classes=None):
+    """Train and test arrays (float32 in [0, 1]) of ``args.dataset``, restricted to
+    ``classes``; with ``--quick`` a class-stratified random subset of each."""
+    loader, default = DATASETS[args.dataset]
+    path = args.data_dir or default
+    X, y = loader(path, "train", classes=classes)
+    X_test, y_test = loader(path, "test", classes=classes)
+    if args.quick:
+        rng = np.random.default_rng(args.seed)
+        X, y = _subsample(rng, X, y, QUICK_TRAIN)
+        X_test, y_test = _subsample(rng, X_test, y_test, QUICK_TEST)
+    return X, y, X_test, y_test
+
+
+def _subsample(rng, X, y, size):
+    if len(y) <= size:
+        return X, y
+    keep = np.sort(np.concatenate([
+        rng.choice(np.flatnonzero(y == c), max(1, round(size * np.mean(y == c))), replace=False)
+        for c in np.unique(y)
+    ]))
+    return X[keep], y[keep]
+
+
+class Store:
+    """Results of one experiment on one dataset under ``OUT/<experiment>/<dataset>``.
+
+    Each finished unit of work is appended to ``results.jsonl`` at once, and fitted
+    models are pickled beside it, so an interrupted run loses at most the unit in
+    flight; ``--resume`` picks both up again (without it the folder starts empty).
+    """
+
+    def __init__(self, args, experiment):
+        name = args.dataset + ("-quick" if args.quick else "")
+        self.path = os.path.join(args.out, experiment, name)
+        os.makedirs(self.path, exist_ok=True)
+        self.results_file = os.path.join(self.path, "results.jsonl")
+        if not args.resume:
+            for entry in os.listdir(self.path):
+                if entry.endswith((".jsonl", ".pkl")):
+                    os.remove(os.path.join(self.path, entry))
+        self.records = {}
+        if os.path.exists(self.results_file):
+            with open(self.results_file) as fh:
+                for line in fh:
+                    record = json.loads(line)
+                    self.records[record["key"]] = record
+        self.args = args
+        self.experiment = experiment
+        self.start = time.perf_counter()
+
+    def get(self, key):
+        return self.records.get(key)
+
+    def add(self, key, **record):
+        record = {"key": key, **record}
+        self.records[key] = record
+        with open(self.results_file, "a") as fh:
+            fh.write(json.dumps(record) + "\n")
+        print(f"[{self.experiment}] {key}: " + ", ".join(
+            f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
+            for k, v in record.items() if k != "key"), flush=True)
+        return record
+
+    def model(self, name, fit):
+        """The model saved as ``name``, or ``fit()``'s result, saved (with its fit time)."""
+        file = os.path.join(self.path, f"{name}.pkl")
+        if os.path.exists(file):
+            with open(file, "rb") as fh:
+                saved = pickle.load(fh)
+            return saved["model"], saved["seconds"]
+        print(f"[{self.experiment}] fitting {name} ...", flush=True)
+        start = time.perf_counter()
+        model = fit()
+        seconds = time.perf_counter() - start
+        with open(file, "wb") as fh:
+            pickle.dump({"model": model, "seconds": seconds}, fh)
+        return model, seconds
+
+    def write_table(self, name, rows, columns, title):
+        """``rows`` (list of dicts) as ``name.csv`` and ``name.md``; returns the markdown."""
+        with open(os.path.join(self.path, f"{name}.csv"), "w") as fh:
+            fh.write(",".join(columns) + "\n")
+            for row in rows:
+                fh.write(",".join(_cell(row.get(c, "")) for c in columns) + "\n")
+        lines = [f"### {title}", "", "| " + " | ".join(columns) + " |",
+                 "|" + "---|" * len(columns)]
+        lines += ["| " + " | ".join(_cell(row.get(c, "")) for c in columns) + " |" for row in rows]
+        markdown = "\n".join(lines) + "\n"
+        with open(os.path.join(self.path, f"{name}.md"), "w") as fh:
+            fh.write(markdown)
+        return markdown
+
+    def write_meta(self, **extra):
+        meta = {
+            "experiment": self.experiment, "command": " ".join(sys.argv),
+            "dataset": self.args.dataset, "quick": self.args.quick, "seed": self.args.seed,
+            "environment": environment(), "machine": platform.platform(),
+            "wall_seconds_this_run": round(time.perf_counter() - self.start, 1), **extra,
+        }
+        with open(os.path.join(self.path, "meta.json"), "w") as fh:
+            json.dump(meta, fh, indent=1)
+
+
+def _cell(value):
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
