@@ -3,6 +3,8 @@ adversarial examples transfer between 0/1-loss and convex models."""
 
 from ._mlp01 import MLP01Classifier
 from ._scd01 import SCD01Classifier
+from ._transfer import transfer_matrix
+from .preprocessing import Saturate
 
-__all__ = ["MLP01Classifier", "SCD01Classifier"]
+__all__ = ["MLP01Classifier", "SCD01Classifier", "Saturate", "transfer_matrix"]
 __version__ = "0.1.0"

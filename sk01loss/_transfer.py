@@ -1,0 +1,189 @@
+"""Transferability matrices: accuracy of every target on every source's adversaries
+(the layout of the paper's Tables III and IV)."""
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.frozen import FrozenEstimator
+from sklearn.neural_network import MLPClassifier
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
+
+from ._mlp01 import MLP01Classifier
+from .attacks import FGSMAttack, LinearSignAttack, MLP01Attack
+from .attacks._base import BaseAttack, estimator_input, unwrap
+from .attacks._gradients import linear_view
+
+
+def _named(models, what):
+    pairs = list(models.items()) if isinstance(models, dict) else list(models)
+    try:
+        names = [str(name) for name, _ in pairs]
+    except (TypeError, ValueError):
+        raise TypeError(f"{what} must be a dict or a list of (name, estimator) pairs.") from None
+    if not pairs:
+        raise ValueError(f"{what} is empty.")
+    if len(set(names)) != len(names):
+        raise ValueError(f"{what} has repeated names: {names}.")
+    for name, model in pairs:
+        try:
+            check_is_fitted(unwrap(model))
+        except NotFittedError:
+            raise NotFittedError(
+                f"{what}[{name!r}] ({type(unwrap(model)).__name__}) is not fitted; "
+                "transfer_matrix needs trained models.") from None
+        except TypeError:
+            raise TypeError(f"{what}[{name!r}] is not an estimator: {model!r}.") from None
+    return [(str(name), model) for name, model in pairs]
+
+
+def auto_attack(model, *, eps=0.1, clip=(0.0, 1.0), random_state=None):
+    """The paper's white-box attack for ``model`` (spec §5.1-5.3).
+
+    ``MLP01Classifier``: :class:`~sk01loss.attacks.MLP01Attack` on vote 0 (the
+    single-run model); ``SCD01Classifier`` and linear models with ``coef_``:
+    :class:`~sk01loss.attacks.LinearSignAttack` (the aggregate direction for an
+    SCD01 ensemble); ``MLPClassifier``: :class:`~sk01loss.attacks.FGSMAttack`.
+
+    Parameters
+    ----------
+    model : fitted classifier
+    eps, clip, random_state
+        The attack's parameters.
+
+    Returns
+    -------
+    attack : attack transformer, unfitted, holding ``FrozenEstimator(model)``
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.svm import LinearSVC
+    >>> from sk01loss._transfer import auto_attack
+    >>> X, y = load_iris(return_X_y=True)
+    >>> type(auto_attack(LinearSVC().fit(X, y))).__name__
+    'LinearSignAttack'
+    """
+    frozen = FrozenEstimator(model)
+    inner = unwrap(model)
+    params = dict(eps=eps, clip=clip, random_state=random_state)
+    if isinstance(inner, MLP01Classifier):
+        return MLP01Attack(frozen, **params)
+    if isinstance(inner, MLPClassifier):
+        return FGSMAttack(frozen, **params)
+    if linear_view(inner) is not None:
+        return LinearSignAttack(frozen, **params)
+    raise TypeError(
+        f"No white-box attack is known for {type(inner).__name__}; pass attack=... "
+        "(e.g. a SubstituteAttack) for it.")
+
+
+def transfer_matrix(sources, targets, X, y, *, attack="auto", eps=0.1, clip=(0.0, 1.0),
+                    labels="true", random_state=None, as_frame="auto"):
+    """Accuracy of every target on adversarial examples crafted on every source.
+
+    Parameters
+    ----------
+    sources : dict or list of (name, estimator)
+        Fitted models to craft adversaries on (one row each).
+    targets : dict or list of (name, estimator)
+        Fitted models to evaluate (one column each); often the same as ``sources``.
+    X : array-like of shape (n_samples, n_features)
+        Points to perturb, e.g. a test set in [0, 1].
+    y : array-like of shape (n_samples,)
+        Their true labels.
+    attack : "auto", attack transformer or dict, default="auto"
+        ``"auto"``: the paper's white-box attack per source (``auto_attack``: linear
+        sign for SCD01 and linear models, FGSM for ``MLPClassifier``, the MLP01
+        heuristic on vote 0 for ``MLP01Classifier``), built with ``eps``, ``clip`` and
+        ``random_state``. An attack instance: a clone of it per source, with its
+        ``estimator`` set to the frozen source and its own ``eps``/``clip``. A dict:
+        an attack instance per source name.
+    eps : float, default=0.1
+        L-infinity radius of the ``"auto"`` attacks.
+    clip : (float, float) or None, default=(0.0, 1.0)
+        Input domain of the ``"auto"`` attacks.
+    labels : {"true", "predicted"}, default="true"
+        Attack the true labels ``y`` (the paper's tables) or the labels each source
+        predicts.
+    random_state : None, int or RandomState, default=None
+        Seeds the ``"auto"`` attacks (the MLP01 heuristic's node order).
+    as_frame : bool or "auto", default="auto"
+        Return a ``pandas.DataFrame`` (``"auto"``: when pandas is installed) or a dict
+        ``{row: {target: accuracy}}``.
+
+    Returns
+    -------
+    table : pandas.DataFrame or dict
+        Rows ``"clean"`` and one per source, columns one per target, values the
+        accuracy in [0, 1] of the target on the row's points (clean ``X`` or the
+        source's adversaries).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.svm import LinearSVC
+    >>> from sk01loss import transfer_matrix
+    >>> X, y = load_digits(n_class=2, return_X_y=True)
+    >>> X = X / 16
+    >>> models = {"svm": LinearSVC(C=0.01).fit(X, y), "logreg": LogisticRegression().fit(X, y)}
+    >>> table = transfer_matrix(models, models, X, y, eps=0.3, as_frame=False)
+    >>> list(table)
+    ['clean', 'svm', 'logreg']
+    >>> table["clean"]["svm"] > 0.99 > table["svm"]["svm"]
+    True
+    """
+    if labels not in ("true", "predicted"):
+        raise ValueError(f"labels must be 'true' or 'predicted'; got {labels!r}.")
+    if as_frame not in (True, False, "auto"):
+        raise ValueError(f"as_frame must be True, False or 'auto'; got {as_frame!r}.")
+    sources = _named(sources, "sources")
+    targets = _named(targets, "targets")
+    check_array(X, dtype=[np.float64, np.float32])  # a clear error before any attack runs
+    y = column_or_1d(y)
+    if len(y) != len(X):
+        raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels.")
+    if isinstance(attack, dict):
+        missing = [name for name, _ in sources if name not in attack]
+        if missing:
+            raise ValueError(f"attack has no entry for the sources {missing}.")
+        templates = list(attack.values())
+    elif isinstance(attack, str):
+        if attack != "auto":
+            raise ValueError(f"attack must be 'auto', an attack or a dict; got {attack!r}.")
+        templates = []
+    else:
+        templates = [attack]
+    for template in templates:
+        if not isinstance(template, BaseAttack):
+            raise TypeError(f"attack must be 'auto', an attack transformer (e.g. FGSMAttack) "
+                            f"or a dict of them; got {template!r}.")
+    rng = check_random_state(random_state)
+
+    def accuracies(points):
+        return {name: float(np.mean(np.asarray(target.predict(estimator_input(target, points)))
+                                    == y))
+                for name, target in targets}
+
+    table = {"clean": accuracies(X)}
+    for name, source in sources:
+        if isinstance(attack, str):
+            source_attack = auto_attack(source, eps=eps, clip=clip,
+                                        random_state=rng.randint(np.iinfo(np.int32).max))
+        else:
+            template = attack[name] if isinstance(attack, dict) else attack
+            source_attack = clone(template).set_params(estimator=FrozenEstimator(source))
+        source_attack.fit(X, y)
+        table[name] = accuracies(
+            source_attack.generate(X, y) if labels == "true" else source_attack.transform(X))
+    if as_frame == "auto":
+        try:
+            import pandas  # noqa: F401
+        except ImportError:
+            as_frame = False
+    if not as_frame:
+        return table
+    import pandas as pd
+
+    return pd.DataFrame.from_dict(table, orient="index")

@@ -1,0 +1,20 @@
+"""Adversarial attacks as scikit-learn transformers.
+
+Every attack takes the model to attack (``estimator``), the L-infinity step ``eps``,
+the input domain ``clip`` and a ``random_state``. ``fit(X, y)`` fits a clone of the
+model (wrap a trained model in ``sklearn.frozen.FrozenEstimator`` to attack it as it
+is), ``transform(X)`` returns adversarial examples of the labels the model predicts
+and ``generate(X, y)`` those of the labels ``y`` (the paper's protocol uses the true
+labels).
+
+- :class:`LinearSignAttack`: white box for linear models, SCD01 included.
+- :class:`FGSMAttack`: gradient sign for ``MLPClassifier`` and linear models.
+- :class:`MLP01Attack`: white-box heuristic for ``MLP01Classifier``.
+- :class:`SubstituteAttack`: black box through a substitute trained with
+  Jacobian-based dataset augmentation.
+"""
+
+from ._substitute import SubstituteAttack
+from ._whitebox import FGSMAttack, LinearSignAttack, MLP01Attack
+
+__all__ = ["FGSMAttack", "LinearSignAttack", "MLP01Attack", "SubstituteAttack"]

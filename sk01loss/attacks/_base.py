@@ -1,0 +1,230 @@
+"""The contract every attack transformer follows.
+
+An attack holds a classifier (``estimator``): ``fit`` fits a clone of it (a
+``FrozenEstimator`` is kept as it is), ``transform`` returns adversarial examples of
+the labels that model predicts, ``generate`` those of given (true) labels. The
+subclass says which models it accepts (``_check_model``) and how it perturbs rows
+(``_perturb``); everything else -- validation, labels, clipping, tags -- lives here.
+"""
+
+from numbers import Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context, clone
+from sklearn.exceptions import NotFittedError
+from sklearn.frozen import FrozenEstimator
+from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+
+
+def unwrap(estimator):
+    """The model inside any number of ``FrozenEstimator`` wrappers."""
+    while isinstance(estimator, FrozenEstimator):
+        estimator = estimator.estimator
+    return estimator
+
+
+def check_clip(clip):
+    """``None`` or the bounds ``(low, high)`` as floats, with a clear error otherwise."""
+    if clip is None:
+        return None
+    try:
+        low, high = clip
+        low, high = float(low), float(high)
+    except (TypeError, ValueError):
+        raise ValueError(f"clip must be None or a pair (low, high) of numbers; got {clip!r}.")
+    if not low < high:  # also rejects NaN bounds
+        raise ValueError(
+            f"clip=({low!r}, {high!r}): the lower bound must be smaller than the upper bound.")
+    return low, high
+
+
+def clip_to(X, clip):
+    """Clip ``X`` in place to ``clip`` (``None``: leave it) and return it; the one
+    clipping rule every attack uses."""
+    bounds = check_clip(clip)
+    if bounds is not None:
+        np.clip(X, bounds[0], bounds[1], out=X)
+    return X
+
+
+def sign_step(X, step):
+    """``X + step`` in the dtype of ``X`` (``step`` already holds ``eps * sign``)."""
+    return X + np.asarray(step, dtype=X.dtype)
+
+
+def estimator_input(estimator, X):
+    """``X`` as ``estimator`` expects it: a DataFrame with its column names when it
+    was fitted on one (so a frozen model fitted on a DataFrame does not warn)."""
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is None:
+        return X
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover - a model with names implies a DataFrame library
+        return X
+    return pd.DataFrame(X, columns=names, copy=False)
+
+
+def encode_labels(classes, y):
+    """Indices of ``y`` in ``classes``; -1 for labels that ``classes`` lacks."""
+    classes = np.asarray(classes)
+    order = np.argsort(classes, kind="stable")
+    ordered = classes[order]
+    position = np.clip(np.searchsorted(ordered, y), 0, len(classes) - 1)
+    found = ordered[position] == y
+    return np.where(found, order[position], -1)
+
+
+def fit_target(attack, estimator, X, y):
+    """A fitted target: ``estimator`` itself when frozen (after checking it is fitted
+    and sees as many features as ``X``), else a clone fitted on ``(X, y)``."""
+    if isinstance(estimator, FrozenEstimator):
+        inner = unwrap(estimator)
+        try:
+            check_is_fitted(inner)
+        except NotFittedError:
+            raise NotFittedError(
+                f"{type(attack).__name__}: the {type(inner).__name__} inside FrozenEstimator "
+                "is not fitted. Fit it first, or pass it unwrapped so that the attack fits "
+                "a clone.") from None
+        n_features = getattr(estimator, "n_features_in_", None)
+        if n_features is not None and n_features != X.shape[1]:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but the frozen {type(inner).__name__} "
+                f"was fitted on {n_features}.")
+        return estimator
+    return clone(estimator).fit(X, y)
+
+
+class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Adversarial examples as a scikit-learn transformer (base class).
+
+    ``fit(X, y)`` fits a clone of ``estimator`` (or keeps a ``FrozenEstimator`` as
+    it is), ``transform(X)`` attacks the labels the fitted model predicts (no label
+    leaking, Kurakin et al. 2016) and ``generate(X, y)`` attacks given labels, e.g.
+    the true ones as in the paper. Outputs have the dtype and shape of ``X``, are
+    clipped to ``clip``, and never alias the input.
+    """
+
+    _parameter_constraints = {
+        "estimator": [HasMethods(["fit", "predict"])],
+        "eps": [Interval(Real, 0, None, closed="left")],
+        "clip": [tuple, list, None],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, estimator, *, eps=0.1, clip=(0.0, 1.0), random_state=None):
+        self.estimator = estimator
+        self.eps = eps
+        self.clip = clip
+        self.random_state = random_state
+
+    def _check_model(self, model):
+        """Raise TypeError unless the fitted, unwrapped ``model`` can be attacked."""
+
+    def _check_unfitted_model(self, model):
+        """Raise TypeError early, before fitting, for models known not to fit."""
+
+    def _perturb(self, X, y_index):
+        """Adversarial copy of the validated ``X`` for label indices ``y_index``."""
+        raise NotImplementedError
+
+    def _fit(self, X, y):
+        check_clip(self.clip)
+        X, y = self._validate_fit_data(X, y)
+        self._check_unfitted_model(unwrap(self.estimator))
+        self.estimator_ = fit_target(self, self.estimator, X, y)
+        self._check_model(unwrap(self.estimator_))
+        self.classes_ = np.asarray(self.estimator_.classes_)
+        return X, y
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y=None):
+        """Fit a clone of ``estimator`` on ``(X, y)``, or check a frozen one.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data of the model.
+        y : array-like of shape (n_samples,), default=None
+            Labels; required unless ``estimator`` is a ``FrozenEstimator``.
+
+        Returns
+        -------
+        self : object
+            Fitted attack.
+        """
+        self._fit(X, y)
+        return self
+
+    def _validate_fit_data(self, X, y):
+        if y is None:
+            X = validate_data(self, X, y=None, dtype=[np.float64, np.float32])
+        else:
+            X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
+        return X, y
+
+    def _validate_X(self, X):
+        check_is_fitted(self)
+        return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+
+    def _predicted_index(self, X):
+        """Indices in ``classes_`` of the labels the attacked model predicts."""
+        labels = self.estimator_.predict(estimator_input(self.estimator_, X))
+        return encode_labels(self.classes_, labels)
+
+    def _label_index(self, y, n_samples):
+        y = column_or_1d(y, warn=True)
+        if y.shape[0] != n_samples:
+            raise ValueError(f"X has {n_samples} rows but y has {y.shape[0]} labels.")
+        index = encode_labels(self.classes_, y)
+        if np.any(index < 0):
+            unknown = np.unique(y[index < 0])
+            raise ValueError(
+                f"y contains labels the model does not know: {unknown[:5].tolist()}; "
+                f"its classes are {self.classes_.tolist()}.")
+        return index
+
+    def transform(self, X):
+        """Adversarial examples of the labels the model predicts.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Points to perturb (left unchanged).
+
+        Returns
+        -------
+        X_adv : ndarray of shape (n_samples, n_features)
+            Perturbed copy of ``X``, in its dtype (float32 kept, others as float64).
+        """
+        return self.generate(X)
+
+    def generate(self, X, y=None):
+        """Adversarial examples of given labels (the true-label variant).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Points to perturb (left unchanged).
+        y : array-like of shape (n_samples,), default=None
+            Labels to attack, e.g. the true ones (the paper's protocol); ``None``
+            attacks the labels the model predicts, like ``transform``.
+
+        Returns
+        -------
+        X_adv : ndarray of shape (n_samples, n_features)
+            Perturbed copy of ``X``, in its dtype.
+        """
+        X = self._validate_X(X)
+        y_index = self._predicted_index(X) if y is None else self._label_index(y, X.shape[0])
+        return clip_to(self._perturb(X, y_index), self.clip)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # fitting the target needs its labels; a frozen target needs none
+        tags.target_tags.required = not isinstance(self.estimator, FrozenEstimator)
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.input_tags.sparse = False
+        return tags

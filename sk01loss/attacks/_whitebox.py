@@ -1,0 +1,377 @@
+"""White-box attacks: the linear sign attack, FGSM and the MLP01 heuristic (spec §5.1-5.3)."""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.neural_network import MLPClassifier
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval
+
+from .._mlp01 import MLP01Classifier
+from .._scd01 import SCD01Classifier
+from ._base import BaseAttack, clip_to, sign_step
+from ._gradients import check_gradient_support, linear_view, loss_gradient
+
+
+def _combine_votes(positive):
+    """Label indices from positive votes, bool (n_problems, n_votes, n_samples): the
+    estimators' rule (binary majority, ties to ``classes_[0]``; one-vs-all argmax of
+    the counts, ties to the first class)."""
+    counts = positive.sum(axis=1)
+    if counts.shape[0] == 1:
+        return (2 * counts[0] > positive.shape[1]).astype(np.intp)
+    return np.argmax(counts, axis=0)
+
+
+def _scd01_predict_index(model, X, votes):
+    positive = np.array([
+        ((X @ model.coef_[p].T + model.intercept_[p]) > 0)[:, votes].T
+        for p in range(model.coef_.shape[0])
+    ])
+    return _combine_votes(positive)
+
+
+def _mlp01_vote_scores(model, X, problem, vote):
+    # the estimator's arithmetic, unit by unit, so labels agree bit for bit
+    hidden = X @ model.hidden_coef_[problem, vote] + model.hidden_intercept_[problem, vote] > 0
+    out = np.zeros(X.shape[0])
+    for h, weight in enumerate(model.coef_[problem, vote]):
+        out += hidden[:, h] * weight
+    return out + model.intercept_[problem, vote]
+
+
+def _mlp01_predict_index(model, X, votes):
+    positive = np.array([
+        [_mlp01_vote_scores(model, X, p, v) > 0 for v in votes]
+        for p in range(model.coef_.shape[0])
+    ])
+    return _combine_votes(positive)
+
+
+def _check_vote(attack, model):
+    if attack.vote is not None and attack.vote >= model.n_estimators:
+        raise ValueError(
+            f"vote={attack.vote} but the {type(model).__name__} has only "
+            f"{model.n_estimators} votes per problem.")
+
+
+class LinearSignAttack(BaseAttack):
+    """White-box attack on a linear classifier: ``x' = clip(x - eps * y * sign(w))``.
+
+    Every feature moves by ``eps`` against the weight vector of the attacked label
+    (spec §5.1), the largest decrease of that label's score in the L-infinity ball of
+    radius ``eps``. ``y`` is +1 for ``classes_[1]`` and -1 for ``classes_[0]``;
+    features with ``w_i = 0`` do not move.
+
+    Parameters
+    ----------
+    estimator : classifier
+        ``SCD01Classifier`` or any classifier with a linear decision function
+        ``X @ coef_.T + intercept_`` (``LinearSVC``, ``LogisticRegression``,
+        ``SGDClassifier``, ...). Cloned and fitted in ``fit``; wrap a fitted model in
+        ``sklearn.frozen.FrozenEstimator`` to attack it as it is.
+    vote : int, default=None
+        ``SCD01Classifier`` only: which vote's weights to follow. ``None`` follows the
+        ensemble's aggregate direction, the mean of the votes' unit weight vectors of
+        the attacked problem, and attacks the ensemble's labels; an int ``v`` attacks
+        vote ``v`` alone, as a model of its own (``vote=0`` is the single-run model,
+        the model ``n_estimators=1`` fits with the same seed). For a one-vote model
+        both are the same.
+    eps : float, default=0.1
+        Size of the step in every feature (L-infinity radius). The paper: 0.3 for
+        MNIST, 0.0625 for CIFAR10 and Mini-ImageNet.
+    clip : (float, float) or None, default=(0.0, 1.0)
+        Bounds of the input domain the adversaries are clipped to; ``None`` leaves
+        them unclipped.
+    random_state : None, int or RandomState, default=None
+        Not used (the attack is deterministic); kept so that every attack has the
+        same parameters.
+
+    Attributes
+    ----------
+    estimator_ : classifier
+        The fitted model (the frozen estimator itself when one was given).
+    classes_ : ndarray of shape (n_classes,)
+        Its class labels.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string feature names.
+
+    See Also
+    --------
+    FGSMAttack : the gradient-sign attack for differentiable models.
+    MLP01Attack : the white-box heuristic for ``MLP01Classifier``.
+
+    Notes
+    -----
+    Multiclass models: the row of ``coef_`` (one-vs-all problem, for SCD01) of the
+    attacked label, ``x' = clip(x - eps * sign(w_y))``, lowers that label's own score
+    (for multinomial ``LogisticRegression`` the rows are not one-vs-all scores, but
+    the step still lowers the label's logit). Binary models have one row, for
+    ``classes_[1]``.
+
+    ``transform`` attacks the labels the model predicts; ``generate(X, y)`` the
+    labels ``y`` -- the paper's white-box tables use the true labels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.svm import LinearSVC
+    >>> from sk01loss.attacks import LinearSignAttack
+    >>> X = np.array([[0.2, 0.1], [0.3, 0.2], [0.7, 0.9], [0.8, 0.8]])
+    >>> y = np.array([0, 0, 1, 1])
+    >>> attack = LinearSignAttack(LinearSVC(), eps=0.5).fit(X, y)
+    >>> X_adv = attack.generate(X, y)
+    >>> bool(np.abs(X_adv - X).max() <= 0.5)
+    True
+    >>> attack.estimator_.predict(X_adv)
+    array([1, 1, 0, 0])
+    """
+
+    _parameter_constraints = {
+        **BaseAttack._parameter_constraints,
+        "vote": [Interval(Integral, 0, None, closed="left"), None],
+    }
+
+    def __init__(self, estimator, *, vote=None, eps=0.1, clip=(0.0, 1.0), random_state=None):
+        super().__init__(estimator, eps=eps, clip=clip, random_state=random_state)
+        self.vote = vote
+
+    def _check_unfitted_model(self, model):
+        if isinstance(model, MLP01Classifier):
+            raise TypeError("LinearSignAttack needs a linear model; use MLP01Attack for "
+                            "MLP01Classifier.")
+        if isinstance(model, MLPClassifier):
+            raise TypeError("LinearSignAttack needs a linear model; use FGSMAttack for "
+                            "MLPClassifier.")
+        if self.vote is not None and not isinstance(model, SCD01Classifier):
+            raise ValueError(f"vote={self.vote} applies to SCD01Classifier ensembles only, "
+                             f"not to {type(model).__name__}.")
+
+    def _check_model(self, model):
+        self._check_unfitted_model(model)
+        if linear_view(model) is None:
+            raise TypeError(
+                "LinearSignAttack needs SCD01Classifier or a linear classifier with coef_ "
+                "of one row (binary) or one row per class; "
+                f"{type(model).__name__} is neither.")
+        if isinstance(model, SCD01Classifier):
+            _check_vote(self, model)
+
+    def _predicted_index(self, X):
+        model = self.estimator_
+        if self.vote is not None:
+            return _scd01_predict_index(model, X, [self.vote])
+        return super()._predicted_index(X)
+
+    def _perturb(self, X, y_index):
+        coef, _ = linear_view(self.estimator_, self.vote)
+        if coef.shape[0] == 1:
+            sign = np.sign(coef[0]) * np.where(y_index == 1, 1.0, -1.0)[:, None]
+        else:
+            sign = np.sign(coef[y_index])
+        return sign_step(X, -self.eps * sign)
+
+
+class FGSMAttack(BaseAttack):
+    """Fast gradient sign method: ``x' = clip(x + eps * sign(grad_x L(x, y)))``.
+
+    ``L`` is the cross-entropy of the model's logits (spec §5.2), with gradients
+    computed analytically from the fitted weights -- no deep-learning framework.
+
+    Parameters
+    ----------
+    estimator : classifier
+        ``MLPClassifier`` (any activation, binary or multiclass) or a linear
+        classifier with ``coef_`` (``LogisticRegression``, ``LinearSVC``,
+        ``SGDClassifier``, ...). Cloned and fitted in ``fit``; wrap a fitted model in
+        ``sklearn.frozen.FrozenEstimator`` to attack it as it is. Models without an
+        input gradient (trees, the 0/1-loss classifiers, ...) raise a TypeError.
+    eps : float, default=0.1
+        Size of the step in every feature (L-infinity radius).
+    clip : (float, float) or None, default=(0.0, 1.0)
+        Bounds the adversaries are clipped to; ``None`` leaves them unclipped.
+    random_state : None, int or RandomState, default=None
+        Not used (the attack is deterministic); kept so that every attack has the
+        same parameters.
+
+    Attributes
+    ----------
+    estimator_ : classifier
+        The fitted model.
+    classes_ : ndarray of shape (n_classes,)
+        Its class labels.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string feature names.
+
+    See Also
+    --------
+    LinearSignAttack : the same step for binary linear models, and SCD01 ensembles.
+
+    Notes
+    -----
+    The loss is the softmax cross-entropy of the logits (binary: the logistic loss
+    of the single score). For ``LogisticRegression`` and ``MLPClassifier`` that is
+    the model's training loss without its penalty. For hinge-loss models
+    (``LinearSVC``, ``SGDClassifier``) it replaces the hinge, whose gradient is zero
+    for every point beyond the margin; for a binary linear model the step is then
+    exactly the linear white-box step ``-eps * y * sign(w)``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sk01loss.attacks import FGSMAttack
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X = X / 16
+    >>> attack = FGSMAttack(LogisticRegression(max_iter=500), eps=0.2).fit(X, y)
+    >>> X_adv = attack.generate(X, y)
+    >>> bool(attack.estimator_.score(X_adv, y) < 0.5 < attack.estimator_.score(X, y))
+    True
+    """
+
+    def _check_unfitted_model(self, model):
+        if isinstance(model, (SCD01Classifier, MLP01Classifier)):
+            check_gradient_support(model, who="FGSMAttack")
+
+    def _check_model(self, model):
+        check_gradient_support(model, who="FGSMAttack")
+
+    def _perturb(self, X, y_index):
+        gradient = loss_gradient(self.estimator_, X, y_index, scaled=True)
+        return sign_step(X, self.eps * np.sign(gradient))
+
+
+class MLP01Attack(BaseAttack):
+    """White-box heuristic for ``MLP01Classifier``: push a point across one hidden
+    node's hyperplane (spec §5.3).
+
+    For every hidden node ``j`` with weights ``W1[:, j]``, bias ``b1[j]`` and output
+    ``h_j = (x @ W1[:, j] + b1[j] > 0)`` at ``x``, the candidate is
+    ``x'_j = clip(x - eps * (2 h_j - 1) * sign(W1[:, j]))``. The nodes are visited in
+    a random order (drawn per row from ``random_state``) and the first candidate the
+    network misclassifies is returned; when none is, the candidate of the first node
+    of that order.
+
+    Parameters
+    ----------
+    estimator : MLP01Classifier
+        Cloned and fitted in ``fit``; wrap a fitted model in
+        ``sklearn.frozen.FrozenEstimator`` to attack it as it is.
+    vote : int, default=0
+        Vote whose network is attacked, as a model of its own: its hidden nodes give
+        the candidates and its prediction decides success. ``vote=0`` is the
+        single-run model (the model ``n_estimators=1`` fits with the same seed; spec
+        §8 row 14). ``None`` attacks the whole ensemble: the candidates are the nodes
+        of every vote (``n_estimators * n_hidden`` of them) and success means the
+        ensemble's prediction changes.
+    eps : float, default=0.1
+        Size of the step in every feature (L-infinity radius).
+    clip : (float, float) or None, default=(0.0, 1.0)
+        Bounds the candidates are clipped to (before the network judges them);
+        ``None`` leaves them unclipped.
+    random_state : None, int or RandomState, default=None
+        Seeds the order in which nodes are tried. An int gives the same adversaries
+        on every call.
+
+    Attributes
+    ----------
+    estimator_ : MLP01Classifier
+        The fitted model.
+    classes_ : ndarray of shape (n_classes,)
+        Its class labels.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string feature names.
+
+    Notes
+    -----
+    Multiclass (one-vs-all) models: the candidates come from the hidden nodes of the
+    network of the attacked label's problem, and success means the vote-restricted
+    model (vote ``vote`` of every problem, combined like the estimator combines
+    votes) predicts another label.
+
+    The random order is drawn row by row in the order of ``X``, so a row's adversary
+    can depend on its position in the batch (a batch of one row is not the same as
+    the row inside a larger batch).
+
+    Cost: one forward pass of the attacked network(s) per candidate node.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import make_moons
+    >>> from sklearn.preprocessing import MinMaxScaler
+    >>> from sk01loss import MLP01Classifier
+    >>> from sk01loss.attacks import MLP01Attack
+    >>> X, y = make_moons(200, noise=0.1, random_state=0)
+    >>> X = MinMaxScaler().fit_transform(X)
+    >>> clf = MLP01Classifier(n_hidden=8, n_estimators=1, max_iter=200, random_state=0)
+    >>> attack = MLP01Attack(clf, eps=0.3, random_state=0).fit(X, y)
+    >>> X_adv = attack.generate(X, y)
+    >>> bool(attack.estimator_.score(X_adv, y) < attack.estimator_.score(X, y))
+    True
+    """
+
+    _parameter_constraints = {
+        **BaseAttack._parameter_constraints,
+        "vote": [Interval(Integral, 0, None, closed="left"), None],
+    }
+
+    def __init__(self, estimator, *, vote=0, eps=0.1, clip=(0.0, 1.0), random_state=None):
+        super().__init__(estimator, eps=eps, clip=clip, random_state=random_state)
+        self.vote = vote
+
+    def _check_unfitted_model(self, model):
+        if not isinstance(model, MLP01Classifier):
+            raise TypeError(f"MLP01Attack attacks MLP01Classifier models, not "
+                            f"{type(model).__name__}.")
+
+    def _check_model(self, model):
+        self._check_unfitted_model(model)
+        _check_vote(self, model)
+
+    def _votes(self):
+        if self.vote is None:
+            return list(range(self.estimator_.n_estimators))
+        return [self.vote]
+
+    def _predicted_index(self, X):
+        return _mlp01_predict_index(self.estimator_, X, self._votes())
+
+    def _perturb(self, X, y_index):
+        model = self.estimator_
+        votes = self._votes()
+        n_hidden = model.hidden_coef_.shape[-1]
+        rows = np.arange(X.shape[0])
+        problems = np.zeros_like(y_index) if model.coef_.shape[0] == 1 else y_index
+        # candidates c = (vote votes[c // n_hidden], node c % n_hidden) of each row's problem
+        candidate_vote = np.repeat(votes, n_hidden)
+        candidate_node = np.tile(np.arange(n_hidden), len(votes))
+        # node outputs at x as -1/+1: the side of each hyperplane the row is on
+        side = np.empty((X.shape[0], len(candidate_vote)))
+        for i, v in enumerate(votes):
+            block = side[:, i * n_hidden:(i + 1) * n_hidden]
+            for p in np.unique(problems):
+                at = problems == p
+                on = X[at] @ model.hidden_coef_[p, v] + model.hidden_intercept_[p, v] > 0
+                block[at] = np.where(on, 1.0, -1.0)
+
+        def candidate(c_vote, c_node, c_side):
+            direction = np.sign(model.hidden_coef_[problems, c_vote, :, c_node])
+            return clip_to(sign_step(X, (-self.eps * c_side)[:, None] * direction), self.clip)
+
+        fooled = np.empty(side.shape, dtype=bool)
+        for c in range(side.shape[1]):
+            X_c = candidate(candidate_vote[c], candidate_node[c], side[:, c])
+            fooled[:, c] = _mlp01_predict_index(model, X_c, votes) != y_index
+        rng = check_random_state(self.random_state)
+        order = np.argsort(rng.random_sample(side.shape), axis=1)
+        # the first fooling node in the row's order, else (argmax of all False) its first
+        first = np.argmax(np.take_along_axis(fooled, order, axis=1), axis=1)
+        chosen = order[rows, first]
+        return candidate(candidate_vote[chosen], candidate_node[chosen], side[rows, chosen])

@@ -1,0 +1,586 @@
+"""The attack transformers: a check suite run over every attack (imbalanced-learn
+style: a list of check functions, each run for every attack in ``sk01loss.attacks``),
+then behaviour specific to each attack."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.datasets import load_iris
+from sklearn.exceptions import NotFittedError
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.neural_network import MLPClassifier
+from sklearn.svm import LinearSVC
+from sklearn.tree import DecisionTreeClassifier
+from sklearn.utils.validation import check_is_fitted
+
+from sk01loss import MLP01Classifier, SCD01Classifier
+from sk01loss.attacks import FGSMAttack, LinearSignAttack, MLP01Attack, SubstituteAttack
+from sk01loss.attacks._base import unwrap
+from sk01loss.attacks._whitebox import _mlp01_predict_index, _scd01_predict_index
+from sk01loss.utils.discovery import all_attacks
+
+
+def separable(n=80, seed=0):
+    """Linearly separable points in [0.2, 0.8]^3 with a gap around the boundary."""
+    rng = np.random.RandomState(seed)
+    w = np.array([1.0, -0.8, 0.6])
+    X = rng.uniform(0.2, 0.8, size=(5 * n, 3))
+    score = (X - 0.5) @ w
+    keep = np.abs(score) > 0.05
+    return X[keep][:n], (score[keep][:n] > 0).astype(int)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return separable()
+
+
+def _linear_margin(model, X):
+    """L-infinity distance of every row to a binary linear model's boundary."""
+    w, b = np.ravel(model.coef_), np.ravel(model.intercept_)[0]
+    return np.abs(X @ w + b) / np.abs(w).sum()
+
+
+def _mlp01_node_margin(model, X):
+    """L-infinity distance of every row to the only hidden node's hyperplane."""
+    w, b = model.hidden_coef_[0, 0, :, 0], model.hidden_intercept_[0, 0, 0]
+    return np.abs(X @ w + b) / np.abs(w).sum()
+
+
+# Every attack, as the suite builds it: ``make(**params)`` an unfitted attack on a
+# small model; ``make_linear(**params)`` one whose success is decided by a single
+# hyperplane, and ``margin(fitted_attack, X)`` the distance of each row to it.
+CASES = {
+    "LinearSignAttack": dict(
+        make=lambda **kw: LinearSignAttack(LogisticRegression(C=100.0), **kw),
+        make_linear=lambda **kw: LinearSignAttack(LogisticRegression(C=100.0), **kw),
+        margin=lambda attack, X: _linear_margin(attack.estimator_, X),
+    ),
+    "FGSMAttack": dict(
+        make=lambda **kw: FGSMAttack(MLPClassifier((6,), max_iter=300, random_state=0), **kw),
+        make_linear=lambda **kw: FGSMAttack(LinearSVC(C=100.0), **kw),
+        margin=lambda attack, X: _linear_margin(attack.estimator_, X),
+    ),
+    "MLP01Attack": dict(
+        make=lambda **kw: MLP01Attack(
+            MLP01Classifier(n_hidden=4, n_estimators=1, max_iter=200, random_state=0),
+            **{"random_state": 0, **kw}),
+        # one hidden node: crossing its hyperplane flips a network that fits the data
+        make_linear=lambda **kw: MLP01Attack(
+            MLP01Classifier(n_hidden=1, n_estimators=1, max_iter=200, random_state=5),
+            **{"random_state": 0, **kw}),
+        margin=lambda attack, X: _mlp01_node_margin(attack.estimator_, X),
+    ),
+    "SubstituteAttack": dict(
+        make=lambda **kw: SubstituteAttack(
+            LogisticRegression(C=100.0), substitute=LogisticRegression(C=100.0),
+            n_rounds=3, n_initial=20, **{"random_state": 0, **kw}),
+        make_linear=lambda **kw: SubstituteAttack(
+            LogisticRegression(C=100.0), substitute=LogisticRegression(C=100.0),
+            n_rounds=3, n_initial=20, **{"random_state": 0, **kw}),
+        # the target's margin: the substitute's weights share the target's signs here
+        margin=lambda attack, X: _linear_margin(attack.estimator_, X),
+    ),
+}
+
+
+def test_every_attack_has_a_case():
+    assert {name for name, _ in all_attacks()} == set(CASES)
+
+
+def check_perturbation_within_eps(case, X, y):
+    attack = case["make"](eps=0.05).fit(X, y)
+    for X_adv in (attack.transform(X), attack.generate(X, y)):
+        assert np.abs(X_adv - X).max() <= 0.05 + 1e-12
+        assert np.any(X_adv != X)
+
+
+def check_clip_respected(case, X, y):
+    X_adv = case["make"](eps=0.5, clip=(0.25, 0.75)).fit(X, y).generate(X, y)
+    assert X_adv.min() >= 0.25 and X_adv.max() <= 0.75
+    X_adv = case["make"](eps=0.5, clip=None).fit(X, y).generate(X, y)
+    assert X_adv.min() < 0 or X_adv.max() > 1  # nothing clips it to [0, 1]
+    X_adv = case["make"](eps=0.5).fit(X, y).generate(X, y)  # default (0, 1)
+    assert X_adv.min() >= 0 and X_adv.max() <= 1
+
+
+def check_input_not_mutated(case, X, y):
+    attack = case["make"](eps=0.1)
+    X_in = np.asfortranarray(X.copy())
+    X_in.setflags(write=False)  # any write raises
+    y_in = y.copy()
+    attack.fit(X_in, y_in)
+    out = [attack.transform(X_in), attack.generate(X_in, y_in)]
+    np.testing.assert_array_equal(X_in, X)
+    np.testing.assert_array_equal(y_in, y)
+    for X_adv in out:
+        assert not np.shares_memory(X_adv, X_in)
+    for name, param in attack.get_params(deep=False).items():
+        if hasattr(param, "fit"):  # the models passed in stay unfitted
+            with pytest.raises(NotFittedError):
+                check_is_fitted(param)
+
+
+def check_deterministic(case, X, y):
+    one = case["make"](eps=0.1, random_state=0).fit(X, y)
+    two = case["make"](eps=0.1, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(one.transform(X), two.transform(X))
+    np.testing.assert_array_equal(one.transform(X), one.transform(X))
+    np.testing.assert_array_equal(one.generate(X, y), two.generate(X, y))
+
+
+def check_shape_and_dtype(case, X, y):
+    for dtype in (np.float32, np.float64):
+        Xd = X.astype(dtype)
+        attack = case["make"](eps=0.1).fit(Xd, y)
+        for X_adv in (attack.transform(Xd), attack.generate(Xd, y)):
+            assert X_adv.dtype == dtype and X_adv.shape == X.shape
+            assert np.abs(X_adv.astype(np.float64) - Xd).max() <= 0.1 * (1 + 1e-6)
+    X_int = (X * 10).astype(np.int64)
+    assert case["make"](eps=0.1, clip=None).fit(X_int, y).transform(X_int).dtype == np.float64
+
+
+def check_transform_attacks_predicted_labels(case, X, y):
+    attack = case["make"](eps=0.1).fit(X, y)
+    predicted = attack.estimator_.predict(X)
+    flipped = 1 - predicted
+    np.testing.assert_array_equal(attack.transform(X), attack.generate(X, predicted))
+    assert np.any(attack.generate(X, flipped) != attack.transform(X))
+
+
+def check_success_on_separable_data(case, X, y):
+    attack = case["make_linear"](clip=None).fit(X, y)
+    assert attack.estimator_.score(X, y) == 1.0  # precondition: the data are separated
+    eps = 1.01 * case["margin"](attack, X).max()
+    attack.set_params(eps=eps)
+    X_adv = attack.generate(X, y)
+    assert np.abs(X_adv - X).max() <= eps * (1 + 1e-12)
+    np.testing.assert_array_equal(attack.estimator_.predict(X_adv), 1 - y)
+    # below the smallest margin no adversary can exist
+    attack.set_params(eps=0.99 * case["margin"](attack, X).min())
+    np.testing.assert_array_equal(attack.estimator_.predict(attack.generate(X, y)), y)
+
+
+def check_frozen_estimator(case, X, y):
+    fitted = case["make"](eps=0.1).fit(X, y)
+    frozen = FrozenEstimator(fitted.estimator_)
+    attack = clone(fitted).set_params(estimator=frozen).fit(X)  # no labels needed
+    assert attack.estimator_ is frozen
+    np.testing.assert_array_equal(attack.transform(X), fitted.transform(X))
+    unfitted = clone(fitted).set_params(estimator=FrozenEstimator(clone(fitted.estimator)))
+    with pytest.raises(NotFittedError, match="not fitted"):
+        unfitted.fit(X)
+    with pytest.raises(ValueError, match="features"):
+        clone(fitted).set_params(estimator=frozen).fit(X[:, :2])
+
+
+def check_feature_names(case, X, y):
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    attack = case["make"](eps=0.1).set_output(transform="pandas").fit(frame, y)
+    out = attack.transform(frame)
+    assert isinstance(out, pd.DataFrame) and list(out.columns) == ["a", "b", "c"]
+    np.testing.assert_array_equal(attack.get_feature_names_out(), ["a", "b", "c"])
+    # a frozen model fitted on a DataFrame is called with its column names
+    model = clone(case["make"]().estimator).fit(frame, y)
+    frozen = clone(attack).set_params(estimator=FrozenEstimator(model))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*feature names")
+        frozen.fit(frame).transform(frame)
+
+
+def check_bad_input(case, X, y):
+    with pytest.raises(ValueError, match="eps"):
+        case["make"](eps=-0.1).fit(X, y)
+    with pytest.raises(ValueError, match="lower bound"):
+        case["make"](clip=(1.0, 0.0)).fit(X, y)
+    with pytest.raises(ValueError, match="clip"):
+        case["make"](clip=(0.0, 1.0, 2.0)).fit(X, y)
+    X_nan = X.copy()
+    X_nan[3, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        case["make"]().fit(X_nan, y)
+    attack = case["make"]().fit(X, y)
+    with pytest.raises(ValueError, match="NaN"):
+        attack.transform(X_nan)
+    with pytest.raises(ValueError, match="NaN"):
+        attack.generate(X_nan, y)
+    with pytest.raises(ValueError, match="labels"):
+        attack.generate(X, y[:-1])
+    with pytest.raises(ValueError, match="requires y"):
+        case["make"]().fit(X)
+    with pytest.raises(NotFittedError):
+        case["make"]().transform(X)
+
+
+ATTACK_CHECKS = [
+    check_perturbation_within_eps,
+    check_clip_respected,
+    check_input_not_mutated,
+    check_deterministic,
+    check_shape_and_dtype,
+    check_transform_attacks_predicted_labels,
+    check_success_on_separable_data,
+    check_frozen_estimator,
+    check_feature_names,
+    check_bad_input,
+]
+
+
+@pytest.mark.parametrize("check", ATTACK_CHECKS, ids=lambda check: check.__name__)
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_attack_checks(name, check, data):
+    X, y = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # convergence of the small models
+        check(CASES[name], X, y)
+
+
+# --- LinearSignAttack -------------------------------------------------------------
+
+
+def test_linear_sign_moves_every_weighted_feature_by_exactly_eps():
+    X, y = separable()
+    model = LinearSVC(C=1.0).fit(X, y)
+    model.coef_[0, 1] = 0.0  # a feature the model ignores does not move
+    X_adv = LinearSignAttack(FrozenEstimator(model), eps=0.125, clip=None).fit(X).generate(X, y)
+    step = X_adv - X
+    np.testing.assert_allclose(np.abs(step[:, [0, 2]]), 0.125, rtol=1e-12)
+    np.testing.assert_array_equal(step[:, 1], 0.0)
+    y_pm = np.where(y == 1, 1.0, -1.0)
+    np.testing.assert_allclose(step, -0.125 * y_pm[:, None] * np.sign(model.coef_[0]))
+
+
+def test_linear_sign_multiclass_follows_the_row_of_the_attacked_class():
+    X, y = load_iris(return_X_y=True)
+    X = X / X.max(axis=0)
+    model = LogisticRegression(max_iter=500).fit(X, y)
+    attack = LinearSignAttack(FrozenEstimator(model), eps=0.05, clip=None).fit(X)
+    X_adv = attack.generate(X, y)
+    np.testing.assert_allclose(X_adv, X - 0.05 * np.sign(model.coef_[y]))
+    assert model.score(X_adv, y) < model.score(X, y)
+    predicted = model.predict(X)
+    np.testing.assert_allclose(attack.transform(X), X - 0.05 * np.sign(model.coef_[predicted]))
+
+
+def test_linear_sign_on_scd01_single_vote_misclassifies_beyond_the_margin():
+    X, y = separable()
+    model = SCD01Classifier(n_estimators=1, max_iter=200, random_state=1).fit(X, y)
+    assert model.score(X, y) == 1.0
+    w, b = model.coef_[0, 0], model.intercept_[0, 0]
+    margin = np.abs(X @ w + b) / np.abs(w).sum()
+    attack = LinearSignAttack(FrozenEstimator(model), eps=1.01 * margin.max(), clip=None)
+    np.testing.assert_array_equal(model.predict(attack.fit(X).generate(X, y)), 1 - y)
+
+
+def test_linear_sign_scd01_aggregate_direction_and_single_votes():
+    X, y = load_iris(return_X_y=True)
+    X = X / X.max(axis=0)
+    model = SCD01Classifier(n_estimators=5, max_iter=60, random_state=0).fit(X, y)
+    aggregate = LinearSignAttack(FrozenEstimator(model), eps=0.1, clip=None).fit(X)
+    np.testing.assert_allclose(aggregate.generate(X, y),
+                               X - 0.1 * np.sign(model.coef_.mean(axis=1)[y]))
+    np.testing.assert_array_equal(aggregate.transform(X),
+                                  aggregate.generate(X, model.predict(X)))
+    vote = LinearSignAttack(FrozenEstimator(model), vote=3, eps=0.1, clip=None).fit(X)
+    np.testing.assert_allclose(vote.generate(X, y), X - 0.1 * np.sign(model.coef_[y, 3]))
+    # transform attacks the labels vote 3 predicts on its own: one vote per problem
+    scores = np.stack([X @ model.coef_[p, 3] + model.intercept_[p, 3] for p in range(3)])
+    own = np.argmax(scores > 0, axis=0)
+    np.testing.assert_allclose(vote.transform(X), X - 0.1 * np.sign(model.coef_[own, 3]))
+    with pytest.raises(ValueError, match="only 5 votes"):
+        LinearSignAttack(FrozenEstimator(model), vote=5).fit(X)
+
+
+def test_vote_restricted_predictions_match_the_estimators():
+    X, y = load_iris(return_X_y=True)
+    X = X / X.max(axis=0)
+    for labels in (y, (y == 2).astype(int)):  # multiclass and binary
+        scd = SCD01Classifier(n_estimators=4, max_iter=40, random_state=0).fit(X, labels)
+        mlp = MLP01Classifier(n_hidden=4, n_estimators=3, max_iter=40, random_state=0).fit(
+            X, labels)
+        np.testing.assert_array_equal(scd.classes_[_scd01_predict_index(scd, X, range(4))],
+                                      scd.predict(X))
+        np.testing.assert_array_equal(mlp.classes_[_mlp01_predict_index(mlp, X, range(3))],
+                                      mlp.predict(X))
+        single = MLP01Classifier(n_hidden=4, n_estimators=1, max_iter=40, random_state=0).fit(
+            X, labels)  # vote 0 of the 3-vote model
+        np.testing.assert_array_equal(mlp.classes_[_mlp01_predict_index(mlp, X, [0])],
+                                      single.predict(X))
+
+
+@pytest.mark.parametrize("model, error", [
+    (MLPClassifier(max_iter=20), TypeError),
+    (MLP01Classifier(n_hidden=3, n_estimators=1, max_iter=10), TypeError),
+    (DecisionTreeClassifier(), TypeError),
+])
+def test_linear_sign_rejects_nonlinear_models(model, error):
+    X, y = separable()
+    with pytest.raises(error, match="LinearSignAttack"):
+        LinearSignAttack(model).fit(X, y)
+
+
+def test_vote_only_for_ensembles():
+    X, y = separable()
+    with pytest.raises(ValueError, match="SCD01Classifier ensembles only"):
+        LinearSignAttack(LinearSVC(), vote=0).fit(X, y)
+
+
+# --- FGSMAttack --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("model", [LogisticRegression(), LinearSVC(), LinearSVC(C=0.01)])
+def test_fgsm_on_binary_linear_models_is_the_linear_sign_step(model):
+    X, y = separable()
+    fgsm = FGSMAttack(model, eps=0.1).fit(X, y)
+    linear = LinearSignAttack(model, eps=0.1).fit(X, y)
+    np.testing.assert_array_equal(fgsm.generate(X, y), linear.generate(X, y))
+
+
+def test_fgsm_raises_the_loss_of_an_mlp():
+    X, y = load_iris(return_X_y=True)
+    X = X / X.max(axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        model = MLPClassifier((10, 5), activation="tanh", max_iter=500, random_state=0).fit(X, y)
+    X_adv = FGSMAttack(FrozenEstimator(model), eps=0.05).fit(X).generate(X, y)
+
+    def loss(points):
+        return -np.log(model.predict_proba(points)[np.arange(len(y)), y])
+
+    assert np.all(loss(X_adv) > loss(X))
+    assert model.score(X_adv, y) < model.score(X, y)
+
+
+@pytest.mark.parametrize("model, hint", [
+    (DecisionTreeClassifier(), "has none"),
+    (SCD01Classifier(n_estimators=1, max_iter=10), "LinearSignAttack"),
+    (MLP01Classifier(n_hidden=3, n_estimators=1, max_iter=10), "MLP01Attack"),
+])
+def test_fgsm_needs_an_input_gradient(model, hint):
+    X, y = separable()
+    with pytest.raises(TypeError, match=hint):
+        FGSMAttack(model).fit(X, y)
+
+
+def test_fgsm_moves_points_a_confident_model_classifies_right():
+    X, y = separable()
+    model = LogisticRegression().fit(X, y)
+    model.coef_ *= 1e4  # logits of thousands: probabilities round to 0 and 1
+    model.intercept_ *= 1e4
+    assert np.all(model.predict_proba(X).max(axis=1) == 1.0)
+    X_adv = FGSMAttack(FrozenEstimator(model), eps=0.1, clip=None).fit(X).generate(X, y)
+    np.testing.assert_allclose(np.abs(X_adv - X), 0.1)
+
+
+# --- MLP01Attack --------------------------------------------------------------------
+
+
+def _node_candidates(model, X, problem_of_row, votes, eps, clip):
+    """Every per-node candidate of the spec's rule, shape (n_candidates, n, d)."""
+    candidates = []
+    for v in votes:
+        for j in range(model.n_hidden):
+            W = model.hidden_coef_[problem_of_row, v, :, j]
+            b = model.hidden_intercept_[problem_of_row, v, j]
+            side = np.where(np.sum(X * W, axis=1) + b > 0, 1.0, -1.0)
+            candidates.append(np.clip(X - eps * side[:, None] * np.sign(W), *clip))
+    return np.array(candidates)
+
+
+@pytest.mark.parametrize("eps", [0.02, 0.15])
+@pytest.mark.parametrize("vote", [0, 2, None])
+@pytest.mark.parametrize("multiclass", [False, True])
+def test_mlp01_attack_returns_a_node_candidate_and_prefers_fooling_ones(vote, multiclass, eps):
+    X, y = load_iris(return_X_y=True)
+    X = X / X.max(axis=0)
+    if not multiclass:
+        y = (y == 1).astype(int)
+    model = MLP01Classifier(n_hidden=5, n_estimators=3, max_iter=100, random_state=0).fit(X, y)
+    attack = MLP01Attack(FrozenEstimator(model), vote=vote, eps=eps, random_state=0).fit(X)
+    X_adv = attack.generate(X, y)
+    problem = y if multiclass else np.zeros_like(y)
+    votes = range(3) if vote is None else [vote]
+    candidates = _node_candidates(model, X, problem, votes, eps, (0.0, 1.0))
+    assert len(candidates) == 5 * len(votes)
+    equal = np.all(np.isclose(candidates, X_adv[None]), axis=2)  # (candidate, row)
+    assert np.all(equal.any(axis=0))  # every row is one of its candidates
+    # judged by the attacked model: the single vote, or the ensemble
+    if vote is None:
+        judge = model.predict
+    else:  # (the helper is checked against the estimator above)
+        judge = lambda Z: model.classes_[_mlp01_predict_index(model, Z, [vote])]  # noqa: E731
+    fooled = np.array([judge(c) != y for c in candidates])
+    some = fooled.any(axis=0)
+    assert some.any() if eps > 0.1 else not some.all()  # both branches occur
+    # fooled exactly where some candidate fools (else a fallback candidate)
+    np.testing.assert_array_equal(judge(X_adv) != y, some)
+
+
+def test_mlp01_attack_order_is_random_and_seeded():
+    X, y = load_iris(return_X_y=True)
+    X = X / X.max(axis=0)
+    y = (y == 1).astype(int)
+    model = MLP01Classifier(n_hidden=8, n_estimators=1, max_iter=100, random_state=0).fit(X, y)
+    outputs = [MLP01Attack(FrozenEstimator(model), eps=0.3, random_state=seed).fit(X)
+               .generate(X, y) for seed in (0, 0, 1)]
+    np.testing.assert_array_equal(outputs[0], outputs[1])
+    assert np.any(outputs[0] != outputs[2])
+
+
+def test_mlp01_attack_rejects_other_models_and_bad_votes():
+    X, y = separable()
+    with pytest.raises(TypeError, match="MLP01Classifier"):
+        MLP01Attack(LogisticRegression()).fit(X, y)
+    model = MLP01Classifier(n_hidden=3, n_estimators=2, max_iter=20, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="only 2 votes"):
+        MLP01Attack(FrozenEstimator(model), vote=2).fit(X)
+
+
+# --- SubstituteAttack --------------------------------------------------------------
+
+
+class PredictOnlyOracle(ClassifierMixin, BaseEstimator):
+    """A black box: records every query; ``predict`` is its only working method."""
+
+    def __init__(self, model):
+        self._model = model
+        self.queries = []
+
+    def __sklearn_is_fitted__(self):
+        return True
+
+    def __getattr__(self, name):  # no classes_, coef_, decision_function, ...
+        raise AttributeError(f"the black box has no {name}")
+
+    def fit(self, X, y):  # pragma: no cover - never called on a frozen target
+        raise AssertionError("the black box is never refitted")
+
+    def decision_function(self, X):  # pragma: no cover
+        raise AssertionError("the black box only answers predict")
+
+    predict_proba = decision_function
+
+    def predict(self, X):
+        self.queries.append(np.array(X, copy=True))
+        return self._model.predict(X)
+
+
+def _oracle(X, y):
+    return PredictOnlyOracle(LogisticRegression().fit(X, y))
+
+
+def test_substitute_set_sizes_and_the_papers_query_count():
+    X, y = separable(n=300, seed=1)
+    oracle = _oracle(X, y)
+    attack = SubstituteAttack(FrozenEstimator(oracle), substitute=LogisticRegression(),
+                              random_state=0).fit(X)  # the paper's 200 / 6400 / 20 rounds
+    sizes = [record["set_size"] for record in attack.history_]
+    assert sizes == [200, 400, 800, 1600, 3200] + [6400] * 15
+    assert [len(q) for q in oracle.queries] == sizes
+    assert sum(len(q) for q in oracle.queries) == attack.n_queries_ == 102_200
+    assert attack.history_[-1]["total_queries"] == 102_200
+
+
+def test_substitute_augmentation_doubles_then_replaces_with_one_sign_per_round():
+    X, y = separable(n=100, seed=2)
+    oracle = _oracle(X, y)
+    lmbda = 0.05
+    attack = SubstituteAttack(FrozenEstimator(oracle), substitute=LogisticRegression(),
+                              n_rounds=7, n_initial=5, max_set_size=40, lmbda=lmbda,
+                              random_state=3).fit(X)
+    sets = oracle.queries
+    assert [len(s) for s in sets] == [5, 10, 20, 40, 40, 40, 40]
+    signs = []
+    for before, after in zip(sets, sets[1:]):
+        # the substitute of that round, refitted here: logistic regression is deterministic
+        substitute = LogisticRegression().fit(before, oracle._model.predict(before))
+        labels = substitute.classes_.searchsorted(oracle._model.predict(before))
+        gradient_sign = np.where(labels == 1, 1.0, -1.0)[:, None] * np.sign(substitute.coef_[0])
+        new = after[len(before):] if len(after) > len(before) else after
+        if len(after) > len(before):
+            np.testing.assert_array_equal(after[:len(before)], before)  # doubling keeps D
+        matches = [s for s in (1.0, -1.0)
+                   if np.allclose(new, before + s * lmbda * gradient_sign, atol=1e-12)]
+        assert len(matches) == 1  # one sign for the whole round
+        signs.append(matches[0])
+    assert set(signs) == {1.0, -1.0}  # both signs occur over the rounds (seeded)
+    fixed = SubstituteAttack(FrozenEstimator(_oracle(X, y)), substitute=LogisticRegression(),
+                             n_rounds=3, n_initial=5, lmbda=lmbda, random_sign=False,
+                             random_state=3)
+    fixed.fit(X)
+    queried = fixed.estimator_.estimator.queries
+    sub = LogisticRegression().fit(queried[0], oracle._model.predict(queried[0]))
+    step = queried[1][5:] - queried[0]
+    labels_pm = np.where(oracle._model.predict(queried[0]) == 1, 1.0, -1.0)
+    np.testing.assert_allclose(step, lmbda * labels_pm[:, None] * np.sign(sub.coef_[0]))
+
+
+def test_substitute_history_with_an_evaluation_set():
+    X, y = separable(n=200, seed=4)
+    target = LogisticRegression(C=100.0).fit(X, y)
+    attack = SubstituteAttack(FrozenEstimator(target), substitute=LogisticRegression(C=100.0),
+                              eps=0.2, n_rounds=4, n_initial=20, random_state=0)
+    attack.fit(X[:50], eval_set=(X[50:], y[50:]))
+    assert len(attack.history_) == 4
+    for record in attack.history_:
+        for key in ("substitute_agreement", "target_accuracy", "target_accuracy_adv",
+                    "substitute_accuracy", "match_clean", "match_adv"):
+            assert 0.0 <= record[key] <= 1.0
+        assert record["target_accuracy"] == target.score(X[50:], y[50:])
+    last = attack.history_[-1]
+    X_adv = attack.generate(X[50:], y[50:])
+    assert last["target_accuracy_adv"] == target.score(X_adv, y[50:])
+    assert last["target_accuracy_adv"] < 0.5 < last["target_accuracy"]
+    agree = attack.substitute_.predict(X[50:]) == target.predict(X[50:])
+    assert last["match_clean"] == np.mean(agree)
+    assert pd.DataFrame(attack.history_).shape == (4, 10)
+
+
+@pytest.mark.filterwarnings("ignore:Got `batch_size`")  # 128 > the tiny sets here
+def test_default_substitute_is_the_papers_warm_started_mlp():
+    X, y = separable(n=60, seed=5)
+    attack = SubstituteAttack(FrozenEstimator(LogisticRegression().fit(X, y)), n_rounds=3,
+                              n_initial=10, random_state=0).fit(X)
+    sub = attack.substitute_
+    params = sub.get_params()
+    assert params["hidden_layer_sizes"] == (200, 200)
+    assert (params["activation"], params["solver"], params["batch_size"]) == ("relu", "adam", 128)
+    assert (params["max_iter"], params["warm_start"]) == (20, True)
+    assert params["learning_rate_init"] == 1e-3
+    assert params["random_state"] is not None  # drawn from the attack's random_state
+    # warm start: one network trained 20 epochs per round on 10, 20 and 40 points
+    assert sub.t_ == 20 * (10 + 20 + 40)
+
+
+def test_scd01_substitute_gives_the_linear_step_of_its_vote():
+    X, y = separable(n=120, seed=6)
+    target = LogisticRegression().fit(X, y)
+    attack = SubstituteAttack(FrozenEstimator(target),
+                              substitute=SCD01Classifier(n_estimators=1, max_iter=50),
+                              eps=0.0625, n_rounds=2, n_initial=40, random_state=0).fit(X)
+    w = attack.substitute_.coef_[0, 0]
+    y_pm = np.where(y == 1, 1.0, -1.0)
+    np.testing.assert_allclose(attack.generate(X, y),
+                               np.clip(X - 0.0625 * y_pm[:, None] * np.sign(w), 0, 1))
+
+
+def test_substitute_errors():
+    X, y = separable()
+    target = FrozenEstimator(LogisticRegression().fit(X, y))
+    with pytest.raises(TypeError, match="substitute"):
+        SubstituteAttack(target, substitute=DecisionTreeClassifier(), n_rounds=1).fit(X)
+    constant = FrozenEstimator(DecisionTreeClassifier().fit(X, np.zeros(len(X))))
+    with pytest.raises(ValueError, match="single class"):
+        SubstituteAttack(constant, n_rounds=1).fit(X)
+    with pytest.raises(ValueError, match="eval_set"):
+        SubstituteAttack(target, n_rounds=1, substitute=LogisticRegression()).fit(
+            X, eval_set=X)
+    with pytest.raises(ValueError, match="labels"):
+        SubstituteAttack(target, n_rounds=1, substitute=LogisticRegression()).fit(
+            X, eval_set=(X, y[:-1]))
+    with pytest.raises(ValueError, match="n_rounds"):
+        SubstituteAttack(target, n_rounds=0).fit(X)
