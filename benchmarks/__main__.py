@@ -2,13 +2,16 @@
 
 import argparse
 
-from . import demo, mnist_ensemble, table1, vote_time
+from . import blackbox, demo, mnist_ensemble, table1, table3, table4, vote_time
 
 EXPERIMENTS = {
     "demo": demo,
     "vote-time": vote_time,
     "mnist-ensemble": mnist_ensemble,
     "table1": table1,
+    "table3": table3,
+    "table4": table4,
+    "blackbox": blackbox,
 }
 
 

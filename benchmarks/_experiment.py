@@ -21,6 +21,11 @@ DATASETS = {
     "cifar10-jpeg": (load_image_folder, os.path.join(DEFAULT_DATA, "cifar10-jpeg.tar.gz")),
 }
 QUICK_TRAIN, QUICK_TEST = 2000, 500
+# the paper's per-dataset settings (spec §1.2, §5): L-infinity radius of the attacks
+# (Fashion-MNIST is not in the paper: MNIST's value) and coordinates tried per
+# iteration by SCD01/MLP01
+EPS = {"mnist": 0.3, "fashion-mnist": 0.3, "cifar10-jpeg": 0.0625}
+N_COORDINATES = {"mnist": 64, "fashion-mnist": 64, "cifar10-jpeg": 128}
 
 
 def add_common_arguments(parser):
@@ -67,10 +72,12 @@ class Store:
     Each finished unit of work is appended to ``results.jsonl`` at once, and fitted
     models are pickled beside it, so an interrupted run loses at most the unit in
     flight; ``--resume`` picks both up again (without it the folder starts empty).
+    ``variant`` names a setting with a folder of its own (``<dataset>-<variant>``).
     """
 
-    def __init__(self, args, experiment):
+    def __init__(self, args, experiment, variant=None):
         name = args.dataset + ("-quick" if args.quick else "")
+        name += f"-{variant}" if variant else ""
         self.path = os.path.join(args.out, experiment, name)
         os.makedirs(self.path, exist_ok=True)
         self.results_file = os.path.join(self.path, "results.jsonl")
@@ -98,7 +105,8 @@ class Store:
             fh.write(json.dumps(record) + "\n")
         print(f"[{self.experiment}] {key}: " + ", ".join(
             f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
-            for k, v in record.items() if k != "key"), flush=True)
+            for k, v in record.items() if k != "key" and not isinstance(v, (list, dict))),
+            flush=True)
         return record
 
     def model(self, name, fit):
@@ -129,6 +137,10 @@ class Store:
         with open(os.path.join(self.path, f"{name}.md"), "w") as fh:
             fh.write(markdown)
         return markdown
+
+    def file(self, name):
+        """Path of ``name`` in the results folder (figures and other outputs)."""
+        return os.path.join(self.path, name)
 
     def write_meta(self, **extra):
         meta = {

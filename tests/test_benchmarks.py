@@ -21,7 +21,7 @@ def tiny_mnist(tmp_path_factory):
     """Ten classes of 28x28 images, each class a bright block in its own place."""
     path = tmp_path_factory.mktemp("mnist")
     rng = np.random.default_rng(0)
-    for split, n in [("train", 120), ("t10k", 40)]:
+    for split, n in [("train", 200), ("t10k", 100)]:
         labels = np.arange(n) % 10
         images = rng.integers(0, 60, (n, 28, 28))
         for i, label in enumerate(labels):
@@ -48,3 +48,80 @@ def test_table1_quick_runs_and_resumes(tiny_mnist, tmp_path, capsys):
     main(args + ["--resume"])  # everything is on disk: nothing is fitted again
     assert "fitting" not in capsys.readouterr().out
     assert len((folder / "results.jsonl").read_text().splitlines()) == 8
+
+
+def read_records(folder):
+    return [json.loads(line) for line in (folder / "results.jsonl").read_text().splitlines()]
+
+
+@pytest.mark.parametrize("experiment", ["table3", "table4"])
+def test_transfer_tables_quick_run_and_resume(experiment, tiny_mnist, tmp_path, capsys):
+    args = [experiment, "--quick", "--data-dir", str(tiny_mnist), "--out", str(tmp_path),
+            "--n-jobs", "1"]
+    main(args)
+    folder = tmp_path / experiment / "mnist-quick"
+    table = (folder / f"{experiment}.md").read_text()
+    for row in ("clean", "svm", "scd01", "mlp", "mlp01"):
+        assert f"| {row} |" in table
+    # the paper's MNIST numbers stand beside Table III; Table IV has CIFAR-10 only
+    assert ("paper svm" in table) == (experiment == "table3")
+    assert (folder / f"{experiment}.csv").read_text().startswith("source,svm,scd01,mlp,mlp01")
+    assert (folder / f"{experiment}.png").stat().st_size > 1000
+    records = {r["key"]: r for r in read_records(folder)}
+    assert set(records) == {"clean", "svm", "scd01", "mlp", "mlp01"}
+    assert all(0 <= records[row][target] <= 1 for row in records
+               for target in ("svm", "scd01", "mlp", "mlp01"))
+    meta = json.loads((folder / "meta.json").read_text())
+    assert meta["eps"] == 0.3 and meta["binarised"] == (experiment == "table4")
+    capsys.readouterr()
+    main(args + ["--resume"])  # models and rows are on disk: nothing is fitted or attacked
+    out = capsys.readouterr().out
+    assert "fitting" not in out and "[{}] svm:".format(experiment) not in out
+    assert len(read_records(folder)) == 5
+
+
+def test_blackbox_quick_runs_and_resumes(tiny_mnist, tmp_path, capsys):
+    args = ["blackbox", "--quick", "--data-dir", str(tiny_mnist), "--out", str(tmp_path),
+            "--votes", "2", "--rounds", "2", "--n-initial", "8", "--n-jobs", "1"]
+    main(args)
+    folder = tmp_path / "blackbox" / "mnist-quick-0v1"
+    records = read_records(folder)
+    assert [r["key"] for r in records] == [f"mlp/original/{t}"
+                                           for t in ("svm", "scd01", "mlp", "mlp01")]
+    for r in records:
+        assert [h["round"] for h in r["history"]] == [1, 2]
+        assert [h["set_size"] for h in r["history"]] == [8, 16]
+        assert 0 <= r["adversarial"] <= 1 and r["queries"] == 24
+    assert "2votes" in records[1]["settings"]["model"]
+    summary = (folder / "blackbox.md").read_text()
+    assert "| mlp | original | mlp01 |" in summary and "epoch 2 %" in summary
+    rounds = (folder / "rounds.csv").read_text().splitlines()
+    assert len(rounds) == 1 + 4 * 3  # epochs 0 (clean), 1, 2 of each target
+    for figure in ("curves-mlp-original.png", "match-mlp-original.png"):
+        assert (folder / figure).stat().st_size > 1000
+    meta = json.loads((folder / "meta.json").read_text())
+    assert meta["evaluation_points"] == 12 and meta["rounds"] == 2
+    capsys.readouterr()
+    main(args + ["--resume"])  # every attack is on disk: nothing is fitted or queried
+    out = capsys.readouterr().out
+    assert "fitting" not in out and "target labelled" not in out
+    assert len(read_records(folder)) == 4
+
+
+def test_blackbox_scd01_substitute_binarised_multiclass(tiny_mnist, tmp_path):
+    main(["blackbox", "--quick", "--data-dir", str(tiny_mnist), "--out", str(tmp_path),
+          "--classes", "all", "--substitute", "mlp", "scd01", "--inputs", "original",
+          "binarised", "--targets", "scd01", "mlp01", "--votes", "2", "--rounds", "2",
+          "--n-initial", "20", "--n-jobs", "1"])
+    folder = tmp_path / "blackbox" / "mnist-quick-all"
+    records = {r["key"]: r for r in read_records(folder)}
+    assert len(records) == 8
+    # the SCD01 substitute attacks single runs (Fig. 4), the convex one the ensembles
+    assert records["scd01/binarised/scd01"]["settings"]["model"] == \
+        "binarised-scd01-1votes-200iters"
+    assert records["mlp/original/mlp01"]["settings"]["model"] == \
+        "original-mlp01-2votes-200iters"
+    for kind in ("mlp", "scd01"):
+        assert (folder / f"binarised-{kind}.png").exists()  # Fig. 6: original vs binarised
+        for inputs in ("original", "binarised"):
+            assert (folder / f"curves-{kind}-{inputs}.png").exists()
