@@ -2,12 +2,12 @@
 
 Validation, label encoding, one-vs-all problems, per-vote seeds, joblib dispatch and
 turning vote outputs into ``predict`` / ``decision_function`` / ``predict_proba``.
-A subclass says which kernel fits a vote (``_model``), how its parameters map to
-the kernel's (``_search_params``), what a fitted vote is called
+A subclass says which kernel fits a vote (``_model``), what a fitted vote is called
 (``_vote_attributes``) and how a vote scores rows (``_vote_scores``).
 """
 
 import time
+from dataclasses import fields
 from numbers import Integral, Real
 
 import numpy as np
@@ -19,7 +19,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._kernels import DEVICES, get_kernel, resolve_device
-from ._plans import VotePlan, vote_seeds
+from ._plans import SearchParams, VotePlan, vote_seeds
 
 
 class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
@@ -82,7 +82,9 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         del X
         colmin = XT.min(axis=1).astype(np.float64)
         colmax = XT.max(axis=1).astype(np.float64)
-        params = self._search_params()
+        # the solver settings are the estimator parameters of the same names
+        params = SearchParams(**{field.name: getattr(self, field.name)
+                                 for field in fields(SearchParams) if hasattr(self, field.name)})
         seeds = vote_seeds(check_random_state(self.random_state), len(targets), self.n_estimators)
         device = resolve_device(self.device)
         chunk = get_kernel(self._model, device).votes_per_call or self.n_estimators

@@ -8,7 +8,6 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import BaseZeroOneEnsemble
-from ._plans import SearchParams
 
 
 class MLP01Classifier(BaseZeroOneEnsemble):
@@ -143,19 +142,6 @@ class MLP01Classifier(BaseZeroOneEnsemble):
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.device = device
-
-    def _search_params(self):
-        return SearchParams(
-            max_iter=self.max_iter,
-            step_size=self.step_size,
-            n_coordinates=self.n_coordinates,
-            batch_fraction=self.batch_fraction,
-            max_features=self.max_features,
-            bias_window=self.bias_window,
-            balanced_fraction=self.balanced_fraction,
-            n_hidden=self.n_hidden,
-            output_step_size=self.output_step_size,
-        )
 
     def _hidden(self, X, problem, vote):
         return X @ self.hidden_coef_[problem, vote] + self.hidden_intercept_[problem, vote] > 0

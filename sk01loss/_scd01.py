@@ -2,7 +2,6 @@
 coordinate descent (spec §1)."""
 
 from ._base import BaseZeroOneEnsemble
-from ._plans import SearchParams
 
 
 class SCD01Classifier(BaseZeroOneEnsemble):
@@ -132,17 +131,6 @@ class SCD01Classifier(BaseZeroOneEnsemble):
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.device = device
-
-    def _search_params(self):
-        return SearchParams(
-            max_iter=self.max_iter,
-            step_size=self.step_size,
-            n_coordinates=self.n_coordinates,
-            batch_fraction=self.batch_fraction,
-            max_features=self.max_features,
-            bias_window=self.bias_window,
-            balanced_fraction=self.balanced_fraction,
-        )
 
     def _vote_scores(self, X, problem):
         return X @ self.coef_[problem].T + self.intercept_[problem]

@@ -19,7 +19,6 @@ from sklearn.utils.validation import check_is_fitted
 
 from sk01loss import MLP01Classifier, SCD01Classifier
 from sk01loss.attacks import FGSMAttack, LinearSignAttack, MLP01Attack, SubstituteAttack
-from sk01loss.attacks._base import unwrap
 from sk01loss.attacks._whitebox import _mlp01_predict_index, _scd01_predict_index
 from sk01loss.utils.discovery import all_attacks
 
@@ -489,9 +488,9 @@ def test_substitute_augmentation_doubles_then_replaces_with_one_sign_per_round()
     X, y = separable(n=100, seed=2)
     oracle = _oracle(X, y)
     lmbda = 0.05
-    attack = SubstituteAttack(FrozenEstimator(oracle), substitute=LogisticRegression(),
-                              n_rounds=7, n_initial=5, max_set_size=40, lmbda=lmbda,
-                              random_state=3).fit(X)
+    SubstituteAttack(FrozenEstimator(oracle), substitute=LogisticRegression(),
+                     n_rounds=7, n_initial=5, max_set_size=40, lmbda=lmbda,
+                     random_state=3).fit(X)
     sets = oracle.queries
     assert [len(s) for s in sets] == [5, 10, 20, 40, 40, 40, 40]
     signs = []
