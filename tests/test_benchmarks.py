@@ -125,3 +125,18 @@ def test_blackbox_scd01_substitute_binarised_multiclass(tiny_mnist, tmp_path):
         assert (folder / f"binarised-{kind}.png").exists()  # Fig. 6: original vs binarised
         for inputs in ("original", "binarised"):
             assert (folder / f"curves-{kind}-{inputs}.png").exists()
+
+
+def test_vote_time_and_mnist_ensemble_run(tiny_mnist, tmp_path, capsys):
+    main(["vote-time", "--model", "mlp01", "--data-dir", str(tiny_mnist), "--max-iter", "5"])
+    assert "mlp01 one vote, MNIST 0 vs all, 5 iterations" in capsys.readouterr().out
+    args = ["mnist-ensemble", "--model", "scd01", "--data-dir", str(tiny_mnist), "--out",
+            str(tmp_path), "--votes", "3", "--max-iter", "20", "--n-jobs", "1"]
+    main(args + ["--classes", "0", "1"])
+    assert "not all classes fitted yet" in capsys.readouterr().out
+    main(args + ["--resume"])  # classes 0 and 1 are kept, the other eight fitted
+    out = capsys.readouterr().out
+    assert "class 0: already fitted" in out and "class 2: 3 votes" in out
+    result = json.loads((tmp_path / "scd01-3votes-20iters" / "result.json").read_text())
+    assert result["votes"] == 3 and result["baseline"] == "LinearSVC(C=0.01)"
+    assert 0 <= result["single_run_test_accuracy"] <= 1 and result["test_accuracy"] > 0.5
