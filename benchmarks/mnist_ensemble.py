@@ -68,14 +68,14 @@ def run(args):
         model = Estimator(random_state=args.seed + c, **settings).fit(X, y == c)
         seconds = time.perf_counter() - start
         with open(path, "wb") as fh:
-            pickle.dump({"model": model, "seconds": seconds}, fh)
+            pickle.dump({"model": model, "seconds": seconds, "n_jobs": args.n_jobs}, fh)
         print(f"class {c}: {args.votes} votes in {seconds:.0f} s, test accuracy (c vs all) "
               f"{model.score(X_test, y_test == c):.4f}", flush=True)
     fitted = [os.path.join(out, f"class{c}.pkl") for c in range(10)]
     if not all(os.path.exists(p) for p in fitted):
         print("not all classes fitted yet: run again with --resume", flush=True)
         return
-    fractions, single, total_seconds = [], [], 0.0
+    fractions, single, total_seconds, n_jobs = [], [], 0.0, set()
     for path in fitted:
         with open(path, "rb") as fh:
             saved = pickle.load(fh)
@@ -83,6 +83,7 @@ def run(args):
         fractions.append(saved["model"].predict_proba(X_test)[:, 1])
         single.append(first_votes(saved["model"], 1).predict_proba(X_test)[:, 1])
         total_seconds += saved["seconds"]
+        n_jobs.add(saved.get("n_jobs"))
     n_votes = saved["model"].n_estimators
     accuracy = float(np.mean(np.argmax(fractions, axis=0) == y_test))
     # a single run: vote 0 of every class (ties, and rows no class claims, go to the
@@ -94,7 +95,7 @@ def run(args):
     result = {
         "model": args.model, "votes": n_votes, "test_accuracy": accuracy,
         "single_run_test_accuracy": single_accuracy, "fit_seconds": round(total_seconds),
-        "n_jobs": args.n_jobs, "baseline": baseline_name,
+        "fit_n_jobs": sorted(n_jobs, key=str), "baseline": baseline_name,
         "baseline_test_accuracy": float(baseline.score(X_test, y_test)),
         "baseline_fit_seconds": round(baseline_seconds), "environment": environment(),
     }
