@@ -1,5 +1,6 @@
-"""What every paper experiment shares: command-line options, datasets, a resumable
-store of finished results, saved models, and the tables and metadata it writes."""
+"""What every paper experiment shares: command-line options, datasets, the paper's
+models, a resumable store of finished results, saved models, and the tables and
+metadata it writes."""
 
 import json
 import os
@@ -9,7 +10,11 @@ import sys
 import time
 
 import numpy as np
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.neural_network import MLPClassifier
+from sklearn.svm import LinearSVC
 
+from sk01loss import MLP01Classifier, SCD01Classifier
 from sk01loss.datasets import load_image_folder, load_mnist
 
 from ._common import DEFAULT_DATA, environment
@@ -26,6 +31,7 @@ QUICK_TRAIN, QUICK_TEST = 2000, 500
 # iteration by SCD01/MLP01
 EPS = {"mnist": 0.3, "fashion-mnist": 0.3, "cifar10-jpeg": 0.0625}
 N_COORDINATES = {"mnist": 64, "fashion-mnist": 64, "cifar10-jpeg": 128}
+MODELS = ("svm", "scd01", "mlp", "mlp01")
 
 
 def add_common_arguments(parser):
@@ -40,6 +46,29 @@ def add_common_arguments(parser):
                         help="keep finished results and saved models of an earlier run")
     parser.add_argument("--seed", type=int, default=2018)
     parser.add_argument("--n-jobs", type=int, default=-1)
+
+
+def make_model(name, args, *, votes=1, scd01_iters=1000, n_classes=2):
+    """One of the paper's four models with its settings for ``args.dataset``, the one
+    definition every experiment uses: single runs by default (Tables III, IV); ``votes`` and ``scd01_iters`` for the black
+    box's ensembles (500 iterations there, spec §8 row 1). ``--quick`` divides the
+    0/1 solvers' iterations by 5 and trains the MLP for 30 epochs."""
+    quick, seed = args.quick, args.seed
+    if name == "svm":
+        return LinearSVC(C=0.01, dual=False)
+    if name == "mlp":
+        mlp = MLPClassifier((20,), activation="logistic", solver="sgd",
+                            learning_rate_init=0.01, max_iter=30 if quick else 200,
+                            random_state=seed)
+        # multiclass: ten binary MLPs, one-vs-all like the 0/1 models (spec §8 row 34)
+        return mlp if n_classes <= 2 else OneVsRestClassifier(mlp)
+    common = dict(n_estimators=votes, n_coordinates=N_COORDINATES[args.dataset],
+                  random_state=seed, n_jobs=args.n_jobs)
+    if name == "scd01":
+        return SCD01Classifier(max_iter=scd01_iters // 5 if quick else scd01_iters, **common)
+    if name == "mlp01":
+        return MLP01Classifier(n_hidden=20, max_iter=200 if quick else 1000, **common)
+    raise ValueError(f"unknown model {name!r}")
 
 
 def load_dataset(args, classes=None):

@@ -48,8 +48,9 @@ from sk01loss.attacks import SubstituteAttack
 from sk01loss.attacks._substitute import default_substitute
 
 from . import _figures
-from ._experiment import EPS, N_COORDINATES, Store, add_common_arguments, load_dataset
-from .table3 import DATASET_NAMES, MODELS, binarise, make_model
+from ._experiment import (EPS, MODELS, N_COORDINATES, Store, add_common_arguments,
+                          load_dataset, make_model)
+from .table3 import DATASET_NAMES, binarise
 
 SUBSTITUTES = ("mlp", "scd01")
 INPUTS = ("original", "binarised")

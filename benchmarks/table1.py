@@ -19,14 +19,12 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 from sklearn.multiclass import OneVsRestClassifier
-from sklearn.neural_network import MLPClassifier
 from sklearn.svm import LinearSVC
 
 from sk01loss import MLP01Classifier, SCD01Classifier
 
-from ._experiment import Store, add_common_arguments, load_dataset
+from ._experiment import MODELS, Store, add_common_arguments, load_dataset, make_model
 
-MODELS = ("svm", "scd01", "mlp", "mlp01")
 PAPER = {  # Table I (%), Table II (s) on MNIST / CIFAR-10
     "mnist": {"svm": (91.7, 91.7, 0.8), "scd01": (83.7, 90.8, 171), "mlp": (97.6, 97.1, 64),
               "mlp01": (91.2, 96, 875)},
@@ -78,13 +76,10 @@ def make_models(args):
     iters = {"scd01": 100 if quick else 500, "mlp01": 200 if quick else 1000}
     svm = LinearSVC(dual=False)
     grid = [1e-3, 1e-2, 1e-1] if quick else [1e-4, 1e-3, 1e-2, 1e-1, 1]
-    mlp = MLPClassifier(hidden_layer_sizes=(20,), activation="logistic", solver="sgd",
-                        learning_rate_init=0.01, max_iter=30 if quick else 200,
-                        random_state=args.seed)
     return votes, {
         "svm": lambda C: LinearSVC(C=C, dual=False),
         "svm_grid": GridSearchCV(svm, {"C": grid}, cv=3, n_jobs=args.n_jobs),
-        "mlp": OneVsRestClassifier(mlp),
+        "mlp": OneVsRestClassifier(make_model("mlp", args)),
         "scd01": SCD01Classifier(n_estimators=votes, max_iter=iters["scd01"],
                                  random_state=args.seed, n_jobs=args.n_jobs),
         "mlp01": MLP01Classifier(n_estimators=votes, max_iter=iters["mlp01"],

@@ -22,16 +22,12 @@ import warnings
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.multiclass import OneVsRestClassifier
-from sklearn.neural_network import MLPClassifier
-from sklearn.svm import LinearSVC
 
-from sk01loss import MLP01Classifier, SCD01Classifier, Saturate, transfer_matrix
+from sk01loss import Saturate, transfer_matrix
 
 from . import _figures
-from ._experiment import EPS, N_COORDINATES, Store, add_common_arguments, load_dataset
+from ._experiment import EPS, MODELS, Store, add_common_arguments, load_dataset, make_model
 
-MODELS = ("svm", "scd01", "mlp", "mlp01")
 ROWS = ("clean",) + MODELS
 PAPER = {  # Table III (%): row -> accuracies of the targets svm, scd01, mlp, mlp01
     "mnist": {
@@ -54,29 +50,6 @@ def add_arguments(parser):
     parser.add_argument("--eps", type=float,
                         help="L-infinity radius (default: 0.3 MNIST and Fashion-MNIST, "
                              "0.0625 CIFAR-10)")
-
-
-def make_model(name, args, *, votes=1, scd01_iters=1000, n_classes=2):
-    """One of the paper's four models with its settings for ``args.dataset``: single
-    runs by default (Tables III, IV); ``votes`` and ``scd01_iters`` for the black
-    box's ensembles (500 iterations there, spec §8 row 1). ``--quick`` divides the
-    0/1 solvers' iterations by 5 and trains the MLP for 30 epochs."""
-    quick, seed = args.quick, args.seed
-    if name == "svm":
-        return LinearSVC(C=0.01, dual=False)
-    if name == "mlp":
-        mlp = MLPClassifier((20,), activation="logistic", solver="sgd",
-                            learning_rate_init=0.01, max_iter=30 if quick else 200,
-                            random_state=seed)
-        # multiclass: ten binary MLPs, one-vs-all like the 0/1 models (spec §8 row 34)
-        return mlp if n_classes <= 2 else OneVsRestClassifier(mlp)
-    common = dict(n_estimators=votes, n_coordinates=N_COORDINATES[args.dataset],
-                  random_state=seed, n_jobs=args.n_jobs)
-    if name == "scd01":
-        return SCD01Classifier(max_iter=scd01_iters // 5 if quick else scd01_iters, **common)
-    if name == "mlp01":
-        return MLP01Classifier(n_hidden=20, max_iter=200 if quick else 1000, **common)
-    raise ValueError(f"unknown model {name!r}")
 
 
 def binarise(X, X_test):

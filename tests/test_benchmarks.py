@@ -31,6 +31,10 @@ def tiny_mnist(tmp_path_factory):
     return path
 
 
+def read_records(folder):
+    return [json.loads(line) for line in (folder / "results.jsonl").read_text().splitlines()]
+
+
 def test_table1_quick_runs_and_resumes(tiny_mnist, tmp_path, capsys):
     args = ["table1", "--quick", "--data-dir", str(tiny_mnist), "--out", str(tmp_path),
             "--votes", "2", "--n-jobs", "1"]
@@ -39,7 +43,7 @@ def test_table1_quick_runs_and_resumes(tiny_mnist, tmp_path, capsys):
     table = (folder / "table1.md").read_text()
     for model in ("svm", "scd01", "mlp", "mlp01"):
         assert f"| {model} |" in table
-    records = [json.loads(line) for line in (folder / "results.jsonl").read_text().splitlines()]
+    records = read_records(folder)
     assert len(records) == 8
     assert all(0 <= r["single"] <= 1 for r in records if r["key"].endswith("accuracy"))
     meta = json.loads((folder / "meta.json").read_text())
@@ -47,11 +51,7 @@ def test_table1_quick_runs_and_resumes(tiny_mnist, tmp_path, capsys):
     capsys.readouterr()
     main(args + ["--resume"])  # everything is on disk: nothing is fitted again
     assert "fitting" not in capsys.readouterr().out
-    assert len((folder / "results.jsonl").read_text().splitlines()) == 8
-
-
-def read_records(folder):
-    return [json.loads(line) for line in (folder / "results.jsonl").read_text().splitlines()]
+    assert len(read_records(folder)) == 8
 
 
 @pytest.mark.parametrize("experiment", ["table3", "table4"])
