@@ -80,18 +80,18 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         # all if X is Fortran-ordered).
         XT = np.ascontiguousarray(X.T)
         del X
-        colmin = XT.min(axis=1).astype(np.float64)
-        colmax = XT.max(axis=1).astype(np.float64)
         # the solver settings are the estimator parameters of the same names
         params = SearchParams(**{field.name: getattr(self, field.name)
                                  for field in fields(SearchParams) if hasattr(self, field.name)})
         seeds = vote_seeds(check_random_state(self.random_state), len(targets), self.n_estimators)
         device = resolve_device(self.device)
-        chunk = get_kernel(self._model, device).votes_per_call or self.n_estimators
+        kernel = get_kernel(self._model, device)
+        columns = kernel.describe_columns(XT)
+        chunk = kernel.votes_per_call or self.n_estimators
         progress = _Progress(self, len(targets))
         chunks = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(_fit_votes)(self._model, device, XT, target, seeds[p][v:v + chunk], params,
-                                colmin, colmax, progress, p, v)
+            delayed(_fit_votes)(self._model, device, XT, columns, target, seeds[p][v:v + chunk],
+                                params, progress, p, v)
             for p, target in enumerate(targets)
             for v in range(0, self.n_estimators, chunk)
         )
@@ -177,12 +177,12 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         return tags
 
 
-def _fit_votes(model, device, XT, target, seeds, params, colmin, colmax, progress, problem,
+def _fit_votes(model, device, XT, columns, target, seeds, params, progress, problem,
                first_vote):
     # the unit of parallel work: plain arguments, so any joblib backend can ship it
     plans = [VotePlan(seed, target, XT.shape[0], params) for seed in seeds]
     report = progress.iteration_reporter(problem, first_vote, len(plans))
-    votes = get_kernel(model, device).fit_votes(XT, target, plans, params, colmin, colmax, report)
+    votes = get_kernel(model, device).fit_votes(XT, target, plans, params, columns, report)
     for v, (_, objective) in enumerate(votes):
         progress.vote_done(problem, first_vote + v, objective)
     return votes

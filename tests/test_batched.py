@@ -30,10 +30,10 @@ def test_batched_scd01_fits_the_same_votes_as_numba(seed, max_features):
     seeds = np.random.SeedSequence(seed).spawn(3)
     plans = [VotePlan(s, y, X.shape[1], params) for s in seeds]
     # a tiny memory budget forces one candidate per chunk: chunking must not matter
-    got = batched.fit_votes_scd01(XT, y, plans, params, X.min(0), X.max(0), max_bytes=1)
+    got = batched.fit_votes_scd01(XT, y, plans, params, max_bytes=1)
     for s, ((w, b), obj) in zip(seeds, got):
         (w_ref, b_ref), obj_ref = cpu_scd01.fit_vote(
-            XT, y, VotePlan(s, y, X.shape[1], params), params, X.min(0), X.max(0))
+            XT, y, VotePlan(s, y, X.shape[1], params), params, cpu_scd01.describe_columns(XT))
         assert obj == obj_ref and b == b_ref
         np.testing.assert_array_equal(w, w_ref)
 
@@ -47,10 +47,10 @@ def test_batched_mlp01_fits_the_same_votes_as_numba(seed):
     XT = np.ascontiguousarray(X.T)
     seeds = np.random.SeedSequence(seed).spawn(3)
     got = batched.fit_votes_mlp01(XT, y, [VotePlan(s, y, X.shape[1], params) for s in seeds],
-                                  params, X.min(0), X.max(0))
+                                  params)
     for s, (parts, obj) in zip(seeds, got):
         ref_parts, obj_ref = cpu_mlp01.fit_vote(
-            XT, y, VotePlan(s, y, X.shape[1], params), params, X.min(0), X.max(0))
+            XT, y, VotePlan(s, y, X.shape[1], params), params, cpu_scd01.describe_columns(XT))
         assert obj == obj_ref
         for part, ref_part in zip(parts, ref_parts):
             np.testing.assert_array_equal(part, ref_part)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from sk01loss._kernels import cpu_mlp01
+from sk01loss._kernels.cpu_scd01 import describe_columns
 from sk01loss._plans import SearchParams, VotePlan
 
 from .reference import mlp01 as ref
@@ -40,8 +41,9 @@ def test_searches_match_reference(data, kind, window):
         batch, order, h, coords = draw(rng, y, 5, 4)
         XT = np.ascontiguousarray(X.T)
         net = cpu_mlp01.Network(XT, W1, b1, w2, b2)
+        columns = describe_columns(XT, max_density=1.0)
         # the hidden-node search (full bias scan through the output, then candidates)
-        got = net.node_search(y, batch, h, coords, 0.17, window, kind, X.min(0), X.max(0))
+        got = net.node_search(y, batch, h, coords, 0.17, window, kind, columns)
         want = ref.hidden_search(X, y, W1, b1, w2, b2, batch, h, coords, 0.17, window, kind)
         assert got[:2] == want[:2] and got[3:6] == want[3:6]
         assert got[2] == pytest.approx(want[2], rel=1e-9, abs=1e-12)
@@ -53,7 +55,7 @@ def test_searches_match_reference(data, kind, window):
         out = net.output_step(y, batch, order, 0.2, window, kind)
         want_out = ref.output_search(X, y, W1, b1, w2, b2, batch, order, 0.2, window, kind)
         assert out == tuple(want_out[:2]) + tuple(want_out[3:6])
-        net.hidden_step(y, batch, h, coords, 0.17, window, kind, X.min(0), X.max(0))
+        net.hidden_step(y, batch, h, coords, 0.17, window, kind, columns)
         expected = ref.iterate(X, y, W1, b1, w2, b2, batch, order, h, coords, params, kind)
         for got_part, want_part in zip(net.parameters(), expected):
             np.testing.assert_allclose(got_part, want_part, rtol=1e-9, atol=1e-12)
@@ -73,7 +75,7 @@ def test_fit_vote_matches_reference(seed):
                           n_hidden=3, output_step_size=0.2)
     XT = np.ascontiguousarray(X.T)
     got, obj = cpu_mlp01.fit_vote(XT, y, VotePlan(np.random.SeedSequence(seed), y, 4, params),
-                                  params, X.min(0), X.max(0))
+                                  params, describe_columns(XT))
     want, obj_ref = ref.fit_vote(X, y, VotePlan(np.random.SeedSequence(seed), y, 4, params), params)
     assert obj == obj_ref
     for got_part, want_part in zip(got, want):

@@ -39,10 +39,13 @@ def draw_step(rng, X, y):
     return batch, coords, w / np.linalg.norm(w)
 
 
+# max_density 0 reads every column band by band; 1 lists the non-zeros of every column
+# that has zeros (used whenever the list is shorter than the band)
+@pytest.mark.parametrize("max_density", [0.0, 1.0])
 @pytest.mark.parametrize("data", ["gaussian", "sparse", "ties", "shifted"])
 @pytest.mark.parametrize("kind", [ref.BALANCED, ref.PLUS])
 @pytest.mark.parametrize("window", [1, 3, 20, 1000])
-def test_search_step_matches_reference(data, kind, window):
+def test_search_step_matches_reference(data, kind, window, max_density):
     rng = np.random.default_rng([data == "sparse", kind, window, len(data)])
     for _ in range(25):
         X, y = make_problem(rng, data)
@@ -51,7 +54,7 @@ def test_search_step_matches_reference(data, kind, window):
         XT = np.ascontiguousarray(X.T)
         P = cpu_scd01.project(XT, w)
         got = cpu_scd01.search_step(XT, P, w, y, 0 * y, 1 + 0 * y, batch, coords, step, window, kind,
-                                    X.min(0), X.max(0))
+                                    cpu_scd01.describe_columns(XT, max_density))
         want = ref.search_step(X, w, y, batch, coords, step, window, kind)
         t0, obj0, bias0, c, t, obj, bias = got
         assert (t0, obj0) == want[:2]
@@ -66,7 +69,8 @@ def test_search_step_matches_reference(data, kind, window):
             assert obj <= obj0
 
 
-def test_sparse_step_on_image_like_batch():
+@pytest.mark.parametrize("max_density", [0.0, 0.5])
+def test_sparse_step_on_image_like_batch(max_density):
     """Many rows and a narrow window: the banded, bucketed path on realistic sizes."""
     rng = np.random.default_rng(7)
     X = (rng.random((1500, 12)) * (rng.random((1500, 12)) < 0.25)).astype(np.float32)
@@ -75,8 +79,8 @@ def test_sparse_step_on_image_like_batch():
         batch, coords, w = draw_step(rng, X, y)
         XT = np.ascontiguousarray(X.T)
         got = cpu_scd01.search_step(XT, cpu_scd01.project(XT, w), w, y, 0 * y, 1 + 0 * y, batch, coords,
-                                    0.17, 20, ref.PLUS, X.min(0).astype(float),
-                                    X.max(0).astype(float))
+                                    0.17, 20, ref.PLUS,
+                                    cpu_scd01.describe_columns(XT, max_density))
         want = ref.search_step(X, w, y, batch, coords, 0.17, 20, ref.PLUS)
         assert got[:2] == want[:2] and got[3:6] == want[3:6]
         assert got[6] == pytest.approx(want[6], rel=1e-6)
@@ -91,7 +95,7 @@ def test_fit_vote_matches_reference(seed):
                           max_features=1.0, bias_window=5, balanced_fraction=0.2)
     XT = np.ascontiguousarray(X.T)
     (w, b), obj = cpu_scd01.fit_vote(XT, y, VotePlan(np.random.SeedSequence(seed), y, 5, params),
-                                     params, X.min(0), X.max(0))
+                                     params, cpu_scd01.describe_columns(XT))
     w_ref, b_ref, obj_ref = ref.fit_vote(X, y, VotePlan(np.random.SeedSequence(seed), y, 5, params),
                                          30, 0.17, 5, 0.2)
     assert obj == obj_ref
@@ -121,3 +125,18 @@ def test_radix_argsort_is_a_stable_sort():
     rng.shuffle(values)
     np.testing.assert_array_equal(argsort_stable(values), np.argsort(values, kind="stable"))
     np.testing.assert_array_equal(argsort_stable(np.ones(5)), np.arange(5))
+
+
+def test_describe_columns_lists_the_nonzero_rows_of_sparse_columns():
+    rng = np.random.default_rng(0)
+    X = rng.random((40, 5)) * (rng.random((40, 5)) < [0.1, 0.4, 0.6, 1.0, 0.0])
+    X[3, 2] = -1.0
+    columns = cpu_scd01.describe_columns(np.ascontiguousarray(X.T), max_density=0.5)
+    np.testing.assert_array_equal(columns.min, X.min(0))
+    np.testing.assert_array_equal(columns.max, X.max(0))
+    for j in range(5):
+        listed = columns.nonzero_rows[columns.nonzero_start[j]:columns.nonzero_start[j + 1]]
+        if np.count_nonzero(X[:, j]) <= 0.5 * len(X):
+            np.testing.assert_array_equal(listed, np.flatnonzero(X[:, j]))
+        else:
+            assert listed.size == 0

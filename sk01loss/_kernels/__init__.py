@@ -1,9 +1,10 @@
 """Kernel back-ends behind one functional interface.
 
-``get_kernel(model, device)`` returns a :class:`Kernel`: ``fit_votes(XT, y, plans,
-params, colmin, colmax, report)`` fits the votes of ``plans`` (see
-``sk01loss._plans``) on one binary problem and returns ``[(vote parameters, best
-objective), ...]``; ``votes_per_call`` says how many plans a call should get (1 for
+``get_kernel(model, device)`` returns a :class:`Kernel`: ``describe_columns(XT)``
+summarises the feature-major training data once per fit (whatever the kernel needs
+to know about its columns, or ``None``); ``fit_votes(XT, y, plans, params, columns,
+report)`` fits the votes of ``plans`` (see ``sk01loss._plans``) on one binary problem
+and returns ``[(vote parameters, best objective), ...]``; ``votes_per_call`` says how many plans a call should get (1 for
 the Numba kernels, which the estimators parallelise with joblib; ``None`` = all votes
 of a problem for the batched kernels, which parallelise inside). The estimators never
 see Numba or CuPy: CuPy is imported only when the CUDA back-end is asked for.
@@ -13,7 +14,7 @@ from collections import namedtuple
 from functools import partial
 from importlib import import_module
 
-Kernel = namedtuple("Kernel", ["fit_votes", "votes_per_call"])
+Kernel = namedtuple("Kernel", ["describe_columns", "fit_votes", "votes_per_call"])
 
 DEVICES = ("cpu", "cuda", "auto")
 
@@ -44,8 +45,12 @@ def resolve_device(device):
     return device
 
 
-def _per_vote(fit_vote, XT, y, plans, params, colmin, colmax, report=None):
-    return [fit_vote(XT, y, plan, params, colmin, colmax, report) for plan in plans]
+def _per_vote(fit_vote, XT, y, plans, params, columns, report=None):
+    return [fit_vote(XT, y, plan, params, columns, report) for plan in plans]
+
+
+def _no_columns(XT):
+    return None  # the batched kernels read whole columns: nothing to prepare
 
 
 def get_kernel(model, device="cpu"):
@@ -53,8 +58,10 @@ def get_kernel(model, device="cpu"):
     ``"cpu"`` (Numba), ``"cuda"`` (the batched algorithm on CuPy) or ``"numpy"``
     (the batched algorithm on NumPy, to test it anywhere)."""
     if device == "cpu":
+        from .cpu_scd01 import describe_columns
+
         module = import_module(f"{__name__}.cpu_{model}")
-        return Kernel(partial(_per_vote, module.fit_vote), 1)
+        return Kernel(describe_columns, partial(_per_vote, module.fit_vote), 1)
     from . import batched
 
     if device == "cuda":
@@ -63,4 +70,4 @@ def get_kernel(model, device="cpu"):
         import numpy as xp
     else:
         raise ValueError(f"unknown device {device!r}")
-    return Kernel(partial(getattr(batched, f"fit_votes_{model}"), xp=xp), None)
+    return Kernel(_no_columns, partial(getattr(batched, f"fit_votes_{model}"), xp=xp), None)

@@ -200,13 +200,10 @@ def sort_window(values, tiebreak, tp_drop, tn_gain, size, first, last):
 
 
 @_jit
-def _bucket(v, low, high, inv_width, n_buckets):
-    # monotone in v: 0 below ``low``, 1..n_buckets inside, n_buckets + 1 above ``high``
-    if v < low:
-        return 0
-    if v > high:
-        return n_buckets + 1
-    return min(n_buckets - 1, int((v - low) * inv_width)) + 1
+def _bucket(v, low, inv_width, n_buckets):
+    # monotone in v: 0 below ``low``, 1..n_buckets inside, n_buckets + 1 from ``high``
+    # up; branch-free, as which side of the window a moved row lands on is unpredictable
+    return int(np.floor(min(max((v - low) * inv_width, -1.0), float(n_buckets)))) + 1
 
 
 @_jit
@@ -238,7 +235,7 @@ def window_search(sorted_p, tp_drop, tn_gain, order, drop_before, gain_before, m
         left, right = a, end
         while left < right:
             mid = (left + right) // 2
-            if _bucket(sorted_p[mid], low, high, inv_width, n_buckets) < b:
+            if _bucket(sorted_p[mid], low, inv_width, n_buckets) < b:
                 left = mid + 1
             else:
                 right = mid
@@ -254,8 +251,8 @@ def window_search(sorted_p, tp_drop, tn_gain, order, drop_before, gain_before, m
     moved_bucket = np.empty(n_moved, dtype=np.int64)
     for i in range(n_moved):
         m = moved_pos[i]
-        old = _bucket(sorted_p[m], low, high, inv_width, n_buckets)
-        new = _bucket(sorted_p[m] + sigma * moved_x[i], low, high, inv_width, n_buckets)
+        old = _bucket(sorted_p[m], low, inv_width, n_buckets)
+        new = _bucket(sorted_p[m] + sigma * moved_x[i], low, inv_width, n_buckets)
         moved_bucket[i] = new
         count[old] -= 1
         drop[old] -= tp_drop[m]

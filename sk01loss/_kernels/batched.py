@@ -166,10 +166,11 @@ def score_rows(xp, scores, y, n_pos, n_neg, kind):
     return _objective(xp, tp, tn, n_pos, n_neg, kind)
 
 
-def fit_votes_scd01(XT, y, plans, params, colmin, colmax, report=None, xp=np,
+def fit_votes_scd01(XT, y, plans, params, columns=None, report=None, xp=np,
                     max_bytes=MAX_BYTES):
     """Fit the SCD01 votes of ``plans`` together; same results as
-    ``cpu_scd01.fit_vote`` for each plan (up to float rounding and tie order)."""
+    ``cpu_scd01.fit_vote`` for each plan (up to float rounding and tie order);
+    ``columns`` is not used."""
     XT_host = XT
     XT = xp.asarray(XT)
     y_dev = xp.asarray(y)
@@ -297,9 +298,10 @@ class _Networks:
         self.set_bias(h, xp.where(accept, bias, bias1), xp.ones(len(v), dtype=bool))
 
 
-def fit_votes_mlp01(XT, y, plans, params, colmin, colmax, report=None, xp=np):
+def fit_votes_mlp01(XT, y, plans, params, columns=None, report=None, xp=np):
     """Fit the MLP01 votes of ``plans`` together; same results as
-    ``cpu_mlp01.fit_vote`` for each plan (up to float rounding and tie order)."""
+    ``cpu_mlp01.fit_vote`` for each plan (up to float rounding and tie order);
+    ``columns`` is not used."""
     H = params.n_hidden
     XT = xp.asarray(XT)
     y_dev = xp.asarray(y)

@@ -16,7 +16,7 @@ import numba
 import numpy as np
 
 from . import _threshold as th
-from .cpu_scd01 import apply_move, project, search_step
+from .cpu_scd01 import Columns, apply_move, project, search_step
 
 _jit = numba.njit(cache=True, nogil=True)
 
@@ -74,7 +74,10 @@ class Network:
             set_node(self.A[h], self.b1[h], self.S[h], self.z, self.w2[h])
         output_scores(self.S, self.w2, self.z)
         n_hidden = len(self.b1)
-        self._bits_min, self._bits_max = np.zeros(n_hidden), np.ones(n_hidden)
+        # the hidden bits change every iteration: bounds only, no non-zero lists
+        self._bit_columns = Columns(np.zeros(n_hidden), np.ones(n_hidden),
+                                    np.zeros(n_hidden + 1, dtype=np.int64),
+                                    np.empty(0, dtype=np.int32))
         self._off = np.zeros(XT.shape[1], dtype=np.int8)
         self._on = np.zeros(XT.shape[1], dtype=np.int8)
 
@@ -90,7 +93,7 @@ class Network:
         below, above = np.zeros_like(y), np.ones_like(y)
         t0, obj0, bias0, c, t, obj, bias = search_step(
             self.S, self.z, self.w2, y, below, above, batch, order, step, window, kind,
-            self._bits_min, self._bits_max,
+            self._bit_columns,
         )
         self.b2 = bias0
         if c >= 0 and obj > obj0:
@@ -100,20 +103,20 @@ class Network:
             self.b2 = bias
         return t0, obj0, c, t, obj
 
-    def node_search(self, y, batch, h, coords, step, window, kind, colmin, colmax):
+    def node_search(self, y, batch, h, coords, step, window, kind, columns):
         """Full bias scan of node ``h`` through the output, then (with ``coords``) its
         candidate moves; nothing is changed."""
         node_outputs(self.z, self.S[h], self.w2[h], self.b2, self._off, self._on)
         return search_step(
             self.XT, self.A[h], self.W1T[h], y, self._off, self._on, batch, coords, step,
-            window, kind, colmin, colmax,
+            window, kind, columns,
         )
 
-    def hidden_step(self, y, batch, h, coords, step, window, kind, colmin, colmax):
+    def hidden_step(self, y, batch, h, coords, step, window, kind, columns):
         """Spec §2.4 B: the node's bias from a full scan (always applied), then a
         k-coordinate step of its weights on strict improvement."""
         t1, obj1, bias1, c, t, obj, bias = self.node_search(
-            y, batch, h, coords, step, window, kind, colmin, colmax)
+            y, batch, h, coords, step, window, kind, columns)
         self.b1[h] = bias1
         if c >= 0 and obj > obj1:
             k = coords.shape[0]
@@ -123,7 +126,7 @@ class Network:
         output_scores(self.S, self.w2, self.z)
         return t1, obj1, c, t, obj
 
-    def initialise_biases(self, y, batch, node_order, window, kind, colmin, colmax):
+    def initialise_biases(self, y, batch, node_order, window, kind, columns):
         """Spec §2.3 with the recommended fixes (§8 row 10): hidden biases at minus
         the batch median of each node's projection (the midpoint between the two
         middle values, so no training row sits on a node's boundary), the output
@@ -138,11 +141,11 @@ class Network:
         below, above = np.zeros_like(y), np.ones_like(y)
         _, obj, self.b2, *_ = search_step(
             self.S, self.z, self.w2, y, below, above, batch, _NO_COORDINATES, 0.0, window,
-            kind, self._bits_min, self._bits_max,
+            kind, self._bit_columns,
         )
         for h in node_order:
             _, value, bias, *_ = self.node_search(
-                y, batch, h, _NO_COORDINATES, 0.0, window, kind, colmin, colmax)
+                y, batch, h, _NO_COORDINATES, 0.0, window, kind, columns)
             if value > obj:
                 obj = value
                 self.b1[h] = bias
@@ -150,7 +153,7 @@ class Network:
                 output_scores(self.S, self.w2, self.z)
 
 
-def fit_vote(XT, y, plan, params, colmin, colmax, report=None):
+def fit_vote(XT, y, plan, params, columns, report=None):
     """Fit one MLP01 vote; returns ``((W1, b1, w2, b2), best_objective)``.
 
     Same contract as ``cpu_scd01.fit_vote``; ``params.n_hidden`` hidden units,
@@ -170,12 +173,12 @@ def fit_vote(XT, y, plan, params, colmin, colmax, report=None):
         search_kind = th.BALANCED if it <= n_balanced else th.PLUS
         if it == 0:
             net.initialise_biases(y, batch, plan.permutation(n_hidden), window, search_kind,
-                                  colmin, colmax)
+                                  columns)
         net.output_step(y, batch, plan.permutation(n_hidden), params.output_step_size,
                         window, search_kind)
         h = plan.integer(n_hidden)
         net.hidden_step(y, batch, h, plan.draw_coordinates(), params.step_size, window,
-                        search_kind, colmin, colmax)
+                        search_kind, columns)
         eval_kind = th.BALANCED if it < n_balanced else th.PLUS
         full_obj = th.score_rows(net.scores(), y, n_pos, n_neg, eval_kind)
         if full_obj > best_obj:
