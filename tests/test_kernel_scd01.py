@@ -53,8 +53,9 @@ def test_search_step_matches_reference(data, kind, window, max_density):
         step = float(rng.choice([0.17, 0.5, 2.0]))
         XT = np.ascontiguousarray(X.T)
         P = cpu_scd01.project(XT, w)
-        got = cpu_scd01.search_step(XT, P, w, y, 0 * y, 1 + 0 * y, batch, coords, step, window, kind,
-                                    cpu_scd01.describe_columns(XT, max_density))
+        columns = cpu_scd01.describe_columns(XT, max_density)
+        got = cpu_scd01.search_step(XT, P, w, y, 0 * y, 1 + 0 * y, batch, coords, step, window,
+                                    kind, columns)
         want = ref.search_step(X, w, y, batch, coords, step, window, kind)
         t0, obj0, bias0, c, t, obj, bias = got
         assert (t0, obj0) == want[:2]
@@ -78,8 +79,8 @@ def test_sparse_step_on_image_like_batch(max_density):
     for _ in range(4):
         batch, coords, w = draw_step(rng, X, y)
         XT = np.ascontiguousarray(X.T)
-        got = cpu_scd01.search_step(XT, cpu_scd01.project(XT, w), w, y, 0 * y, 1 + 0 * y, batch, coords,
-                                    0.17, 20, ref.PLUS,
+        got = cpu_scd01.search_step(XT, cpu_scd01.project(XT, w), w, y, 0 * y, 1 + 0 * y, batch,
+                                    coords, 0.17, 20, ref.PLUS,
                                     cpu_scd01.describe_columns(XT, max_density))
         want = ref.search_step(X, w, y, batch, coords, 0.17, 20, ref.PLUS)
         assert got[:2] == want[:2] and got[3:6] == want[3:6]

@@ -4,10 +4,11 @@
 summarises the feature-major training data once per fit (whatever the kernel needs
 to know about its columns, or ``None``); ``fit_votes(XT, y, plans, params, columns,
 report)`` fits the votes of ``plans`` (see ``sk01loss._plans``) on one binary problem
-and returns ``[(vote parameters, best objective), ...]``; ``votes_per_call`` says how many plans a call should get (1 for
-the Numba kernels, which the estimators parallelise with joblib; ``None`` = all votes
-of a problem for the batched kernels, which parallelise inside). The estimators never
-see Numba or CuPy: CuPy is imported only when the CUDA back-end is asked for.
+and returns ``[(vote parameters, best objective), ...]``; ``votes_per_call`` says how
+many plans a call should get (1 for the Numba kernels, which the estimators
+parallelise with joblib; ``None`` = all votes of a problem for the batched kernels,
+which parallelise inside). The estimators never see Numba or CuPy: CuPy is imported
+only when the CUDA back-end is asked for.
 """
 
 from collections import namedtuple
