@@ -233,13 +233,16 @@ def _write_tables(store, args, tag, records):
                 "match clean %": _percent(h["match_clean"]),
                 "match adversarial %": _percent(h["match_adv"]),
                 "set size": h["set_size"], "queries": h["total_queries"]})
+        ran, planned = len(r["history"]), r["settings"]["rounds"]
         row = {**unit, "target model": r["settings"]["model"],
                "clean %": _percent(r["clean"]),
-               f"epoch {len(r['history'])} %": _percent(r["adversarial"]),
+               f"epoch {planned} %": _percent(r["adversarial"]) if ran == planned else "-",
                "lowest %": _percent(min(h["target_accuracy_adv"] for h in r["history"])),
                "match clean %": _percent(r["match_clean"]),
                "match adversarial %": _percent(r["match_adv"]),
                "attack s": r["attack_seconds"]}
+        if ran < planned:  # the target answered one class for the whole augmented set
+            row["stopped after round"] = ran
         paper = PAPER.get((args.dataset, tag, r["substitute"], r["inputs"]), {})
         if r["target"] in paper:
             row["paper clean %"], row["paper epoch 20 %"] = paper[r["target"]]

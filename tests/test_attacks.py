@@ -567,6 +567,37 @@ def test_scd01_substitute_gives_the_linear_step_of_its_vote():
                                np.clip(X - 0.0625 * y_pm[:, None] * np.sign(w), 0, 1))
 
 
+class _OneSidedLater(ClassifierMixin, BaseEstimator):
+    """Labels its first query by a hyperplane and every later one with class 0: a
+    target whose answers collapse onto one class once the attack augments."""
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        self.n_calls_ = 0
+        return self
+
+    def predict(self, X):
+        self.n_calls_ += 1
+        if self.n_calls_ == 1:
+            return (X[:, 0] > np.median(X[:, 0])).astype(int)
+        return np.zeros(len(X), dtype=int)
+
+
+def test_substitute_stops_when_the_target_answers_one_class():
+    X, y = separable()
+    target = _OneSidedLater().fit(X, y)
+    attack = SubstituteAttack(FrozenEstimator(target), substitute=LogisticRegression(),
+                              n_rounds=5, n_initial=40, random_state=0)
+    with pytest.warns(UserWarning, match="single class .* round 2; .* stops after round 1"):
+        attack.fit(X)
+    assert attack.n_rounds_ == len(attack.history_) == 1
+    assert attack.n_queries_ == 40 + 80  # the collapsed round was queried
+    assert attack.generate(X, y).shape == X.shape  # the round-1 substitute attacks
+    full = SubstituteAttack(FrozenEstimator(LogisticRegression().fit(X, y)), n_rounds=3,
+                            n_initial=40, random_state=0).fit(X)
+    assert full.n_rounds_ == 3
+
+
 def test_substitute_errors():
     X, y = separable()
     target = FrozenEstimator(LogisticRegression().fit(X, y))

@@ -108,6 +108,8 @@ class SubstituteAttack(BaseAttack):
         Fig. 5). ``pandas.DataFrame(history_)`` gives the table of Figs. 3-5.
     n_queries_ : int
         Target labels requested during training (evaluation queries not counted).
+    n_rounds_ : int
+        Rounds run: ``n_rounds``, or fewer if the attack stopped early (see Notes).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -120,6 +122,14 @@ class SubstituteAttack(BaseAttack):
     (the paper uses the true labels) without querying the target. A label the
     substitute never saw cannot be pushed away from; such rows step away from the
     substitute's own prediction instead.
+
+    Augmentation can drive the whole set to one side of the target (steps that
+    always go the same way, clipped, e.g. an SCD01 substitute without random
+    signs). When the target then labels every point of a round with one class, no
+    substitute can be trained on them: the attack stops with a ``UserWarning``,
+    keeping the previous round's substitute and history (``n_rounds_`` says how
+    many rounds ran). If that happens on the seed points, ``fit`` raises a
+    ``ValueError``.
 
     For a binary ``MLPClassifier`` substitute (a single logistic output ``z``) the
     class logits are taken as ``F_1 = z`` and ``F_0 = -z``: the two-logit network with
@@ -221,10 +231,14 @@ class SubstituteAttack(BaseAttack):
             self.n_queries_ += data.shape[0]
             present = np.unique(labels)
             if present.size < 2:
-                raise ValueError(
-                    f"The target predicted a single class ({present[0]!r}) for all "
-                    f"{data.shape[0]} points of round {round_ + 1}; a substitute needs two. "
-                    "Seed the attack with more varied points.")
+                message = (f"The target predicted a single class ({present[0]!r}) for all "
+                           f"{data.shape[0]} points of round {round_ + 1}; a substitute "
+                           "needs two.")
+                if round_ == 0:
+                    raise ValueError(f"{message} Seed the attack with more varied points.")
+                warnings.warn(f"{message} The attack stops after round {round_}.",
+                              UserWarning, stacklevel=2)
+                break
             if classes is not None and not np.array_equal(present, classes):
                 substitute = clone(template)
             classes = present
@@ -249,6 +263,7 @@ class SubstituteAttack(BaseAttack):
                 data = self._augment(substitute, data, labels, rng)
         self.substitute_ = substitute
         self.classes_ = np.asarray(substitute.classes_)
+        self.n_rounds_ = len(self.history_)
         return self
 
     def _query(self, X):
