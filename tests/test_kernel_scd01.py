@@ -141,3 +141,19 @@ def test_describe_columns_lists_the_nonzero_rows_of_sparse_columns():
             np.testing.assert_array_equal(listed, np.flatnonzero(X[:, j]))
         else:
             assert listed.size == 0
+
+
+def test_non_zero_lists_change_nothing_but_speed():
+    rng = np.random.default_rng(3)
+    X = (rng.random((3000, 40)) * (rng.random((3000, 40)) < rng.uniform(0.05, 0.9, 40)))
+    y = (X[:, :20].sum(1) - X[:, 20:].sum(1) + 0.3 * rng.standard_normal(3000) > 0)
+    y = y.astype(np.int8)
+    XT = np.ascontiguousarray(X.astype(np.float32).T)
+    params = SearchParams(max_iter=60, step_size=0.17, n_coordinates=16, batch_fraction=0.75,
+                          max_features=1.0, bias_window=20, balanced_fraction=0.2)
+    fits = [cpu_scd01.fit_vote(XT, y, VotePlan(np.random.SeedSequence(5), y, 40, params),
+                               params, cpu_scd01.describe_columns(XT, max_density))
+            for max_density in (0.0, 0.5, 1.0)]
+    for (w, b), obj in fits[1:]:
+        np.testing.assert_array_equal(w, fits[0][0][0])
+        assert b == fits[0][0][1] and obj == fits[0][1]
