@@ -84,6 +84,10 @@ def add_arguments(parser):
                              "CIFAR-10 1e-4)")
     parser.add_argument("--n-initial", type=int, default=200,
                         help="test points that seed the attacker's set")
+    parser.add_argument("--augmentation", choices=("jacobian", "uniform"), default="jacobian",
+                        help="the SCD01 substitute's augmentation: jacobian (x + lambda (2y - 1) "
+                             "sign(w)) or uniform (the authors' code: every pixel shifted "
+                             "away from the substitute's side); results in a folder of its own")
     parser.add_argument("--max-set-size", type=int,
                         help="cap of the attacker's set (default 6400, --quick 1600)")
 
@@ -141,7 +145,7 @@ def _attack(kind, args, eps, rounds, max_set_size, target, label, n_eval):
                                  n_coordinates=N_COORDINATES[args.dataset],
                                  random_state=args.seed, n_jobs=1)
     return SubstituteAttack(frozen, substitute=substitute, random_sign=False,
-                            clip_augmented=True, **common)
+                            clip_augmented=True, augmentation=args.augmentation, **common)
 
 
 def _model_name(name, inputs, model):
@@ -156,7 +160,11 @@ def run(args):
     # an attacker's set smaller than a batch of 128 (tiny --n-initial) is fine
     warnings.filterwarnings("ignore", message="Got `batch_size`", category=UserWarning)
     classes, tag = _classes(args.classes)
-    store = Store(args, "blackbox", variant=tag)
+    uniform = args.augmentation == "uniform"
+    if uniform and args.substitute != ["scd01"]:
+        raise SystemExit("--augmentation uniform is the SCD01 substitute's variant: "
+                         "use it with --substitute scd01")
+    store = Store(args, "blackbox", variant=f"{tag}-uniform" if uniform else tag)
     votes = args.votes or (4 if args.quick else 32)
     rounds = args.rounds or (6 if args.quick else 20)
     max_set_size = args.max_set_size or (1600 if args.quick else 6400)

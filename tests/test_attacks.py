@@ -518,6 +518,24 @@ def test_substitute_augmentation_doubles_then_replaces_with_one_sign_per_round()
     np.testing.assert_allclose(step, lmbda * labels_pm[:, None] * np.sign(sub.coef_[0]))
 
 
+def test_substitute_uniform_augmentation_shifts_every_feature_away_from_its_side():
+    X, y = separable(n=60, seed=2)
+    lmbda = 0.05
+    attack = SubstituteAttack(FrozenEstimator(_oracle(X, y)), substitute=LogisticRegression(),
+                              n_rounds=2, n_initial=8, lmbda=lmbda, random_sign=False,
+                              augmentation="uniform", random_state=1).fit(X)
+    first, second = attack.estimator_.estimator.queries[:2]
+    np.testing.assert_array_equal(second[:8], first)
+    sub = LogisticRegression().fit(first, _oracle(X, y)._model.predict(first))
+    side = sub.classes_.searchsorted(sub.predict(first))
+    np.testing.assert_allclose(second[8:] - first,
+                               -lmbda * (2.0 * side - 1.0)[:, None] * np.ones(X.shape[1]))
+    three = np.arange(len(X)) % 3
+    with pytest.raises(ValueError, match="binary"):
+        SubstituteAttack(FrozenEstimator(DecisionTreeClassifier().fit(X, three)), n_rounds=2,
+                         n_initial=30, augmentation="uniform", random_state=0).fit(X)
+
+
 def test_substitute_history_with_an_evaluation_set():
     X, y = separable(n=200, seed=4)
     target = LogisticRegression(C=100.0).fit(X, y)

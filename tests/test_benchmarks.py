@@ -127,6 +127,17 @@ def test_blackbox_scd01_substitute_binarised_multiclass(tiny_mnist, tmp_path):
             assert (folder / f"curves-{kind}-{inputs}.png").exists()
 
 
+def test_blackbox_uniform_augmentation_has_a_folder_of_its_own(tiny_mnist, tmp_path):
+    args = ["blackbox", "--quick", "--data-dir", str(tiny_mnist), "--out", str(tmp_path),
+            "--targets", "svm", "--rounds", "2", "--n-initial", "10", "--n-jobs", "1"]
+    main(args + ["--substitute", "scd01", "--augmentation", "uniform"])
+    records = read_records(tmp_path / "blackbox" / "mnist-quick-0v1-uniform")
+    assert [r["key"] for r in records] == ["scd01/original/svm"]
+    assert not (tmp_path / "blackbox" / "mnist-quick-0v1").exists()
+    with pytest.raises(SystemExit, match="--substitute scd01"):
+        main(args + ["--augmentation", "uniform"])
+
+
 def test_vote_time_and_mnist_ensemble_run(tiny_mnist, tmp_path, capsys):
     main(["vote-time", "--model", "mlp01", "--data-dir", str(tiny_mnist), "--max-iter", "5"])
     assert "mlp01 one vote, MNIST 0 vs all, 5 iterations" in capsys.readouterr().out

@@ -9,7 +9,7 @@ from sklearn.base import _fit_context, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import column_or_1d, validate_data
 
 from ._base import BaseAttack, check_clip, clip_to, encode_labels, estimator_input, fit_target, \
@@ -84,6 +84,12 @@ class SubstituteAttack(BaseAttack):
     clip_augmented : bool, default=False
         Clip augmented points to ``clip``. The paper's convex substitute did not
         (points may leave the input domain); its SCD01 substitute did.
+    augmentation : {"jacobian", "uniform"}, default="jacobian"
+        ``"jacobian"``: the step above. ``"uniform"``: the variant in the authors'
+        code for the SCD01 substitute (spec §5.5, §8 row 24): every feature of a
+        point moves by ``-lambda_r * (2 * s - 1)``, ``s`` in {0, 1} the
+        substitute's prediction for it (a brightness shift away from its side);
+        binary targets only.
     random_state : None, int or RandomState, default=None
         Seeds the choice of seed points, the signs of ``lambda`` and the substitute
         (when its own ``random_state`` is ``None``).
@@ -164,6 +170,7 @@ class SubstituteAttack(BaseAttack):
         "n_initial": [Interval(Integral, 1, None, closed="left")],
         "max_set_size": [Interval(Integral, 1, None, closed="left")],
         "clip_augmented": ["boolean"],
+        "augmentation": [StrOptions({"jacobian", "uniform"})],
     }
 
     def __init__(
@@ -179,6 +186,7 @@ class SubstituteAttack(BaseAttack):
         n_initial=200,
         max_set_size=6400,
         clip_augmented=False,
+        augmentation="jacobian",
         random_state=None,
     ):
         super().__init__(estimator, eps=eps, clip=clip, random_state=random_state)
@@ -189,6 +197,7 @@ class SubstituteAttack(BaseAttack):
         self.n_initial = n_initial
         self.max_set_size = max_set_size
         self.clip_augmented = clip_augmented
+        self.augmentation = augmentation
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None, *, eval_set=None):
@@ -239,6 +248,9 @@ class SubstituteAttack(BaseAttack):
                 warnings.warn(f"{message} The attack stops after round {round_}.",
                               UserWarning, stacklevel=2)
                 break
+            if self.augmentation == "uniform" and present.size > 2:
+                raise ValueError("augmentation='uniform' is defined for binary targets, "
+                                 f"but the target answered {present.size} classes.")
             if classes is not None and not np.array_equal(present, classes):
                 substitute = clone(template)
             classes = present
@@ -298,8 +310,13 @@ class SubstituteAttack(BaseAttack):
 
     def _augment(self, substitute, data, labels, rng):
         sign = rng.choice((-1.0, 1.0)) if self.random_sign else 1.0
-        gradient = logit_gradient(substitute, data, encode_labels(substitute.classes_, labels))
-        new = sign_step(data, sign * self.lmbda * np.sign(gradient))
+        if self.augmentation == "uniform":
+            side = encode_labels(substitute.classes_, substitute.predict(data))
+            direction = -(2.0 * side - 1.0)[:, None] * np.ones(data.shape[1])
+        else:
+            direction = np.sign(logit_gradient(
+                substitute, data, encode_labels(substitute.classes_, labels)))
+        new = sign_step(data, sign * self.lmbda * direction)
         if self.clip_augmented:
             clip_to(new, self.clip)
         if 2 * data.shape[0] <= self.max_set_size:
