@@ -201,8 +201,9 @@ def sort_window(values, tiebreak, tp_drop, tn_gain, size, first, last):
 
 @_jit
 def _bucket(v, low, inv_width, n_buckets):
-    # monotone in v: 0 below ``low``, 1..n_buckets inside, n_buckets + 1 from ``high``
-    # up; branch-free, as which side of the window a moved row lands on is unpredictable
+    # monotone in v: 0 below ``low``, 1..n_buckets up to the window's upper bound
+    # ``low + n_buckets / inv_width``, n_buckets + 1 from there; branch-free, as which
+    # side of the window a moved row lands on is unpredictable
     return int(np.floor(min(max((v - low) * inv_width, -1.0), float(n_buckets)))) + 1
 
 
