@@ -312,7 +312,7 @@ class SubstituteAttack(BaseAttack):
         sign = rng.choice((-1.0, 1.0)) if self.random_sign else 1.0
         if self.augmentation == "uniform":
             side = encode_labels(substitute.classes_, substitute.predict(data))
-            direction = -(2.0 * side - 1.0)[:, None] * np.ones(data.shape[1])
+            direction = -(2.0 * side - 1.0)[:, None]  # broadcast over every feature
         else:
             direction = np.sign(logit_gradient(
                 substitute, data, encode_labels(substitute.classes_, labels)))
