@@ -140,18 +140,31 @@ class Store:
 
     def model(self, name, fit):
         """The model saved as ``name``, or ``fit()``'s result, saved (with its fit time)."""
-        file = os.path.join(self.path, f"{name}.pkl")
-        if os.path.exists(file):
-            with open(file, "rb") as fh:
-                saved = pickle.load(fh)
-            return saved["model"], saved["seconds"]
+        saved = self.saved_model(name)
+        if saved is not None:
+            return saved
         print(f"[{self.experiment}] fitting {name} ...", flush=True)
         start = time.perf_counter()
         model = fit()
         seconds = time.perf_counter() - start
-        with open(file, "wb") as fh:
-            pickle.dump({"model": model, "seconds": seconds}, fh)
+        self.save_model(name, model, seconds)
         return model, seconds
+
+    def saved_model(self, name):
+        """``(model, fit seconds)`` saved as ``name``, or None."""
+        file = os.path.join(self.path, f"{name}.pkl")
+        if not os.path.exists(file):
+            return None
+        with open(file, "rb") as fh:
+            saved = pickle.load(fh)
+        return saved["model"], saved["seconds"]
+
+    def save_model(self, name, model, seconds):
+        # written under a temporary name first, so a killed run leaves no truncated model
+        file = os.path.join(self.path, f"{name}.pkl")
+        with open(file + ".tmp", "wb") as fh:
+            pickle.dump({"model": model, "seconds": seconds}, fh)
+        os.replace(file + ".tmp", file)
 
     def write_table(self, name, rows, columns, title):
         """``rows`` (list of dicts) as ``name.csv`` and ``name.md``; returns the markdown."""

@@ -54,6 +54,25 @@ def test_table1_quick_runs_and_resumes(tiny_mnist, tmp_path, capsys):
     assert len(read_records(folder)) == 8
 
 
+def test_table1_resume_refits_only_the_missing_bootstrap_member(tiny_mnist, tmp_path, capsys):
+    args = ["table1", "--quick", "--data-dir", str(tiny_mnist), "--out", str(tmp_path),
+            "--votes", "3", "--n-jobs", "2", "--models", "svm"]
+    main(args)
+    folder = tmp_path / "table1" / "mnist-quick"
+    before = {r["key"]: r for r in read_records(folder)}["svm/accuracy"]
+    # as if the run had been killed while fitting member 1
+    (folder / "svm-3-member01.pkl").unlink()
+    lines = (folder / "results.jsonl").read_text().splitlines()
+    (folder / "results.jsonl").write_text(
+        "\n".join(line for line in lines if "svm/accuracy" not in line) + "\n")
+    capsys.readouterr()
+    main(args + ["--resume"])
+    out = capsys.readouterr().out
+    assert "fitting 1 members of svm-3" in out and "fitting svm" not in out
+    after = {r["key"]: r for r in read_records(folder)}["svm/accuracy"]
+    assert (after["single"], after["ensemble"]) == (before["single"], before["ensemble"])
+
+
 @pytest.mark.parametrize("experiment", ["table3", "table4"])
 def test_transfer_tables_quick_run_and_resume(experiment, tiny_mnist, tmp_path, capsys):
     args = [experiment, "--quick", "--data-dir", str(tiny_mnist), "--out", str(tmp_path),
