@@ -50,8 +50,9 @@ def add_common_arguments(parser):
 
 def make_model(name, args, *, votes=1, scd01_iters=1000, n_classes=2):
     """One of the paper's four models with its settings for ``args.dataset``, the one
-    definition every experiment uses: single runs by default (Tables III, IV); ``votes`` and ``scd01_iters`` for the black
-    box's ensembles (500 iterations there, spec §8 row 1). ``--quick`` divides the
+    definition every experiment uses: single runs by default (Tables III, IV);
+    ``votes`` and ``scd01_iters`` for ensembles (500 iterations in Table I and the
+    black box, spec §8 row 1). ``--quick`` divides the
     0/1 solvers' iterations by 5 and trains the MLP for 30 epochs."""
     quick, seed = args.quick, args.seed
     if name == "svm":

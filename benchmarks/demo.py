@@ -20,7 +20,8 @@ from sk01loss import MLP01Classifier, SCD01Classifier, transfer_matrix
 
 
 def add_arguments(parser):
-    parser.add_argument("--n-jobs", type=int, default=-1, help="joblib workers (default: all cores)")
+    parser.add_argument("--n-jobs", type=int, default=-1,
+                        help="joblib workers (default: all cores)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--eps", type=float, default=0.3,
                         help="L-infinity radius of the white-box attacks (default: 0.3, "
