@@ -73,7 +73,9 @@ def bootstrap_ensemble(store, name, estimator, n_members, X, y, args):
 
 def _fit_timed(estimator, X, y, rows):
     start = time.perf_counter()
-    estimator.fit(X[rows], y[rows])
+    with warnings.catch_warnings():  # in a worker, which has none of run()'s filters
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator.fit(X[rows], y[rows])
     return estimator, time.perf_counter() - start
 
 
