@@ -7,6 +7,7 @@ A subclass says which kernel fits a vote (``_model``), what a fitted vote is cal
 """
 
 import time
+import warnings
 from dataclasses import fields
 from numbers import Integral, Real
 
@@ -19,7 +20,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._kernels import DEVICES, get_kernel, resolve_device
-from ._plans import SearchParams, VotePlan, vote_seeds
+from ._plans import SearchParams, VotePlan, draw_entropy, vote_seeds
 
 
 class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
@@ -41,6 +42,7 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         "random_state": ["random_state"],
         "n_jobs": [Integral, None],
         "verbose": ["verbose"],
+        "warm_start": ["boolean"],
         "device": [StrOptions(set(DEVICES))],
     }
 
@@ -64,18 +66,37 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         self : object
             Fitted estimator.
         """
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2)
+        warm = self.warm_start and hasattr(self, "train_objective_")
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2,
+                             reset=not warm)
         check_classification_targets(y)
-        self.classes_, y_index = np.unique(y, return_inverse=True)
-        if self.classes_.size < 2:
+        classes, y_index = np.unique(y, return_inverse=True)
+        if classes.size < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes, but the "
-                f"data contains only one class: {self.classes_[0]!r}."
+                f"data contains only one class: {classes[0]!r}."
             )
-        if self.classes_.size == 2:
+        n_done = self.train_objective_.shape[1] if warm else 0
+        if warm:
+            if not np.array_equal(classes, self.classes_):
+                raise ValueError(
+                    f"warm_start=True needs the classes of the first fit, {self.classes_!r}; "
+                    f"got {classes!r}.")
+            if self.n_estimators < n_done:
+                raise ValueError(
+                    f"n_estimators={self.n_estimators} must be at least the {n_done} votes "
+                    "already fitted when warm_start=True.")
+            if self.n_estimators == n_done:
+                warnings.warn(f"warm_start=True with n_estimators={n_done}, the number of "
+                              "votes already fitted: no vote was added.", UserWarning)
+                return self
+        else:
+            self._seed_entropy = draw_entropy(check_random_state(self.random_state))
+        self.classes_ = classes
+        if classes.size == 2:
             targets = [(y_index == 1).astype(np.int8)]
         else:
-            targets = [(y_index == c).astype(np.int8) for c in range(self.classes_.size)]
+            targets = [(y_index == c).astype(np.int8) for c in range(classes.size)]
         # The kernels read columns: the data is held once, feature-major (no copy at
         # all if X is Fortran-ordered).
         XT = np.ascontiguousarray(X.T)
@@ -83,24 +104,31 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         # the solver settings are the estimator parameters of the same names
         params = SearchParams(**{field.name: getattr(self, field.name)
                                  for field in fields(SearchParams) if hasattr(self, field.name)})
-        seeds = vote_seeds(check_random_state(self.random_state), len(targets), self.n_estimators)
+        n_new = self.n_estimators - n_done
+        seeds = vote_seeds(self._seed_entropy, len(targets), range(n_done, self.n_estimators))
         device = resolve_device(self.device)
         kernel = get_kernel(self._model, device)
         columns = kernel.describe_columns(XT)
-        chunk = kernel.votes_per_call or self.n_estimators
-        progress = _Progress(self, len(targets))
+        chunk = kernel.votes_per_call or n_new
+        progress = _Progress(self, len(targets), n_new)
         chunks = Parallel(n_jobs=self.n_jobs, prefer="threads")(
             delayed(_fit_votes)(self._model, device, XT, columns, target, seeds[p][v:v + chunk],
-                                params, progress, p, v)
+                                params, progress, p, n_done + v)
             for p, target in enumerate(targets)
-            for v in range(0, self.n_estimators, chunk)
+            for v in range(0, n_new, chunk)
         )
         results = [vote for votes in chunks for vote in votes]
-        shape = (len(targets), self.n_estimators)
+        shape = (len(targets), n_new)
         for i, name in enumerate(self._vote_attributes):
             parts = [vote[i] for vote, _ in results]
-            setattr(self, name, np.asarray(parts).reshape(shape + np.shape(parts[0])))
-        self.train_objective_ = np.array([obj for _, obj in results]).reshape(shape)
+            new_votes = np.asarray(parts).reshape(shape + np.shape(parts[0]))
+            if warm:
+                new_votes = np.concatenate([getattr(self, name), new_votes], axis=1)
+            setattr(self, name, new_votes)
+        objectives = np.array([obj for _, obj in results]).reshape(shape)
+        if warm:
+            objectives = np.concatenate([self.train_objective_, objectives], axis=1)
+        self.train_objective_ = objectives
         self.n_iter_ = self.max_iter
         return self
 
@@ -191,11 +219,12 @@ def _fit_votes(model, device, XT, columns, target, seeds, params, progress, prob
 class _Progress:
     """``verbose`` output: a line per finished vote (>= 1) and per 50 iterations (>= 2)."""
 
-    def __init__(self, estimator, n_problems):
+    def __init__(self, estimator, n_problems, n_new_votes):
         self.name = type(estimator).__name__
         self.verbose = estimator.verbose
         self.n_problems = n_problems
         self.n_votes = estimator.n_estimators
+        self.n_total = n_problems * n_new_votes
         self.n_done = 0
         self.start = time.perf_counter()
 
@@ -217,6 +246,6 @@ class _Progress:
     def vote_done(self, problem, vote, objective):
         self.n_done += 1  # one increment per vote; a lost update only skews the display
         if self.verbose >= 1:
-            total = self.n_problems * self.n_votes
             self._print(f"problem {problem + 1}/{self.n_problems} vote {vote + 1}/{self.n_votes} "
-                        f"done, objective {objective:.4f}; {self.n_done}/{total} votes finished")
+                        f"done, objective {objective:.4f}; {self.n_done}/{self.n_total} votes "
+                        "finished")

@@ -26,11 +26,16 @@ class SearchParams:
     output_step_size: float = 0.0
 
 
-def vote_seeds(random_state, n_problems, n_votes):
-    """One independent ``SeedSequence`` per (problem, vote), drawn before dispatch."""
-    entropy = int(random_state.randint(np.iinfo(np.int32).max))
-    root = np.random.SeedSequence(entropy)
-    return [problem.spawn(n_votes) for problem in root.spawn(n_problems)]
+def draw_entropy(random_state):
+    """The one host draw from ``random_state`` that seeds every vote of a fit."""
+    return int(random_state.randint(np.iinfo(np.int32).max))
+
+
+def vote_seeds(entropy, n_problems, votes):
+    """One independent ``SeedSequence`` per (problem, vote) in ``votes``; vote ``v``
+    of problem ``p`` gets the same seed whichever other votes are fitted with it."""
+    return [[np.random.SeedSequence(entropy, spawn_key=(p, v)) for v in votes]
+            for p in range(n_problems)]
 
 
 def n_selected_features(max_features, n_features):

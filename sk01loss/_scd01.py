@@ -49,6 +49,12 @@ class SCD01Classifier(BaseZeroOneEnsemble):
         default, any joblib backend via ``joblib.parallel_backend``).
     verbose : int, default=0
         1 reports every finished vote, 2 also every 50 iterations.
+    warm_start : bool, default=False
+        Keep the votes of the previous call to ``fit`` and fit only the votes up to
+        ``n_estimators`` that are missing, on the same classes. A vote gets the same
+        seed as in a single fit with all votes, so growing an ensemble in steps (and
+        saving it between them) gives the same model as fitting it at once, provided
+        the data and the other parameters stay the same.
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Where the coordinate search runs: ``"cpu"`` (Numba kernel, votes in
         parallel over ``n_jobs``), ``"cuda"`` (CuPy: all votes of a problem as one
@@ -117,6 +123,7 @@ class SCD01Classifier(BaseZeroOneEnsemble):
         random_state=None,
         n_jobs=None,
         verbose=0,
+        warm_start=False,
         device="cpu",
     ):
         self.n_estimators = n_estimators
@@ -130,6 +137,7 @@ class SCD01Classifier(BaseZeroOneEnsemble):
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.warm_start = warm_start
         self.device = device
 
     def _vote_scores(self, X, problem):

@@ -56,6 +56,36 @@ def test_same_model_for_any_n_jobs_and_single_vote_is_vote_zero(iris, Estimator,
 
 
 @pytest.mark.parametrize("Estimator, params", ESTIMATORS)
+def test_warm_start_adds_the_votes_a_single_fit_would_have(iris, Estimator, params):
+    X, y = iris
+    whole = Estimator(**params, random_state=rng_state()).fit(X, y)
+    grown = Estimator(**{**params, "n_estimators": 2}, random_state=rng_state(),
+                      warm_start=True).fit(X, y)
+    first_two = getattr(grown, Estimator._vote_attributes[0]).copy()
+    grown.set_params(n_estimators=4).fit(X, y)
+    grown.set_params(n_estimators=5).fit(X, y)
+    for name in Estimator._vote_attributes + ("train_objective_",):
+        np.testing.assert_array_equal(getattr(grown, name), getattr(whole, name), err_msg=name)
+    assert np.array_equal(first_two, getattr(grown, Estimator._vote_attributes[0])[:, :2])
+    with pytest.warns(UserWarning, match="no vote was added"):
+        grown.fit(X, y)
+    with pytest.raises(ValueError, match="n_estimators=3 must be at least the 5 votes"):
+        grown.set_params(n_estimators=3).fit(X, y)
+    with pytest.raises(ValueError, match="classes of the first fit"):
+        grown.set_params(n_estimators=6).fit(X[y < 2], y[y < 2])
+    with pytest.raises(ValueError, match="features"):
+        grown.fit(X[:, :3], y)
+    # without warm_start a fit starts over
+    cold = grown.set_params(warm_start=False, n_estimators=2).fit(X, y)
+    assert cold.train_objective_.shape == (3, 2)
+
+
+def rng_state():
+    """A RandomState instance, which each fit advances: warm starts must not redraw."""
+    return np.random.RandomState(7)
+
+
+@pytest.mark.parametrize("Estimator, params", ESTIMATORS)
 def test_float32_input_works_and_is_untouched(iris, Estimator, params):
     X, y = iris
     X32 = np.asfortranarray(X, dtype=np.float32)

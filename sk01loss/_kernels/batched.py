@@ -79,9 +79,10 @@ def search_steps(xp, XT, P, w, y, off, on, batch, coords, step, window, kind,
     """``cpu_scd01.search_step`` for every vote at once.
 
     ``XT`` (d, n) data shared by the votes, or (V, d, n) one matrix per vote (the
-    hidden bits for an output step); ``P`` (V, n) values, ``w`` (V, d) weights, ``off``/``on`` (V, n) predictions
-    below/above the threshold, ``batch`` (V, n_b), ``coords`` (V, k). Returns arrays
-    over votes: ``t0, obj0, bias0, best_c, best_t, best_obj, best_bias``
+    hidden bits for an output step); ``P`` (V, n) values, ``w`` (V, d) weights,
+    ``off``/``on`` (V, n) predictions below/above the threshold, ``batch`` (V, n_b),
+    ``coords`` (V, k). Returns arrays over votes: ``t0, obj0, bias0, best_c, best_t,
+    best_obj, best_bias``
     (``best_c`` indexes the sign-major candidate list).
     """
     V, n_b = batch.shape
@@ -254,7 +255,8 @@ class _Networks:
     def initialise_biases(self, y, batch, node_order, window, kind):
         xp, V = self.xp, len(self.votes)
         n_b = batch.shape[1]
-        A_batch = xp.take_along_axis(self.A, xp.broadcast_to(batch[:, None, :], self.A.shape[:2] + (n_b,)), -1)
+        rows = xp.broadcast_to(batch[:, None, :], self.A.shape[:2] + (n_b,))
+        A_batch = xp.take_along_axis(self.A, rows, -1)
         middle = xp.sort(A_batch, axis=-1)[:, :, max(n_b // 2 - 1, 0):n_b // 2 + 1]
         self.b1 = (-middle[..., 0] + EDGE_OFFSET if n_b // 2 == 0
                    else -0.5 * (middle[..., 0] + middle[..., -1]))
