@@ -3,11 +3,13 @@ the experiments cannot rot; the real runs are not part of the test suite."""
 
 import gzip
 import json
+import pickle
 
 import numpy as np
 import pytest
 
 from benchmarks.__main__ import main
+from benchmarks.table1 import first_votes
 
 
 def write_idx(path, array, magic):
@@ -71,6 +73,29 @@ def test_table1_resume_refits_only_the_missing_bootstrap_member(tiny_mnist, tmp_
     assert "fitting 1 members of svm-3" in out and "fitting svm" not in out
     after = {r["key"]: r for r in read_records(folder)}["svm/accuracy"]
     assert (after["single"], after["ensemble"]) == (before["single"], before["ensemble"])
+
+
+def test_table1_grows_0_1_ensembles_in_saved_steps(tiny_mnist, tmp_path, capsys):
+    args = ["table1", "--quick", "--data-dir", str(tiny_mnist), "--out", str(tmp_path),
+            "--votes", "6", "--n-jobs", "1", "--models", "scd01"]
+    main(args)
+    out = capsys.readouterr().out
+    assert "scd01-6: 4/6 votes" in out and "scd01-6: 6/6 votes" in out
+    folder = tmp_path / "table1" / "mnist-quick"
+    assert not (folder / "scd01-6-partial.pkl").exists()
+    whole = pickle.loads((folder / "scd01-6.pkl").read_bytes())
+    # as if the run had been killed after the first step
+    partial = first_votes(whole["model"], 4).set_params(warm_start=True)
+    (folder / "scd01-6-partial.pkl").write_bytes(
+        pickle.dumps({"model": partial, "seconds": 1.0}))
+    (folder / "scd01-6.pkl").unlink()
+    (folder / "results.jsonl").unlink()
+    main(args + ["--resume"])
+    out = capsys.readouterr().out
+    assert "scd01-6: 6/6 votes" in out and "4/6" not in out
+    resumed = pickle.loads((folder / "scd01-6.pkl").read_bytes())["model"]
+    for name in ("coef_", "intercept_", "train_objective_"):
+        np.testing.assert_array_equal(getattr(resumed, name), getattr(whole["model"], name))
 
 
 @pytest.mark.parametrize("experiment", ["table3", "table4"])
