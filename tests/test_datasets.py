@@ -18,7 +18,8 @@ def write_idx(path, array, magic):
 def mnist_dir(tmp_path):
     rng = np.random.default_rng(0)
     for split, n in [("train", 12), ("t10k", 5)]:
-        write_idx(tmp_path / f"{split}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28)), 2051)
+        images = rng.integers(0, 256, (n, 28, 28))
+        write_idx(tmp_path / f"{split}-images-idx3-ubyte.gz", images, 2051)
         write_idx(tmp_path / f"{split}-labels-idx1-ubyte.gz", np.arange(n) % 3, 2049)
     return tmp_path
 
@@ -66,7 +67,8 @@ def test_load_cifar10_batches(tmp_path):
     assert X.shape == (20, 3072) and X.dtype == np.float32 and X.max() <= 1
     X01, y01 = load_cifar10(folder, "test", classes=[0, 1])
     assert X01.shape == (3, 3072) and list(y01) == [0, 1, 1]
-    (folder / "test_batch").write_bytes(pickle.dumps({b"data": np.zeros((2, 100)), b"labels": [0, 1]}))
+    wrong_width = {b"data": np.zeros((2, 100)), b"labels": [0, 1]}
+    (folder / "test_batch").write_bytes(pickle.dumps(wrong_width))
     with pytest.raises(ValueError, match="test_batch.*3072"):
         load_cifar10(folder, "test")
     (folder / "test_batch").write_bytes(b"\x80\x04 truncated")
@@ -100,8 +102,8 @@ def test_load_image_folder_from_directory_or_archive(image_tree, tmp_path, packi
 
     path = str(image_tree)
     if packing != "directory":
-        path = shutil.make_archive(str(tmp_path / "tree"), "gztar" if packing == "tar.gz" else "zip",
-                                   root_dir=image_tree)
+        archive_format = "gztar" if packing == "tar.gz" else "zip"
+        path = shutil.make_archive(str(tmp_path / "tree"), archive_format, root_dir=image_tree)
     X, y = load_image_folder(path, "train")
     assert X.shape == (6, 3 * 6 * 8) and X.dtype == np.float32
     np.testing.assert_array_equal(y, [0, 0, 1, 1, 2, 2])  # ant, cat, dog in sorted order
