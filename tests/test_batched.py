@@ -64,8 +64,12 @@ def test_estimator_on_the_batched_path_equals_cpu(monkeypatch, Estimator):
     cpu = Estimator(**kwargs).fit(X, y3)
     monkeypatch.setattr(sk01loss._base, "resolve_device", lambda device: "numpy")
     numpy = Estimator(**kwargs, device="cuda").fit(X, y3)
+    # grown in steps with warm_start: each call batches a different set of votes
+    grown = Estimator(**{**kwargs, "n_estimators": 1}, warm_start=True, device="cuda")
+    grown.fit(X, y3).set_params(n_estimators=3).fit(X, y3)
     for name in cpu._vote_attributes:
         np.testing.assert_array_equal(getattr(cpu, name), getattr(numpy, name))
+        np.testing.assert_array_equal(getattr(cpu, name), getattr(grown, name))
     assert get_kernel(Estimator._model, "numpy").votes_per_call is None
 
 
