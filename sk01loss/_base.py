@@ -119,16 +119,12 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         )
         results = [vote for votes in chunks for vote in votes]
         shape = (len(targets), n_new)
-        for i, name in enumerate(self._vote_attributes):
-            parts = [vote[i] for vote, _ in results]
+        for i, name in enumerate(self._vote_attributes + ("train_objective_",)):
+            parts = [(*vote, objective)[i] for vote, objective in results]
             new_votes = np.asarray(parts).reshape(shape + np.shape(parts[0]))
             if warm:
                 new_votes = np.concatenate([getattr(self, name), new_votes], axis=1)
             setattr(self, name, new_votes)
-        objectives = np.array([obj for _, obj in results]).reshape(shape)
-        if warm:
-            objectives = np.concatenate([self.train_objective_, objectives], axis=1)
-        self.train_objective_ = objectives
         self.n_iter_ = self.max_iter
         return self
 
