@@ -151,9 +151,12 @@ class Store:
         self.save_model(name, model, seconds)
         return model, seconds
 
+    def model_file(self, name):
+        return os.path.join(self.path, f"{name}.pkl")
+
     def saved_model(self, name):
         """``(model, fit seconds)`` saved as ``name``, or None."""
-        file = os.path.join(self.path, f"{name}.pkl")
+        file = self.model_file(name)
         if not os.path.exists(file):
             return None
         with open(file, "rb") as fh:
@@ -162,7 +165,7 @@ class Store:
 
     def save_model(self, name, model, seconds):
         # written under a temporary name first, so a killed run leaves no truncated model
-        file = os.path.join(self.path, f"{name}.pkl")
+        file = self.model_file(name)
         with open(file + ".tmp", "wb") as fh:
             pickle.dump({"model": model, "seconds": seconds}, fh)
         os.replace(file + ".tmp", file)

@@ -61,7 +61,7 @@ def bootstrap_ensemble(store, name, estimator, n_members, X, y, args):
     rng = np.random.default_rng(args.seed)
     samples = [rng.integers(0, len(y), len(y)) for _ in range(n_members)]
     names = [f"{name}-member{i:02d}" for i in range(n_members)]
-    todo = [i for i in range(n_members) if store.saved_model(names[i]) is None]
+    todo = [i for i in range(n_members) if not os.path.exists(store.model_file(names[i]))]
     if todo:
         print(f"[{store.experiment}] fitting {len(todo)} members of {name} ...", flush=True)
     fitted = Parallel(n_jobs=args.n_jobs, return_as="generator")(
@@ -94,7 +94,7 @@ def grown_ensemble(store, name, estimator, X, y, step=4):
               f"({seconds:.0f} s)", flush=True)
     model.set_params(warm_start=False)
     store.save_model(name, model, seconds)
-    os.remove(store.file(f"{partial}.pkl"))
+    os.remove(store.model_file(partial))
     return model, seconds
 
 
