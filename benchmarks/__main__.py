@@ -2,11 +2,12 @@
 
 import argparse
 
-from . import blackbox, demo, mnist_ensemble, table1, table3, table4, vote_time
+from . import blackbox, demo, gpu_fit, mnist_ensemble, table1, table3, table4, vote_time
 
 EXPERIMENTS = {
     "demo": demo,
     "vote-time": vote_time,
+    "gpu-fit": gpu_fit,
     "mnist-ensemble": mnist_ensemble,
     "table1": table1,
     "table3": table3,

@@ -11,6 +11,8 @@ from sk01loss import MLP01Classifier, SCD01Classifier
 from sk01loss._kernels import batched, cpu_mlp01, cpu_scd01, cuda_status, get_kernel
 from sk01loss._plans import SearchParams, VotePlan
 
+from .test_kernel_scd01 import draw_step, make_problem
+
 
 def integer_problem(seed, n=300, d=10):
     """Integer-valued float64 features: no rounding differences between back-ends."""
@@ -18,6 +20,71 @@ def integer_problem(seed, n=300, d=10):
     X = rng.integers(0, 4, (n, d)).astype(np.float64) * (rng.random((n, d)) < 0.6)
     y = ((X[:, 0] - 1.5) * (X[:, 1] - 1.5) + rng.integers(-1, 2, n) > 0).astype(np.int8)
     return X, y
+
+
+def array_namespaces():
+    """NumPy everywhere; CuPy (the CUDA kernels too) where a GPU is."""
+    return ["numpy", pytest.param("cupy", marks=pytest.mark.gpu)]
+
+
+@pytest.mark.parametrize("xp_name", array_namespaces())
+@pytest.mark.parametrize("n_buckets, bound", [(1, 1.0), (2, 1.0), (5, 1.0), (1024, 1.0),
+                                              (1024, 0.0), (7, 1e3)])
+@pytest.mark.parametrize("data", ["gaussian", "sparse", "ties", "shifted"])
+def test_window_search_matches_numba_for_any_bucketing(data, n_buckets, bound, xp_name):
+    """The histogram only says which rows to sort: few buckets (many rows gathered),
+    many buckets, and value ranges too narrow (bound 0) or too wide must all find
+    the same thresholds as the Numba kernel."""
+    xp = pytest.importorskip(xp_name)
+    rng = np.random.default_rng([n_buckets, len(data)])
+    for _ in range(10):
+        X, y = make_problem(rng, data)
+        batch, coords, _ = draw_step(rng, X, y)
+        step = float(rng.choice([0.17, 0.5, 2.0]))
+        window = int(rng.choice([1, 3, 20]))
+        kind = int(rng.integers(2))
+        W = rng.standard_normal((3, X.shape[1]))
+        W /= np.linalg.norm(W, axis=1, keepdims=True)
+        XT = np.ascontiguousarray(X.T)
+        P = np.stack([cpu_scd01.project(XT, w) for w in W])
+        zeros, ones = np.zeros_like(P, dtype=np.int8), np.ones_like(P, dtype=np.int8)
+        inputs = (XT, bound * np.abs(XT).max(axis=1), P, W, y, zeros, ones,
+                  np.stack([batch] * 3), np.stack([coords] * 3))
+        got = batched.search_steps(xp, *map(xp.asarray, inputs), step, window, kind,
+                                   n_buckets=n_buckets)
+        got = [batched._to_host(a) for a in got]
+        constant = X.min(0)[coords] == X.max(0)[coords]
+        for v, w in enumerate(W):
+            want = cpu_scd01.search_step(XT, P[v], w, y, 0 * y, 1 + 0 * y, batch, coords, step,
+                                         window, kind, cpu_scd01.describe_columns(XT))
+            t0, obj0, bias0, c, t, obj, bias = (a[v] for a in got)
+            assert (t0, obj0, bias0) == want[:3]
+            if not constant.any() or want[5] > want[1]:  # the kernel skips constant columns
+                assert (c, t, obj, bias) == want[3:]
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("shared", [True, False])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cuda_candidates_kernel_equals_the_array_code(shared, dtype):
+    cupy = pytest.importorskip("cupy")
+    from sk01loss._kernels import _cuda
+
+    rng = np.random.default_rng(0)
+    V, C, d, n, n_b, n_buckets = 3, 5, 7, 50, 40, 6
+    XT = rng.standard_normal((d, n) if shared else (V, d, n)).astype(dtype)
+    XT[..., :5] = 0.0  # ties
+    args = [XT, rng.standard_normal((V, n_b)),
+            np.stack([rng.choice(n, n_b, replace=False) for _ in range(V)]),
+            rng.integers(0, d, (V, C)), rng.choice([-0.3, 0.3], C),
+            rng.uniform(-2, 0, (V, C)), rng.uniform(0, 2, (V, C)), np.full((V, C), 2.5)]
+    args[-1][0, 0] = 0.0  # a candidate whose rows in range share bucket 1
+    args = [cupy.asarray(a) for a in args]
+    want = batched._candidates_array(cupy, *args, n_buckets)
+    got = _cuda.candidates(*args, n_buckets)
+    for a, b in zip(got, want):
+        assert a.dtype == b.dtype
+        cupy.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("seed", range(3))

@@ -195,3 +195,14 @@ def test_vote_time_and_mnist_ensemble_run(tiny_mnist, tmp_path, capsys):
     result = json.loads((tmp_path / "scd01-3votes-20iters" / "result.json").read_text())
     assert result["votes"] == 3 and result["baseline"] == "LinearSVC(C=0.01)"
     assert 0 <= result["single_run_test_accuracy"] <= 1 and result["test_accuracy"] > 0.5
+
+
+def test_gpu_fit_runs_with_the_cpu_standing_in(tiny_mnist, tmp_path, capsys):
+    main(["gpu-fit", "--model", "mlp01", "--device", "cpu", "--data-dir", str(tiny_mnist),
+          "--out", str(tmp_path), "--votes", "2", "--max-iter", "5", "--n-jobs", "1"])
+    out = capsys.readouterr().out
+    assert "speed-up" in out and "10 classes x 2 votes on cpu" in out
+    with open(tmp_path / "gpu-fit.jsonl") as f:
+        records = [json.loads(line) for line in f]
+    assert [r["step"] for r in records] == ["binary-gpu", "binary-cpu", "multiclass"]
+    assert all(0 <= r["test_accuracy"] <= 1 for r in records)

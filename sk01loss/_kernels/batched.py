@@ -15,11 +15,16 @@ index and an int64 count: about ``24 * V * C * n_b`` bytes, bounded by
 ``C = max(1, max_bytes // (24 * V * n_b))``).
 """
 
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+
 import numpy as np
 
 from ._threshold import BALANCED, EDGE_OFFSET, PLUS
 
 MAX_BYTES = 2 << 30
+N_BUCKETS = 1024
+BYTES_PER_VALUE = 64
 
 
 def _objective(xp, tp, tn, n_pos, n_neg, kind):
@@ -39,12 +44,13 @@ def _take(xp, a, index):
 
 
 def project(xp, XT, w):
-    """``w @ XT`` for every vote, summed feature by feature like the Numba kernel."""
-    out = xp.zeros((w.shape[0], XT.shape[1]))
-    for j in range(XT.shape[0]):
-        used = w[:, j] != 0
-        if bool(used.any()):
-            out += xp.where(used[:, None], XT[j][None, :] * w[:, j:j + 1], 0.0)
+    """``w @ XT`` for every row of ``w`` (..., d), summed feature by feature like the
+    Numba kernel (so on the same data both give the same bits)."""
+    out = xp.zeros(w.shape[:-1] + (XT.shape[1],))
+    used = _to_host((w != 0).reshape(-1, w.shape[-1]).any(axis=0))  # one device sync
+    for j in np.flatnonzero(used):
+        wj = w[..., j, None]
+        out += xp.where(wj != 0, XT[j] * wj, 0.0)
     return out
 
 
@@ -74,12 +80,13 @@ def _bias_at(xp, sorted_values, t):
     return xp.where(t == 0, -at + EDGE_OFFSET, -0.5 * (before + at))
 
 
-def search_steps(xp, XT, P, w, y, off, on, batch, coords, step, window, kind,
-                 max_bytes=MAX_BYTES):
+def search_steps(xp, XT, x_bound, P, w, y, off, on, batch, coords, step, window, kind,
+                 max_bytes=MAX_BYTES, n_buckets=N_BUCKETS):
     """``cpu_scd01.search_step`` for every vote at once.
 
     ``XT`` (d, n) data shared by the votes, or (V, d, n) one matrix per vote (the
-    hidden bits for an output step); ``P`` (V, n) values, ``w`` (V, d) weights,
+    hidden bits for an output step), and ``x_bound`` (d,) or (V, d) an upper bound of
+    its absolute values per feature; ``P`` (V, n) values, ``w`` (V, d) weights,
     ``off``/``on`` (V, n) predictions below/above the threshold, ``batch`` (V, n_b),
     ``coords`` (V, k). Returns arrays over votes: ``t0, obj0, bias0, best_c, best_t,
     best_obj, best_bias``
@@ -97,21 +104,16 @@ def search_steps(xp, XT, P, w, y, off, on, batch, coords, step, window, kind,
     tp_above = (labels * _take(xp, on, batch)).sum(axis=1)
     tn_above = ((1 - labels) * (1 - _take(xp, on, batch))).sum(axis=1)
 
-    def scan(order, thresholds):
-        """Objectives at ``thresholds`` (..., m) for rows sorted by ``order``."""
-        drop = xp.cumsum(_take(xp, xp.broadcast_to(tp_drop[:, None, :], order.shape), order), -1)
-        gain = xp.cumsum(_take(xp, xp.broadcast_to(tn_gain[:, None, :], order.shape), order), -1)
-        zero = xp.zeros(order.shape[:-1] + (1,), dtype=np.int64)
-        drop = _take(xp, xp.concatenate([zero, drop], -1), thresholds)
-        gain = _take(xp, xp.concatenate([zero, gain], -1), thresholds)
-        return _objective(xp, tp_above[:, None, None] - drop, tn_above[:, None, None] + gain,
-                          n_pos, n_neg, kind)
-
     order = xp.argsort(p, axis=1, kind="stable")
     sorted_p = _take(xp, p, order)
-    full = scan(order[:, None, :], xp.broadcast_to(xp.arange(n_b), (V, 1, n_b)))[:, 0]
+    drop = xp.cumsum(_take(xp, tp_drop, order), axis=1)
+    gain = xp.cumsum(_take(xp, tn_gain, order), axis=1)
+    full = _objective(xp, tp_above[:, None] - (drop - _take(xp, tp_drop, order)),
+                      tn_above[:, None] + (gain - _take(xp, tn_gain, order)),
+                      n_pos, n_neg, kind)
     t0 = xp.argmax(full, axis=1)
-    obj0 = full[xp.arange(V), t0]
+    votes = xp.arange(V)
+    obj0 = full[votes, t0]
     bias0 = _bias_at(xp, sorted_p, t0)
 
     lo = xp.maximum(t0 - window, 0)
@@ -119,24 +121,44 @@ def search_steps(xp, XT, P, w, y, off, on, batch, coords, step, window, kind,
     width = 2 * window
     thresholds = xp.minimum(lo[:, None] + xp.arange(width), n_b - 1)  # (V, width)
     valid = (lo[:, None] + xp.arange(width)) < hi[:, None]
+    # the ranks a window search reads: values at ranks lo-1 .. hi-1
+    ranks = (xp.maximum(lo - 1, 0), hi - 1)
+    rank_values = tuple(sorted_p[votes, r] for r in ranks)
     signs = xp.concatenate([xp.full(k, step), xp.full(k, -step)])
     columns = xp.concatenate([coords, coords], axis=1)  # (V, 2k) sign-major
-    chunk = max(1, int(max_bytes // (24 * V * n_b)))
+    chunk = max(1, int(max_bytes // (BYTES_PER_VALUE * V * n_b)))
     best_obj = xp.full(V, -np.inf)
     best_c = xp.full(V, -1, dtype=np.int64)
     best_t = xp.zeros(V, dtype=np.int64)
     best_bias = xp.zeros(V)
     wsq = _sequential_sum_of_squares(xp, w)
-    votes = xp.arange(V)
     for start in range(0, 2 * k, chunk):
         stop = min(2 * k, start + chunk)
-        if XT.ndim == 2:
-            x = XT[columns[:, start:stop, None], batch[:, None, :]]  # (V, C, n_b)
-        else:
-            x = XT[votes[:, None, None], columns[:, start:stop, None], batch[:, None, :]]
-        q = p[:, None, :] + signs[None, start:stop, None] * x  # batch order: stable = tiebreak
-        order_c = xp.argsort(q, axis=-1, kind="stable")
-        values = scan(order_c, xp.broadcast_to(thresholds[:, None, :], q.shape[:2] + (width,)))
+        cols, sgn = columns[:, start:stop], signs[start:stop]
+        # Sorting moves no value by more than the largest change of a row, so the values
+        # at the searched ranks lie within ``shift`` of the current values there:
+        # value buckets spread over that range hold few rows each. (The range only
+        # makes the search fast; any monotone bucketing gives the same result.)
+        bound = x_bound[cols] if x_bound.ndim == 1 else x_bound[votes[:, None], cols]
+        shift = xp.abs(sgn) * bound
+        low = rank_values[0][:, None] - shift
+        high = rank_values[1][:, None] + shift
+        span = high - low
+        usable = span > 1e-200  # else every row in range shares bucket 1
+        scale = xp.where(usable, n_buckets / xp.where(usable, span, 1.0), 0.0)
+        q, bucket = _candidates(xp)(XT, p, batch, cols, sgn, low, high, scale, n_buckets)
+        window_values, base, drop_base, gain_base = _window_rows(
+            xp, q, bucket, tp_drop, tn_gain, ranks, n_buckets)
+        del q, bucket
+        sorted_q, win_drop, win_gain = window_values
+        local = thresholds[:, None, :] - base[..., None]  # window position of each threshold
+        local = xp.clip(local, 0, sorted_q.shape[-1])
+        zero = xp.zeros(sorted_q.shape[:-1] + (1,), dtype=np.int64)
+        drop = _take(xp, xp.concatenate([zero, xp.cumsum(win_drop, -1)], -1), local)
+        gain = _take(xp, xp.concatenate([zero, xp.cumsum(win_gain, -1)], -1), local)
+        values = _objective(xp, tp_above[:, None, None] - drop_base[..., None] - drop,
+                            tn_above[:, None, None] + gain_base[..., None] + gain,
+                            n_pos, n_neg, kind)
         values = xp.where(valid[:, None, :], values, -np.inf)
         flat = values.reshape(V, -1)
         pick = xp.argmax(flat, axis=1)  # first maximum in (candidate, threshold) order
@@ -144,19 +166,97 @@ def search_steps(xp, XT, P, w, y, off, on, batch, coords, step, window, kind,
         c_local, w_index = pick // width, pick % width
         better = obj > best_obj  # earlier chunks win ties: candidate order
         t = thresholds[votes, w_index]
-        q_best = _take(xp, q[votes, c_local], order_c[votes, c_local])
+        m = local[votes, c_local, w_index]
+        q_best = sorted_q[votes, c_local]
         c = start + c_local
         j = columns[votes, c]
         sigma = signs[c]
         wj = w[votes, j]
         norm = xp.sqrt(wsq - wj * wj + (wj + sigma) ** 2)
-        bias = xp.where(t == 0, -q_best[votes, 0] / norm + EDGE_OFFSET,
-                        -0.5 * (q_best[votes, xp.maximum(t - 1, 0)] + q_best[votes, t]) / norm)
+        bias = xp.where(t == 0, -q_best[votes, m] / norm + EDGE_OFFSET,
+                        -0.5 * (q_best[votes, xp.maximum(m - 1, 0)] + q_best[votes, m]) / norm)
         best_obj = xp.where(better, obj, best_obj)
         best_c = xp.where(better, c, best_c)
         best_t = xp.where(better, t, best_t)
         best_bias = xp.where(better, bias, best_bias)
     return t0, obj0, bias0, best_c, best_t, best_obj, best_bias
+
+
+def _candidates_array(xp, XT, p, batch, columns, signs, low, high, scale, n_buckets):
+    """Values ``q = p + sign * x`` of the candidates (V, C, n_b) and their value
+    buckets (0 below ``low``, 1 .. n_buckets in [low, high], n_buckets + 1 above),
+    numbered per candidate: bucket ``b`` of candidate ``i`` (flat) is
+    ``i * (n_buckets + 2) + b``. ``_cuda.candidates`` computes the same in one pass."""
+    V, C = columns.shape
+    if XT.ndim == 2:
+        x = XT[columns[:, :, None], batch[:, None, :]]
+    else:
+        x = XT[xp.arange(V)[:, None, None], columns[:, :, None], batch[:, None, :]]
+    q = p[:, None, :] + signs[None, :, None] * x
+    del x
+    low, high, scale = low[..., None], high[..., None], scale[..., None]
+    inner = xp.clip(xp.floor((q - low) * scale), 0, n_buckets - 1) + 1
+    bucket = xp.where(q < low, 0, xp.where(q > high, n_buckets + 1, inner)).astype(np.int64)
+    bucket += (n_buckets + 2) * xp.arange(V * C).reshape(V, C, 1)
+    return q, bucket
+
+
+def _candidates(xp):
+    if xp.__name__ == "cupy":
+        from ._cuda import candidates
+
+        return candidates
+    return partial(_candidates_array, xp)
+
+
+def _window_rows(xp, q, bucket, tp_drop, tn_gain, ranks, n_buckets):
+    """The rows of every candidate (rows of ``q``, (V, C, n_b), in the value buckets
+    ``bucket``) that can hold ranks ``ranks[0] .. ranks[1]`` (per vote), sorted by
+    (value, batch position), without sorting the batch: a histogram of the buckets
+    locates those ranks, and only the rows of the buckets that hold them are
+    gathered and sorted.
+
+    Returns ``((values, tp_drop, tn_gain), base, drop_base, gain_base)``: the gathered
+    rows in order, padded with ``inf``/0 to the longest list (V, C, M); the rank of
+    each candidate's first gathered row (= rows before it, (V, C)); and the
+    ``tp_drop``/``tn_gain`` sums of the rows before it.
+    """
+    V, C, n_b = q.shape
+    n_bins = n_buckets + 2
+    flat = bucket.ravel()
+
+    def histogram(weights=None):
+        if weights is not None:
+            weights = xp.broadcast_to(weights[:, None, :], q.shape).astype(np.float64).ravel()
+        counts = xp.bincount(flat, weights=weights, minlength=V * C * n_bins)
+        return xp.cumsum(counts.reshape(V, C, n_bins).astype(np.int64), axis=-1)
+
+    below, drop_below, gain_below = histogram(), histogram(tp_drop), histogram(tn_gain)
+    # first and last bucket holding the ranks: cumulative counts reach past them there
+    first = (below <= ranks[0][:, None, None]).sum(axis=-1)
+    last = (below <= ranks[1][:, None, None]).sum(axis=-1)
+
+    def before(cumulative):
+        # total over the buckets before ``first``
+        shifted = xp.concatenate([xp.zeros((V, C, 1), dtype=np.int64), cumulative], axis=-1)
+        return _take(xp, shifted, first[..., None])[..., 0]
+
+    base, drop_base, gain_base = before(below), before(drop_below), before(gain_below)
+    offset = n_bins * xp.arange(V * C).reshape(V, C)
+    keep = (bucket >= (first + offset)[..., None]) & (bucket <= (last + offset)[..., None])
+    slot = xp.cumsum(keep, axis=-1, dtype=np.int64) - 1  # batch order within a candidate's list
+    size = int(keep.sum(axis=-1).max())
+    v, c, r = xp.nonzero(keep)
+    s = slot[v, c, r]
+    values = xp.full((V, C, size), np.inf)
+    values[v, c, s] = q[v, c, r]
+    win_drop = xp.zeros((V, C, size), dtype=np.int64)
+    win_gain = xp.zeros((V, C, size), dtype=np.int64)
+    win_drop[v, c, s] = tp_drop[v, r]
+    win_gain[v, c, s] = tn_gain[v, r]
+    order = xp.argsort(values, axis=-1, kind="stable")  # ties: batch position
+    gathered = tuple(_take(xp, a, order) for a in (values, win_drop, win_gain))
+    return gathered, base, drop_base, gain_base
 
 
 def score_rows(xp, scores, y, n_pos, n_neg, kind):
@@ -178,6 +278,7 @@ def fit_votes_scd01(XT, y, plans, params, columns=None, report=None, xp=np,
     V = len(plans)
     w = xp.asarray(np.stack([plan.initial_weights() for plan in plans]))
     P = project(xp, XT, w)
+    x_bound = xp.abs(XT).max(axis=1)
     n = XT_host.shape[1]
     below, above = xp.zeros((V, n), dtype=np.int8), xp.ones((V, n), dtype=np.int8)
     n_pos = int(y.sum())
@@ -186,14 +287,11 @@ def fit_votes_scd01(XT, y, plans, params, columns=None, report=None, xp=np,
     best_obj = xp.full(V, -np.inf)
     best_w, best_b = w.copy(), xp.zeros(V)
     step = params.step_size
-    for it in range(params.max_iter):
-        draws = [plan.draw_iteration() for plan in plans]
-        batch = xp.asarray(np.stack([b for b, _ in draws]))
-        coords = xp.asarray(np.stack([c for _, c in draws]))
+    for it, (batch, coords) in enumerate(_prefetched(xp, plans, params.max_iter, _scd01_draws)):
         kind = BALANCED if it <= n_balanced else PLUS
         t0, obj0, b, c, t, obj, bias = search_steps(
-            xp, XT, P, w, y_dev, below, above, batch, coords, step, params.bias_window, kind,
-            max_bytes)
+            xp, XT, x_bound, P, w, y_dev, below, above, batch, coords, step,
+            params.bias_window, kind, max_bytes)
         accept = (c >= 0) & (obj > obj0)
         k = coords.shape[1]
         c_safe = xp.maximum(c, 0)
@@ -226,12 +324,13 @@ class _Networks:
 
     def __init__(self, xp, XT, W1, w2):
         self.xp, self.XT = xp, XT
+        self.x_bound = xp.abs(XT).max(axis=1)
         V, _, H = W1.shape
         self.W1T = xp.ascontiguousarray(xp.transpose(W1, (0, 2, 1)))
         self.b1 = xp.zeros((V, H))
         self.w2 = w2
         self.b2 = xp.zeros(V)
-        self.A = xp.stack([project(xp, XT, self.W1T[:, h]) for h in range(H)], axis=1)
+        self.A = project(xp, XT, self.W1T)
         self.votes = xp.arange(V)
         self.refresh()
 
@@ -245,8 +344,8 @@ class _Networks:
         others = self.z - weight[:, None] * self.S[v, h] + self.b2[:, None]
         off = (others > 0).astype(np.int8)
         on = (others + weight[:, None] > 0).astype(np.int8)
-        return search_steps(xp, self.XT, self.A[v, h], self.W1T[v, h], y, off, on, batch,
-                            coords, step, window, kind)
+        return search_steps(xp, self.XT, self.x_bound, self.A[v, h], self.W1T[v, h], y, off, on,
+                            batch, coords, step, window, kind)
 
     def set_bias(self, h, bias, where):
         self.b1[self.votes, h] = self.xp.where(where, bias, self.b1[self.votes, h])
@@ -273,8 +372,10 @@ class _Networks:
     def _output_search(self, y, batch, order, step, window, kind):
         xp = self.xp
         shape = self.z.shape
-        return search_steps(xp, self.S, self.z, self.w2, y, xp.zeros(shape, dtype=np.int8),
-                            xp.ones(shape, dtype=np.int8), batch, order, step, window, kind)
+        # hidden bits are 0 or 1
+        return search_steps(xp, self.S, xp.ones(self.w2.shape), self.z, self.w2, y,
+                            xp.zeros(shape, dtype=np.int8), xp.ones(shape, dtype=np.int8), batch,
+                            order, step, window, kind)
 
     def output_step(self, y, batch, order, step, window, kind):
         xp = self.xp
@@ -316,16 +417,13 @@ def fit_votes_mlp01(XT, y, plans, params, columns=None, report=None, xp=np):
     window = params.bias_window
     best_obj = xp.full(V, -np.inf)
     best = [a.copy() for a in (net.W1T, net.b1, net.w2, net.b2)]
-    for it in range(params.max_iter):
-        batch = xp.asarray(np.stack([p.draw_batch() for p in plans]))
+    draws = partial(_mlp01_draws, n_hidden=H)
+    for it, (batch, node_order, order, h, coords) in enumerate(
+            _prefetched(xp, plans, params.max_iter, draws)):
         kind = BALANCED if it <= n_balanced else PLUS
         if it == 0:
-            node_order = xp.asarray(np.stack([p.permutation(H) for p in plans]))
             net.initialise_biases(y_dev, batch, node_order, window, kind)
-        order = xp.asarray(np.stack([p.permutation(H) for p in plans]))
         net.output_step(y_dev, batch, order, params.output_step_size, window, kind)
-        h = xp.asarray(np.array([p.integer(H) for p in plans]))
-        coords = xp.asarray(np.stack([p.draw_coordinates() for p in plans]))
         net.hidden_step(y_dev, batch, h, coords, params.step_size, window, kind)
         full = score_rows(xp, net.z + net.b2[:, None], y_dev[None, :], n_pos, n_neg,
                           BALANCED if it < n_balanced else PLUS)
@@ -340,6 +438,36 @@ def fit_votes_mlp01(XT, y, plans, params, columns=None, report=None, xp=np):
     best_obj = _to_host(best_obj)
     return [((W1T[v].T.copy(), b1[v], w2[v], float(b2[v])), float(best_obj[v]))
             for v in range(V)]
+
+
+def _scd01_draws(plan, it):
+    return plan.draw_iteration()
+
+
+def _mlp01_draws(plan, it, n_hidden):
+    # the order of cpu_mlp01.fit_vote's draws
+    batch = plan.draw_batch()
+    node_order = plan.permutation(n_hidden) if it == 0 else np.arange(n_hidden)
+    return (batch, node_order, plan.permutation(n_hidden), plan.integer(n_hidden),
+            plan.draw_coordinates())
+
+
+def _prefetched(xp, plans, n_iter, draw):
+    """Iteration ``it``'s draws ``draw(plan, it)`` of every plan, stacked over votes on
+    the device; a host thread draws iteration ``it + 1`` while the device runs ``it``
+    (each plan's generator is only ever used by that thread, so the draws are those
+    of the Numba kernels)."""
+    def stacked(it):
+        parts = zip(*(draw(plan, it) for plan in plans))
+        return [np.stack(part) for part in parts]
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(stacked, 0)
+        for it in range(n_iter):
+            current = pending.result()
+            if it + 1 < n_iter:
+                pending = pool.submit(stacked, it + 1)
+            yield [xp.asarray(a) for a in current]
 
 
 def _to_host(a):
