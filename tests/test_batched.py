@@ -66,25 +66,38 @@ def test_window_search_matches_numba_for_any_bucketing(data, n_buckets, bound, x
 @pytest.mark.gpu
 @pytest.mark.parametrize("shared", [True, False])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_cuda_candidates_kernel_equals_the_array_code(shared, dtype):
+def test_cuda_kernels_equal_the_array_code(shared, dtype):
     cupy = pytest.importorskip("cupy")
     from sk01loss._kernels import _cuda
 
     rng = np.random.default_rng(0)
-    V, C, d, n, n_b, n_buckets = 3, 5, 7, 50, 40, 6
+    V, C, d, n, n_b, n_buckets = 3, 5, 7, 900, 700, 6  # n_b > 256: several row tiles
     XT = rng.standard_normal((d, n) if shared else (V, d, n)).astype(dtype)
-    XT[..., :5] = 0.0  # ties
-    args = [XT, rng.standard_normal((V, n_b)),
-            np.stack([rng.choice(n, n_b, replace=False) for _ in range(V)]),
-            rng.integers(0, d, (V, C)), rng.choice([-0.3, 0.3], C),
-            rng.uniform(-2, 0, (V, C)), rng.uniform(0, 2, (V, C)), np.full((V, C), 2.5)]
-    args[-1][0, 0] = 0.0  # a candidate whose rows in range share bucket 1
-    args = [cupy.asarray(a) for a in args]
-    want = batched._candidates_array(cupy, *args, n_buckets)
-    got = _cuda.candidates(*args, n_buckets)
-    for a, b in zip(got, want):
-        assert a.dtype == b.dtype
-        cupy.testing.assert_array_equal(a, b)
+    XT[..., :300] = 0.0  # ties
+    low, high = rng.uniform(-2, 0, (V, C)), rng.uniform(0, 2, (V, C))
+    scale = n_buckets / (high - low)
+    scale[0, 0] = 0.0  # a candidate whose rows in range share bucket 1
+    args = [cupy.asarray(a) for a in (
+        XT, rng.standard_normal((V, n_b)),
+        np.stack([rng.choice(n, n_b, replace=False) for _ in range(V)]),
+        rng.integers(0, d, (V, C)), rng.choice([-0.3, 0.3], C), low, high, scale,
+        rng.integers(-1, 2, (V, n_b)), rng.integers(-1, 2, (V, n_b)))]
+    for got, want in zip(_cuda.histograms(*args, n_buckets),
+                         batched._histograms_array(cupy, *args, n_buckets)):
+        cupy.testing.assert_array_equal(got, want)
+
+    first = cupy.asarray(rng.integers(0, n_buckets + 2, (V, C)))
+    last = cupy.minimum(first + cupy.asarray(rng.integers(0, 3, (V, C))), n_buckets + 1)
+    _, bucket = batched._candidates_array(cupy, *args[:8], n_buckets)
+    size = int(((bucket >= first[..., None]) & (bucket <= last[..., None])).sum(-1).max())
+    for got, want in zip(_cuda.gather(*args, n_buckets, first, last, size),
+                         batched._gather_array(cupy, *args, n_buckets, first, last, size)):
+        assert got.dtype == want.dtype
+        cupy.testing.assert_array_equal(got, want)
+
+    w = rng.standard_normal((5, 300))
+    np.testing.assert_array_equal(_cuda.sequential_sum_of_squares(cupy.asarray(w)).get(),
+                                  batched._sequential_sum_of_squares(np, w))
 
 
 @pytest.mark.parametrize("seed", range(3))

@@ -1,62 +1,197 @@
-"""CUDA kernels (CuPy) fusing the hottest array-level steps of ``batched``.
+"""CUDA kernels (CuPy) for the hot steps of ``batched``.
 
-Each computes exactly what its NumPy-written counterpart in ``batched`` computes,
-in one pass over the (vote, candidate, row) tensor instead of a dozen; the GPU
-tests compare the two bit for bit. Imported only when the CUDA back-end runs.
+Each function computes exactly what its NumPy-written counterpart in ``batched``
+computes (``_histograms_array``, ``_gather_array``, ``_sequential_sum_of_squares``);
+the GPU tests compare them bit for bit. Where the array code builds (vote,
+candidate, row) tensors, these kernels give each candidate one thread block that
+reads its rows and keeps its histogram in shared memory, so nothing of that size is
+ever stored. Imported only when the CUDA back-end runs.
 """
 
 from functools import lru_cache
 
 import cupy
+import numpy as np
 
-_CANDIDATES = r"""
-const long long r = i % n_b;
-const long long candidate = i / n_b;  // v * n_candidates + c
-const long long c = candidate % n_candidates;
-const long long v = candidate / n_candidates;
-const double x = (double) XT[v * vote_stride + columns[candidate] * n + batch[v * n_b + r]];
-// rounded step by step, never a fused multiply-add: the bits of the NumPy code
-const double value = __dadd_rn(p[v * n_b + r], __dmul_rn(signs[c], x));
-long long b;
-if (value < low[candidate]) {
-    b = 0;
-} else if (value > high[candidate]) {
-    b = n_buckets + 1;
-} else {
-    const double f = floor(__dmul_rn(__dsub_rn(value, low[candidate]), scale[candidate]));
-    b = (long long) fmin(fmax(f, 0.0), (double) (n_buckets - 1)) + 1;
+_THREADS = 256  # a multiple of 32: the ordered compaction works warp by warp
+
+_SOURCE = r"""
+typedef long long i64;
+
+// q = p + sign * x, rounded step by step (never a fused multiply-add: the bits of
+// the NumPy code), and its value bucket: 0 below ``low``, 1 .. n_buckets inside
+// [low, high], n_buckets + 1 above
+__device__ __forceinline__ double candidate_value(
+        const X* XT, const i64* batch, const i64* columns, const double* signs,
+        const double* p, i64 n, i64 n_b, i64 n_candidates, i64 vote_stride,
+        i64 candidate, i64 r) {
+    const i64 v = candidate / n_candidates;
+    const double x = (double) XT[v * vote_stride + columns[candidate] * n + batch[v * n_b + r]];
+    return __dadd_rn(p[v * n_b + r], __dmul_rn(signs[candidate % n_candidates], x));
 }
-q = value;
-bucket = b + candidate * (n_buckets + 2);
+
+__device__ __forceinline__ i64 bucket_of(double value, double low, double high,
+                                         double scale, i64 n_buckets) {
+    if (value < low) return 0;
+    if (value > high) return n_buckets + 1;
+    const double f = floor(__dmul_rn(__dsub_rn(value, low), scale));
+    return (i64) fmin(fmax(f, 0.0), (double) (n_buckets - 1)) + 1;
+}
+
+extern "C" __global__ void histograms(
+        const X* XT, const i64* batch, const i64* columns, const double* signs,
+        const double* p, const double* low, const double* high, const double* scale,
+        const i64* tp_drop, const i64* tn_gain, i64 n, i64 n_b, i64 n_candidates,
+        i64 vote_stride, i64 n_buckets, i64* count, i64* drop, i64* gain) {
+    extern __shared__ int shared[];
+    const i64 n_bins = n_buckets + 2;
+    int* s_count = shared;
+    int* s_drop = shared + n_bins;
+    int* s_gain = shared + 2 * n_bins;
+    const i64 candidate = blockIdx.x;
+    const i64 v = candidate / n_candidates;
+    for (i64 b = threadIdx.x; b < 3 * n_bins; b += blockDim.x) shared[b] = 0;
+    __syncthreads();
+    const double lo = low[candidate], hi = high[candidate], sc = scale[candidate];
+    for (i64 r = threadIdx.x; r < n_b; r += blockDim.x) {
+        const double value = candidate_value(XT, batch, columns, signs, p, n, n_b,
+                                             n_candidates, vote_stride, candidate, r);
+        const i64 b = bucket_of(value, lo, hi, sc, n_buckets);
+        atomicAdd(&s_count[b], 1);
+        const int d = (int) tp_drop[v * n_b + r];
+        const int g = (int) tn_gain[v * n_b + r];
+        if (d != 0) atomicAdd(&s_drop[b], d);
+        if (g != 0) atomicAdd(&s_gain[b], g);
+    }
+    __syncthreads();
+    for (i64 b = threadIdx.x; b < n_bins; b += blockDim.x) {
+        count[candidate * n_bins + b] = s_count[b];
+        drop[candidate * n_bins + b] = s_drop[b];
+        gain[candidate * n_bins + b] = s_gain[b];
+    }
+}
+
+// the rows in buckets first .. last of each candidate, in batch order
+extern "C" __global__ void gather(
+        const X* XT, const i64* batch, const i64* columns, const double* signs,
+        const double* p, const double* low, const double* high, const double* scale,
+        const i64* tp_drop, const i64* tn_gain, i64 n, i64 n_b, i64 n_candidates,
+        i64 vote_stride, i64 n_buckets, const i64* first, const i64* last, i64 size,
+        double* values, i64* win_drop, i64* win_gain) {
+    __shared__ int warp_totals[32];
+    __shared__ i64 running;
+    const i64 candidate = blockIdx.x;
+    const i64 v = candidate / n_candidates;
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, n_warps = blockDim.x >> 5;
+    const double lo = low[candidate], hi = high[candidate], sc = scale[candidate];
+    const i64 b_first = first[candidate], b_last = last[candidate];
+    if (threadIdx.x == 0) running = 0;
+    __syncthreads();
+    for (i64 start = 0; start < n_b; start += blockDim.x) {
+        const i64 r = start + threadIdx.x;
+        bool keep = false;
+        double value = 0.0;
+        if (r < n_b) {
+            value = candidate_value(XT, batch, columns, signs, p, n, n_b, n_candidates,
+                                    vote_stride, candidate, r);
+            const i64 b = bucket_of(value, lo, hi, sc, n_buckets);
+            keep = b >= b_first && b <= b_last;
+        }
+        const unsigned mask = __ballot_sync(0xffffffffu, keep);
+        if (lane == 0) warp_totals[warp] = __popc(mask);
+        __syncthreads();
+        if (warp == 0) {  // inclusive scan of the warps' counts
+            int total = lane < n_warps ? warp_totals[lane] : 0;
+            for (int offset = 1; offset < 32; offset <<= 1) {
+                const int below = __shfl_up_sync(0xffffffffu, total, offset);
+                if (lane >= offset) total += below;
+            }
+            if (lane < n_warps) warp_totals[lane] = total;
+        }
+        __syncthreads();
+        const i64 slot = running + (warp > 0 ? warp_totals[warp - 1] : 0)
+                         + __popc(mask & ((1u << lane) - 1u));
+        if (keep && slot < size) {
+            values[candidate * size + slot] = value;
+            win_drop[candidate * size + slot] = tp_drop[v * n_b + r];
+            win_gain[candidate * size + slot] = tn_gain[v * n_b + r];
+        }
+        __syncthreads();
+        if (threadIdx.x == 0) running += warp_totals[n_warps - 1];
+        __syncthreads();
+    }
+}
+
+// sum of w[v, j]^2 over j in index order, one thread per row (the Numba kernels'
+// sequential sum; CuPy's cumsum and sum add in a different order)
+extern "C" __global__ void sequential_sum_of_squares(const double* w, i64 n_rows, i64 d,
+                                                     double* out) {
+    const i64 v = blockIdx.x * (i64) blockDim.x + threadIdx.x;
+    if (v >= n_rows) return;
+    double total = 0.0;
+    for (i64 j = 0; j < d; ++j) total = __dadd_rn(total, __dmul_rn(w[v * d + j], w[v * d + j]));
+    out[v] = total;
+}
 """
 
 
 @lru_cache(maxsize=None)
-def _candidates_kernel():
-    return cupy.ElementwiseKernel(
-        "raw X XT, raw int64 batch, raw int64 columns, raw float64 signs, raw float64 p, "
-        "raw float64 low, raw float64 high, raw float64 scale, int64 n, int64 n_b, "
-        "int64 n_candidates, int64 vote_stride, int64 n_buckets",
-        "float64 q, int64 bucket",
-        _CANDIDATES,
-        "sk01loss_candidates",
-    )
+def _module(x_type):
+    return cupy.RawModule(code="#define X " + x_type + "\n" + _SOURCE)
 
 
-def candidates(XT, p, batch, columns, signs, low, high, scale, n_buckets):
-    """``batched._candidates_array`` in one kernel."""
+def _kernel(name, XT):
+    return _module("float" if XT.dtype == np.float32 else "double").get_function(name)
+
+
+def _dense(a, dtype):
+    return cupy.ascontiguousarray(a, dtype=dtype)
+
+
+def _candidate_args(XT, p, batch, columns, signs, low, high, scale, tp_drop, tn_gain):
     V, C = columns.shape
     n_b = batch.shape[1]
-    q = cupy.empty((V, C, n_b))
-    bucket = cupy.empty((V, C, n_b), dtype=cupy.int64)
+    XT = XT if XT.dtype in (np.float32, np.float64) else XT.astype(np.float64)
     vote_stride = 0 if XT.ndim == 2 else XT.shape[1] * XT.shape[2]
+    # one sign per candidate of the chunk, the same for every vote
+    args = (cupy.ascontiguousarray(XT), _dense(batch, np.int64), _dense(columns, np.int64),
+            _dense(signs, np.float64), _dense(p, np.float64), _dense(low, np.float64),
+            _dense(high, np.float64), _dense(scale, np.float64), _dense(tp_drop, np.int64),
+            _dense(tn_gain, np.int64), np.int64(XT.shape[-1]), np.int64(n_b), np.int64(C),
+            np.int64(vote_stride))
+    return XT, V, C, args
 
-    def dense(a, dtype):
-        return cupy.ascontiguousarray(a, dtype=dtype)
 
-    _candidates_kernel()(
-        cupy.ascontiguousarray(XT), dense(batch, cupy.int64), dense(columns, cupy.int64),
-        dense(signs, cupy.float64), dense(p, cupy.float64), dense(low, cupy.float64),
-        dense(high, cupy.float64), dense(scale, cupy.float64), XT.shape[-1], n_b, C,
-        vote_stride, n_buckets, q, bucket)
-    return q, bucket
+def histograms(XT, p, batch, columns, signs, low, high, scale, tp_drop, tn_gain, n_buckets):
+    """``batched._histograms_array`` with one thread block per candidate."""
+    XT, V, C, args = _candidate_args(XT, p, batch, columns, signs, low, high, scale, tp_drop,
+                                     tn_gain)
+    n_bins = n_buckets + 2
+    out = [cupy.empty((V, C, n_bins), dtype=np.int64) for _ in range(3)]
+    _kernel("histograms", XT)((V * C,), (_THREADS,), args + (np.int64(n_buckets), *out),
+                              shared_mem=3 * n_bins * 4)
+    return tuple(out)
+
+
+def gather(XT, p, batch, columns, signs, low, high, scale, tp_drop, tn_gain, n_buckets, first,
+           last, size):
+    """``batched._gather_array`` with one thread block per candidate."""
+    XT, V, C, args = _candidate_args(XT, p, batch, columns, signs, low, high, scale, tp_drop,
+                                     tn_gain)
+    values = cupy.full((V, C, size), np.inf)
+    win_drop = cupy.zeros((V, C, size), dtype=np.int64)
+    win_gain = cupy.zeros((V, C, size), dtype=np.int64)
+    _kernel("gather", XT)((V * C,), (_THREADS,), args + (
+        np.int64(n_buckets), _dense(first, np.int64), _dense(last, np.int64), np.int64(size),
+        values, win_drop, win_gain))
+    return values, win_drop, win_gain
+
+
+def sequential_sum_of_squares(w):
+    """``batched._sequential_sum_of_squares`` in one kernel."""
+    w = _dense(w, np.float64)
+    out = cupy.empty(w.shape[0])
+    blocks = (w.shape[0] + _THREADS - 1) // _THREADS
+    _kernel("sequential_sum_of_squares", w)((blocks,), (_THREADS,),
+                                           (w, np.int64(w.shape[0]), np.int64(w.shape[1]), out))
+    return out

@@ -24,7 +24,9 @@ from ._threshold import BALANCED, EDGE_OFFSET, PLUS
 
 MAX_BYTES = 2 << 30
 N_BUCKETS = 1024
-BYTES_PER_VALUE = 64
+ARRAY_BYTES = 64  # NumPy path: the (V, C, n_b) tensors, per row
+HISTOGRAM_BYTES = 48  # per bucket: three counts and their cumulative sums
+GATHER_BYTES = 72  # per gathered row: values, counts, sort order, sorted copies
 
 
 def _objective(xp, tp, tn, n_pos, n_neg, kind):
@@ -35,8 +37,13 @@ def _objective(xp, tp, tn, n_pos, n_neg, kind):
 
 
 def _sequential_sum_of_squares(xp, w):
-    # the Numba kernels accumulate in index order; cumsum does the same
-    return xp.cumsum(w * w, axis=1)[:, -1]
+    """Sum of squares of each row of ``w``, added in index order as the Numba kernels
+    add them (so both back-ends round alike)."""
+    if xp.__name__ == "cupy":
+        from ._cuda import sequential_sum_of_squares
+
+        return sequential_sum_of_squares(w)
+    return xp.cumsum(w * w, axis=1)[:, -1]  # NumPy's cumsum adds in order
 
 
 def _take(xp, a, index):
@@ -66,7 +73,7 @@ def apply_moves(xp, XT, P, w, accept, j, sigma):
         return
     wv, jv, sv = w[votes], j[votes], sigma[votes]
     wj = wv[xp.arange(votes.size), jv]
-    norm = xp.sqrt(_sequential_sum_of_squares(xp, wv) - wj * wj + (wj + sv) ** 2)
+    norm = xp.sqrt(_sequential_sum_of_squares(xp, wv) - wj * wj + (wj + sv) * (wj + sv))
     wv[xp.arange(votes.size), jv] += sv
     w[votes] = wv / norm[:, None]
     P[votes] = (P[votes] + sv[:, None] * _columns(XT, votes, jv)) / norm[:, None]
@@ -124,16 +131,18 @@ def search_steps(xp, XT, x_bound, P, w, y, off, on, batch, coords, step, window,
     # the ranks a window search reads: values at ranks lo-1 .. hi-1
     ranks = (xp.maximum(lo - 1, 0), hi - 1)
     rank_values = tuple(sorted_p[votes, r] for r in ranks)
-    signs = xp.concatenate([xp.full(k, step), xp.full(k, -step)])
-    columns = xp.concatenate([coords, coords], axis=1)  # (V, 2k) sign-major
-    chunk = max(1, int(max_bytes // (BYTES_PER_VALUE * V * n_b)))
     best_obj = xp.full(V, -np.inf)
     best_c = xp.full(V, -1, dtype=np.int64)
     best_t = xp.zeros(V, dtype=np.int64)
     best_bias = xp.zeros(V)
-    wsq = _sequential_sum_of_squares(xp, w)
-    for start in range(0, 2 * k, chunk):
-        stop = min(2 * k, start + chunk)
+    if k == 0:  # only the current threshold was asked for
+        return t0, obj0, bias0, best_c, best_t, best_obj, best_bias
+    signs = xp.concatenate([xp.full(k, step), xp.full(k, -step)])
+    columns = xp.concatenate([coords, coords], axis=1)  # (V, 2k) sign-major
+    histograms, gather, row_bytes = _backend(xp)
+
+    def candidates(start, stop):
+        """The arguments of ``_histograms_array`` for candidates ``start .. stop-1``."""
         cols, sgn = columns[:, start:stop], signs[start:stop]
         # Sorting moves no value by more than the largest change of a row, so the values
         # at the searched ranks lie within ``shift`` of the current values there:
@@ -146,18 +155,33 @@ def search_steps(xp, XT, x_bound, P, w, y, off, on, batch, coords, step, window,
         span = high - low
         usable = span > 1e-200  # else every row in range shares bucket 1
         scale = xp.where(usable, n_buckets / xp.where(usable, span, 1.0), 0.0)
-        q, bucket = _candidates(xp)(XT, p, batch, cols, sgn, low, high, scale, n_buckets)
-        window_values, base, drop_base, gain_base = _window_rows(
-            xp, q, bucket, tp_drop, tn_gain, ranks, n_buckets)
-        del q, bucket
-        sorted_q, win_drop, win_gain = window_values
-        local = thresholds[:, None, :] - base[..., None]  # window position of each threshold
+        return XT, p, batch, cols, sgn, low, high, scale, tp_drop, tn_gain, n_buckets
+
+    # 1. which value buckets hold each candidate's window ranks
+    per_candidate = V * (n_b * row_bytes + HISTOGRAM_BYTES * (n_buckets + 2))
+    chunk = max(1, int(max_bytes // per_candidate))
+    located = [_locate(xp, histograms(*candidates(start, start + chunk)), ranks)
+               for start in range(0, 2 * k, chunk)]
+    first, last, base, drop_base, gain_base, size = (
+        xp.concatenate(part, axis=1) for part in zip(*located))
+    # 2. sort the rows of those buckets, score the window's thresholds
+    per_candidate = V * (n_b * row_bytes + GATHER_BYTES * int(size.max()))
+    chunk = max(1, int(max_bytes // per_candidate))
+    wsq = _sequential_sum_of_squares(xp, w)
+    for start in range(0, 2 * k, chunk):
+        stop = min(2 * k, start + chunk)
+        part = slice(start, stop)
+        gathered = gather(*candidates(start, stop), first[:, part], last[:, part],
+                          int(size[:, part].max()))
+        order = xp.argsort(gathered[0], axis=-1, kind="stable")  # ties: batch position
+        sorted_q, win_drop, win_gain = (_take(xp, a, order) for a in gathered)
+        local = thresholds[:, None, :] - base[:, part, None]  # positions in the sorted rows
         local = xp.clip(local, 0, sorted_q.shape[-1])
         zero = xp.zeros(sorted_q.shape[:-1] + (1,), dtype=np.int64)
         drop = _take(xp, xp.concatenate([zero, xp.cumsum(win_drop, -1)], -1), local)
         gain = _take(xp, xp.concatenate([zero, xp.cumsum(win_gain, -1)], -1), local)
-        values = _objective(xp, tp_above[:, None, None] - drop_base[..., None] - drop,
-                            tn_above[:, None, None] + gain_base[..., None] + gain,
+        values = _objective(xp, tp_above[:, None, None] - drop_base[:, part, None] - drop,
+                            tn_above[:, None, None] + gain_base[:, part, None] + gain,
                             n_pos, n_neg, kind)
         values = xp.where(valid[:, None, :], values, -np.inf)
         flat = values.reshape(V, -1)
@@ -172,7 +196,7 @@ def search_steps(xp, XT, x_bound, P, w, y, off, on, batch, coords, step, window,
         j = columns[votes, c]
         sigma = signs[c]
         wj = w[votes, j]
-        norm = xp.sqrt(wsq - wj * wj + (wj + sigma) ** 2)
+        norm = xp.sqrt(wsq - wj * wj + (wj + sigma) * (wj + sigma))
         bias = xp.where(t == 0, -q_best[votes, m] / norm + EDGE_OFFSET,
                         -0.5 * (q_best[votes, xp.maximum(m - 1, 0)] + q_best[votes, m]) / norm)
         best_obj = xp.where(better, obj, best_obj)
@@ -184,68 +208,50 @@ def search_steps(xp, XT, x_bound, P, w, y, off, on, batch, coords, step, window,
 
 def _candidates_array(xp, XT, p, batch, columns, signs, low, high, scale, n_buckets):
     """Values ``q = p + sign * x`` of the candidates (V, C, n_b) and their value
-    buckets (0 below ``low``, 1 .. n_buckets in [low, high], n_buckets + 1 above),
-    numbered per candidate: bucket ``b`` of candidate ``i`` (flat) is
-    ``i * (n_buckets + 2) + b``. ``_cuda.candidates`` computes the same in one pass."""
-    V, C = columns.shape
+    buckets: 0 below ``low``, 1 .. n_buckets in [low, high], n_buckets + 1 above."""
     if XT.ndim == 2:
         x = XT[columns[:, :, None], batch[:, None, :]]
     else:
-        x = XT[xp.arange(V)[:, None, None], columns[:, :, None], batch[:, None, :]]
+        x = XT[xp.arange(columns.shape[0])[:, None, None], columns[:, :, None],
+               batch[:, None, :]]
     q = p[:, None, :] + signs[None, :, None] * x
     del x
     low, high, scale = low[..., None], high[..., None], scale[..., None]
     inner = xp.clip(xp.floor((q - low) * scale), 0, n_buckets - 1) + 1
     bucket = xp.where(q < low, 0, xp.where(q > high, n_buckets + 1, inner)).astype(np.int64)
-    bucket += (n_buckets + 2) * xp.arange(V * C).reshape(V, C, 1)
     return q, bucket
 
 
-def _candidates(xp):
-    if xp.__name__ == "cupy":
-        from ._cuda import candidates
-
-        return candidates
-    return partial(_candidates_array, xp)
-
-
-def _window_rows(xp, q, bucket, tp_drop, tn_gain, ranks, n_buckets):
-    """The rows of every candidate (rows of ``q``, (V, C, n_b), in the value buckets
-    ``bucket``) that can hold ranks ``ranks[0] .. ranks[1]`` (per vote), sorted by
-    (value, batch position), without sorting the batch: a histogram of the buckets
-    locates those ranks, and only the rows of the buckets that hold them are
-    gathered and sorted.
-
-    Returns ``((values, tp_drop, tn_gain), base, drop_base, gain_base)``: the gathered
-    rows in order, padded with ``inf``/0 to the longest list (V, C, M); the rank of
-    each candidate's first gathered row (= rows before it, (V, C)); and the
-    ``tp_drop``/``tn_gain`` sums of the rows before it.
-    """
+def _histograms_array(xp, XT, p, batch, columns, signs, low, high, scale, tp_drop, tn_gain,
+                      n_buckets):
+    """Per candidate (V, C) and value bucket: the number of rows, and the sums of their
+    ``tp_drop`` and ``tn_gain`` (three (V, C, n_buckets + 2) int64 arrays).
+    ``_cuda.histograms`` computes the same without the (V, C, n_b) tensors."""
+    q, bucket = _candidates_array(xp, XT, p, batch, columns, signs, low, high, scale,
+                                  n_buckets)
     V, C, n_b = q.shape
     n_bins = n_buckets + 2
-    flat = bucket.ravel()
+    flat = (bucket + n_bins * xp.arange(V * C).reshape(V, C, 1)).ravel()
 
     def histogram(weights=None):
         if weights is not None:
             weights = xp.broadcast_to(weights[:, None, :], q.shape).astype(np.float64).ravel()
         counts = xp.bincount(flat, weights=weights, minlength=V * C * n_bins)
-        return xp.cumsum(counts.reshape(V, C, n_bins).astype(np.int64), axis=-1)
+        return counts.reshape(V, C, n_bins).astype(np.int64)  # sums of small ints: exact
 
-    below, drop_below, gain_below = histogram(), histogram(tp_drop), histogram(tn_gain)
-    # first and last bucket holding the ranks: cumulative counts reach past them there
-    first = (below <= ranks[0][:, None, None]).sum(axis=-1)
-    last = (below <= ranks[1][:, None, None]).sum(axis=-1)
+    return histogram(), histogram(tp_drop), histogram(tn_gain)
 
-    def before(cumulative):
-        # total over the buckets before ``first``
-        shifted = xp.concatenate([xp.zeros((V, C, 1), dtype=np.int64), cumulative], axis=-1)
-        return _take(xp, shifted, first[..., None])[..., 0]
 
-    base, drop_base, gain_base = before(below), before(drop_below), before(gain_below)
-    offset = n_bins * xp.arange(V * C).reshape(V, C)
-    keep = (bucket >= (first + offset)[..., None]) & (bucket <= (last + offset)[..., None])
-    slot = xp.cumsum(keep, axis=-1, dtype=np.int64) - 1  # batch order within a candidate's list
-    size = int(keep.sum(axis=-1).max())
+def _gather_array(xp, XT, p, batch, columns, signs, low, high, scale, tp_drop, tn_gain,
+                  n_buckets, first, last, size):
+    """The rows of buckets ``first .. last`` of each candidate (V, C), in batch order:
+    their values, ``tp_drop`` and ``tn_gain`` (V, C, size), padded with inf, 0, 0.
+    ``_cuda.gather`` computes the same without the (V, C, n_b) tensors."""
+    q, bucket = _candidates_array(xp, XT, p, batch, columns, signs, low, high, scale,
+                                  n_buckets)
+    V, C, _ = q.shape
+    keep = (bucket >= first[..., None]) & (bucket <= last[..., None])
+    slot = xp.cumsum(keep, axis=-1, dtype=np.int64) - 1
     v, c, r = xp.nonzero(keep)
     s = slot[v, c, r]
     values = xp.full((V, C, size), np.inf)
@@ -254,9 +260,36 @@ def _window_rows(xp, q, bucket, tp_drop, tn_gain, ranks, n_buckets):
     win_gain = xp.zeros((V, C, size), dtype=np.int64)
     win_drop[v, c, s] = tp_drop[v, r]
     win_gain[v, c, s] = tn_gain[v, r]
-    order = xp.argsort(values, axis=-1, kind="stable")  # ties: batch position
-    gathered = tuple(_take(xp, a, order) for a in (values, win_drop, win_gain))
-    return gathered, base, drop_base, gain_base
+    return values, win_drop, win_gain
+
+
+def _backend(xp):
+    """``(histograms, gather, bytes per (vote, candidate, row))`` of the namespace."""
+    if xp.__name__ == "cupy":
+        from . import _cuda
+
+        return _cuda.histograms, _cuda.gather, 0  # no (V, C, n_b) tensors
+    return partial(_histograms_array, xp), partial(_gather_array, xp), ARRAY_BYTES
+
+
+def _locate(xp, histograms, ranks):
+    """From a chunk's bucket histograms (count, tp_drop, tn_gain; (V, C, buckets)):
+    the first and last bucket holding ranks ``ranks[0] .. ranks[1]`` of each vote,
+    the rows before the first (their number and ``tp_drop``/``tn_gain`` sums) and the
+    rows from the first to the last bucket (all (V, C))."""
+    below, drop_below, gain_below = (xp.cumsum(h, axis=-1) for h in histograms)
+    V, C, _ = below.shape
+    # cumulative counts reach past a rank in the bucket that holds it
+    first = (below <= ranks[0][:, None, None]).sum(axis=-1)
+    last = (below <= ranks[1][:, None, None]).sum(axis=-1)
+
+    def before(cumulative):
+        shifted = xp.concatenate([xp.zeros((V, C, 1), dtype=np.int64), cumulative], axis=-1)
+        return _take(xp, shifted, first[..., None])[..., 0]
+
+    base = before(below)
+    size = _take(xp, below, last[..., None])[..., 0] - base
+    return first, last, base, before(drop_below), before(gain_below), size
 
 
 def score_rows(xp, scores, y, n_pos, n_neg, kind):
