@@ -1,5 +1,6 @@
 """The batched algorithm (the GPU back-end's code, run here with NumPy) against the
-Numba kernels, and the ``device`` parameter."""
+Numba kernels, the CUDA kernels against the array code they replace (on a GPU), and
+the ``device`` parameter."""
 
 import pickle
 
