@@ -112,20 +112,20 @@ def search_steps(xp, XT, x_bound, P, w, y, off, on, batch, coords, step, window,
     k = coords.shape[1]
     p = _take(xp, P, batch)
     labels = y[batch].astype(np.int64)
-    flip = _take(xp, on, batch).astype(np.int64) - _take(xp, off, batch).astype(np.int64)
+    on_batch = _take(xp, on, batch).astype(np.int64)
+    flip = on_batch - _take(xp, off, batch).astype(np.int64)
     tp_drop = labels * flip
     tn_gain = (1 - labels) * flip
     n_pos = int(labels[0].sum())
     n_neg = n_b - n_pos
-    tp_above = (labels * _take(xp, on, batch)).sum(axis=1)
-    tn_above = ((1 - labels) * (1 - _take(xp, on, batch))).sum(axis=1)
+    tp_above = (labels * on_batch).sum(axis=1)
+    tn_above = ((1 - labels) * (1 - on_batch)).sum(axis=1)
 
     order = xp.argsort(p, axis=1, kind="stable")
     sorted_p = _take(xp, p, order)
-    drop = xp.cumsum(_take(xp, tp_drop, order), axis=1)
-    gain = xp.cumsum(_take(xp, tn_gain, order), axis=1)
-    full = _objective(xp, tp_above[:, None] - (drop - _take(xp, tp_drop, order)),
-                      tn_above[:, None] + (gain - _take(xp, tn_gain, order)),
+    sorted_drop, sorted_gain = _take(xp, tp_drop, order), _take(xp, tn_gain, order)
+    full = _objective(xp, tp_above[:, None] - (xp.cumsum(sorted_drop, axis=1) - sorted_drop),
+                      tn_above[:, None] + (xp.cumsum(sorted_gain, axis=1) - sorted_gain),
                       n_pos, n_neg, kind)
     t0 = xp.argmax(full, axis=1)
     votes = xp.arange(V)
