@@ -106,9 +106,7 @@ class Store:
     """
 
     def __init__(self, args, experiment, variant=None):
-        name = args.dataset + ("-quick" if args.quick else "")
-        name += f"-{variant}" if variant else ""
-        self.path = os.path.join(args.out, experiment, name)
+        self.path = _folder(args, experiment, variant)
         os.makedirs(self.path, exist_ok=True)
         self.results_file = os.path.join(self.path, "results.jsonl")
         if not args.resume:
@@ -139,11 +137,17 @@ class Store:
             flush=True)
         return record
 
-    def model(self, name, fit):
-        """The model saved as ``name``, or ``fit()``'s result, saved (with its fit time)."""
+    def model(self, name, fit, elsewhere=None):
+        """The model saved as ``name``, else ``elsewhere`` (``(model, fit seconds)``
+        that another experiment saved, see :func:`fitted_by`), else ``fit()``'s
+        result, saved (with its fit time)."""
         saved = self.saved_model(name)
         if saved is not None:
             return saved
+        if elsewhere is not None:
+            print(f"[{self.experiment}] {name}: using the same model fitted by another "
+                  "experiment", flush=True)
+            return elsewhere
         print(f"[{self.experiment}] fitting {name} ...", flush=True)
         start = time.perf_counter()
         model = fit()
@@ -197,6 +201,42 @@ class Store:
         }
         with open(os.path.join(self.path, "meta.json"), "w") as fh:
             json.dump(meta, fh, indent=1)
+
+
+def _folder(args, experiment, variant=None):
+    name = args.dataset + ("-quick" if args.quick else "")
+    name += f"-{variant}" if variant else ""
+    return os.path.join(args.out, experiment, name)
+
+
+#: parameters that change how a fit runs, not the model it makes
+_RUN_PARAMETERS = ("n_jobs", "verbose", "warm_start")
+
+
+def fitted_by(args, experiment, name, like):
+    """``(model, fit seconds)`` that ``experiment`` saved as ``name`` on this dataset,
+    if its parameters are those of the estimator ``like``, else None.
+
+    Lets one experiment use another's costly fits: the ten-class black box attacks
+    the 32-vote ensembles of Table I. The caller must ask only for a model fitted on
+    the same data (both experiments' ``load_dataset`` with the same classes)."""
+    file = os.path.join(_folder(args, experiment), f"{name}.pkl")
+    if not os.path.exists(file):
+        return None
+    with open(file, "rb") as fh:
+        saved = pickle.load(fh)
+    wanted = {k: v for k, v in like.get_params().items()  # nested estimators by their parameters
+              if k.rpartition("__")[2] not in _RUN_PARAMETERS and not hasattr(v, "get_params")}
+    # getattr: models pickled by an older version lack newer run parameters
+    if any(_parameter(saved["model"], k) != v for k, v in wanted.items()):
+        return None
+    return saved["model"], saved["seconds"]
+
+
+def _parameter(model, key):
+    for part in key.split("__"):
+        model = getattr(model, part, None)
+    return model
 
 
 def _cell(value):

@@ -47,8 +47,8 @@ from sk01loss import SCD01Classifier
 from sk01loss.attacks import SubstituteAttack
 from sk01loss.attacks._substitute import default_substitute
 
-from . import _figures
-from ._experiment import (EPS, MODELS, N_COORDINATES, Store, add_common_arguments,
+from . import _figures, table1
+from ._experiment import (EPS, MODELS, N_COORDINATES, Store, add_common_arguments, fitted_by,
                           load_dataset, make_model)
 from .table3 import DATASET_NAMES, binarise
 
@@ -199,8 +199,11 @@ def run(args):
                 record = store.get(key)
                 if record is not None and record["settings"] == settings:
                     continue
+                # Table I fits (and saves) the same ten-class targets
+                elsewhere = (fitted_by(args, "table1", table1.model_name(name, votes), model)
+                             if classes is None and inputs == "original" else None)
                 target, fit_seconds = store.model(
-                    model_name, lambda: model.fit(X_in, y))
+                    model_name, lambda: model.fit(X_in, y), elsewhere=elsewhere)
                 start = time.perf_counter()
                 attack = _attack(kind, args, eps, rounds, max_set_size, target, key,
                                  len(evaluation))

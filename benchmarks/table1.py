@@ -39,6 +39,12 @@ def add_arguments(parser):
     parser.add_argument("--votes", type=int, help="ensemble size (default 32, --quick 4)")
 
 
+def model_name(name, votes):
+    """The name Table I saves its ``name`` model under: the single SVM and MLP, the
+    ``votes``-vote ensembles of SCD01 and MLP01."""
+    return name if name in ("svm", "mlp") else f"{name}-{votes}"
+
+
 class MajorityVote:
     """Fitted ``members`` combined by majority vote (ties to the lowest class), as the
     paper's convex ensembles should be."""
@@ -141,17 +147,19 @@ def run(args):
             if name == "svm":
                 search, _ = store.model("svm-cv", lambda: models["svm_grid"].fit(X, y))
                 C = search.best_params_["C"]
-                single, _ = store.model("svm", lambda: models["svm"](C).fit(X, y))
+                single, _ = store.model(model_name(name, votes), lambda: models["svm"](C).fit(X, y))
                 ensemble, seconds = bootstrap_ensemble(store, f"svm-{votes}", models["svm"](C),
                                                        votes, X, y, args)
                 extra = {"C": C}
             elif name == "mlp":
-                single, _ = store.model("mlp", lambda: clone(models["mlp"]).fit(X, y))
+                single, _ = store.model(model_name(name, votes),
+                                        lambda: clone(models["mlp"]).fit(X, y))
                 ensemble, seconds = bootstrap_ensemble(store, f"mlp-{votes}", models["mlp_member"],
                                                        votes, X, y, args)
                 extra = {}
             else:
-                ensemble, seconds = grown_ensemble(store, f"{name}-{votes}", models[name], X, y)
+                ensemble, seconds = grown_ensemble(store, model_name(name, votes), models[name],
+                                                   X, y)
                 single = first_votes(ensemble, 1)
                 extra = {}
             store.add(f"{name}/accuracy", model=name, single=_accuracy(single, X_test, y_test),

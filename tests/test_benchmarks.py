@@ -171,6 +171,29 @@ def test_blackbox_scd01_substitute_binarised_multiclass(tiny_mnist, tmp_path):
             assert (folder / f"curves-{kind}-{inputs}.png").exists()
 
 
+def test_ten_class_blackbox_attacks_table1s_models_when_their_settings_match(
+        tiny_mnist, tmp_path, capsys):
+    common = ["--quick", "--data-dir", str(tiny_mnist), "--out", str(tmp_path), "--n-jobs", "1"]
+    main(["table1", *common, "--votes", "2", "--models", "scd01", "mlp"])
+    table1_fits = {name: pickle.loads((tmp_path / "table1" / "mnist-quick" / f"{name}.pkl")
+                   .read_bytes())["seconds"] for name in ("scd01-2", "mlp")}
+    blackbox = ["blackbox", *common, "--classes", "all", "--targets", "scd01", "mlp",
+                "--rounds", "1", "--n-initial", "20"]
+    capsys.readouterr()
+    main(blackbox + ["--votes", "2"])
+    out = capsys.readouterr().out
+    assert out.count("using the same model fitted by another experiment") == 2
+    assert "fitting" not in out
+    records = {r["key"]: r for r in read_records(tmp_path / "blackbox" / "mnist-quick-all")}
+    assert records["mlp/original/scd01"]["fit_seconds"] == round(table1_fits["scd01-2"], 1)
+    assert records["mlp/original/mlp"]["fit_seconds"] == round(table1_fits["mlp"], 1)
+    # other settings: fitted afresh
+    main(blackbox + ["--votes", "3", "--resume"])
+    out = capsys.readouterr().out
+    assert "fitting original-scd01-3votes-100iters" in out
+    assert "using the same model" not in out
+
+
 def test_blackbox_uniform_augmentation_has_a_folder_of_its_own(tiny_mnist, tmp_path):
     args = ["blackbox", "--quick", "--data-dir", str(tiny_mnist), "--out", str(tmp_path),
             "--targets", "svm", "--rounds", "2", "--n-initial", "10", "--n-jobs", "1"]
