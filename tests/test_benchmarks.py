@@ -75,6 +75,19 @@ def test_table1_resume_refits_only_the_missing_bootstrap_member(tiny_mnist, tmp_
     assert (after["single"], after["ensemble"]) == (before["single"], before["ensemble"])
 
 
+def test_table1_svm_with_a_fixed_C_skips_cross_validation(tiny_mnist, tmp_path):
+    args = ["table1", "--quick", "--data-dir", str(tiny_mnist), "--out", str(tmp_path),
+            "--votes", "2", "--n-jobs", "1", "--models", "svm"]
+    main(args + ["--svm-C", "0.1"])
+    folder = tmp_path / "table1" / "mnist-quick"
+    record = {r["key"]: r for r in read_records(folder)}["svm/accuracy"]
+    assert (record["C"], record["C_chosen_by"]) == (0.1, "--svm-C")
+    assert not (folder / "svm-cv.pkl").exists()
+    (folder / "results.jsonl").unlink()
+    with pytest.raises(SystemExit, match="resume with the same --svm-C"):
+        main(args + ["--svm-C", "0.01", "--resume"])
+
+
 def test_table1_grows_0_1_ensembles_in_saved_steps(tiny_mnist, tmp_path, capsys):
     args = ["table1", "--quick", "--data-dir", str(tiny_mnist), "--out", str(tmp_path),
             "--votes", "6", "--n-jobs", "1", "--models", "scd01"]
