@@ -76,8 +76,10 @@ def bootstrap_ensemble(store, name, estimator, n_members, X, y, args):
         print(f"[{store.experiment}] fitting {len(todo)} members of {name} ...", flush=True)
     fitted = Parallel(n_jobs=args.n_jobs, return_as="generator")(
         delayed(_fit_timed)(clone(estimator), X, y, samples[i]) for i in todo)
-    for i, (member, seconds) in zip(todo, fitted):
+    for done, (i, (member, seconds)) in enumerate(zip(todo, fitted), 1):
         store.save_model(names[i], member, seconds)
+        print(f"[{store.experiment}] {names[i]}: fitted in {seconds:.0f} s "
+              f"({done}/{len(todo)})", flush=True)
     members = [store.saved_model(member_name) for member_name in names]
     return MajorityVote([m for m, _ in members]), sum(seconds for _, seconds in members)
 

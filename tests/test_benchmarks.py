@@ -71,6 +71,7 @@ def test_table1_resume_refits_only_the_missing_bootstrap_member(tiny_mnist, tmp_
     main(args + ["--resume"])
     out = capsys.readouterr().out
     assert "fitting 1 members of svm-3" in out and "fitting svm" not in out
+    assert "svm-3-member01: fitted in" in out and "(1/1)" in out
     after = {r["key"]: r for r in read_records(folder)}["svm/accuracy"]
     assert (after["single"], after["ensemble"]) == (before["single"], before["ensemble"])
 
