@@ -160,12 +160,7 @@ class Store:
 
     def saved_model(self, name):
         """``(model, fit seconds)`` saved as ``name``, or None."""
-        file = self.model_file(name)
-        if not os.path.exists(file):
-            return None
-        with open(file, "rb") as fh:
-            saved = pickle.load(fh)
-        return saved["model"], saved["seconds"]
+        return _load_model(self.model_file(name))
 
     def save_model(self, name, model, seconds):
         # written under a temporary name first, so a killed run leaves no truncated model
@@ -220,16 +215,24 @@ def fitted_by(args, experiment, name, like):
     Lets one experiment use another's costly fits: the ten-class black box attacks
     the 32-vote ensembles of Table I. The caller must ask only for a model fitted on
     the same data (both experiments' ``load_dataset`` with the same classes)."""
-    file = os.path.join(_folder(args, experiment), f"{name}.pkl")
+    saved = _load_model(os.path.join(_folder(args, experiment), f"{name}.pkl"))
+    if saved is None:
+        return None
+    model, seconds = saved
+    wanted = {k: v for k, v in like.get_params().items()  # nested estimators by their parameters
+              if k.rpartition("__")[2] not in _RUN_PARAMETERS and not hasattr(v, "get_params")}
+    # getattr: models pickled by an older version lack newer run parameters
+    if any(_parameter(model, k) != v for k, v in wanted.items()):
+        return None
+    return model, seconds
+
+
+def _load_model(file):
+    """``(model, fit seconds)`` pickled in ``file`` by :meth:`Store.save_model`, or None."""
     if not os.path.exists(file):
         return None
     with open(file, "rb") as fh:
         saved = pickle.load(fh)
-    wanted = {k: v for k, v in like.get_params().items()  # nested estimators by their parameters
-              if k.rpartition("__")[2] not in _RUN_PARAMETERS and not hasattr(v, "get_params")}
-    # getattr: models pickled by an older version lack newer run parameters
-    if any(_parameter(saved["model"], k) != v for k, v in wanted.items()):
-        return None
     return saved["model"], saved["seconds"]
 
 
