@@ -138,16 +138,17 @@ class Store:
         return record
 
     def model(self, name, fit, elsewhere=None):
-        """The model saved as ``name``, else ``elsewhere`` (``(model, fit seconds)``
-        that another experiment saved, see :func:`fitted_by`), else ``fit()``'s
-        result, saved (with its fit time)."""
+        """The model saved as ``name``, else ``elsewhere()`` (``(model, fit seconds)``
+        that another experiment saved, see :func:`fitted_by`, or None), else
+        ``fit()``'s result, saved (with its fit time)."""
         saved = self.saved_model(name)
         if saved is not None:
             return saved
-        if elsewhere is not None:
+        found = elsewhere() if elsewhere is not None else None
+        if found is not None:
             print(f"[{self.experiment}] {name}: using the same model fitted by another "
                   "experiment", flush=True)
-            return elsewhere
+            return found
         print(f"[{self.experiment}] fitting {name} ...", flush=True)
         start = time.perf_counter()
         model = fit()

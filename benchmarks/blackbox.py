@@ -37,6 +37,7 @@ divided by 5, MLP 30 epochs.
 
 import time
 import warnings
+from functools import partial
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -199,8 +200,10 @@ def run(args):
                 record = store.get(key)
                 if record is not None and record["settings"] == settings:
                     continue
-                # Table I fits (and saves) the same ten-class targets
-                elsewhere = (fitted_by(args, "table1", table1.model_name(name, votes), model)
+                # Table I fits (and saves) the same ten-class targets; read only if
+                # this experiment has not saved the model itself
+                elsewhere = (partial(fitted_by, args, "table1", table1.model_name(name, votes),
+                                     model)
                              if classes is None and inputs == "original" else None)
                 target, fit_seconds = store.model(
                     model_name, lambda: model.fit(X_in, y), elsewhere=elsewhere)
