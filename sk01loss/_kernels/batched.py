@@ -487,9 +487,9 @@ def _scd01_draws(plan, it):
 
 
 def _mlp01_draws(plan, it, n_hidden):
-    # the order of cpu_mlp01.fit_vote's draws
+    # the order of cpu_mlp01.fit_vote's draws; only iteration 0 uses a node order
     batch = plan.draw_batch()
-    node_order = plan.permutation(n_hidden) if it == 0 else np.arange(n_hidden)
+    node_order = plan.permutation(n_hidden) if it == 0 else np.empty(0, dtype=np.int64)
     return (batch, node_order, plan.permutation(n_hidden), plan.integer(n_hidden),
             plan.draw_coordinates())
 
