@@ -181,7 +181,8 @@ def run(args):
           f"{len(seeds)} seed and {len(evaluation)} evaluation test points; eps {eps}, "
           f"{rounds} rounds", flush=True)
 
-    done = []
+    protocol = dict(eps=eps, rounds=rounds, lmbda=args.lmbda, lr=args.lr,
+                    n_initial=args.n_initial, max_set_size=max_set_size)
     for inputs in args.inputs:
         X_in, X_test_in = binarise(X, X_test) if inputs == "binarised" else (X, X_test)
         X_eval, y_eval = X_test_in[evaluation], y_test[evaluation]
@@ -193,10 +194,7 @@ def run(args):
                                    n_classes=n_classes)
                 model_name = _model_name(name, inputs, model)
                 key = f"{kind}/{inputs}/{name}"
-                settings = dict(model=model_name, eps=eps, rounds=rounds, lmbda=args.lmbda,
-                                lr=args.lr, n_initial=args.n_initial,
-                                max_set_size=max_set_size)
-                done.append(key)
+                settings = dict(model=model_name, **protocol)
                 record = store.get(key)
                 if record is not None and record["settings"] == settings:
                     continue
@@ -221,13 +219,22 @@ def run(args):
                           queries=attack.n_queries_, fit_seconds=round(fit_seconds, 1),
                           attack_seconds=round(time.perf_counter() - start, 1),
                           history=history)
-    records = [store.get(key) for key in done]
+    # every attack finished in this folder with this protocol, also by earlier runs
+    # with other --substitute, --inputs or --targets
+    records = sorted((r for r in store.records.values()
+                      if {k: r["settings"].get(k) for k in protocol} == protocol),
+                     key=_unit_order)
     _write_tables(store, args, tag, records)
     _write_figures(store, args, tag, eps, records)
     store.write_meta(classes=tag, eps=eps, rounds=rounds, votes=votes, lmbda=args.lmbda,
                      n_initial=args.n_initial, max_set_size=max_set_size,
                      seed_points=len(seeds), evaluation_points=len(evaluation),
                      substitute_lr=args.lr or LEARNING_RATE[args.dataset])
+
+
+def _unit_order(record):
+    return (SUBSTITUTES.index(record["substitute"]), INPUTS.index(record["inputs"]),
+            MODELS.index(record["target"]))
 
 
 def _percent(value):

@@ -149,7 +149,7 @@ def run(args):
     X, y, X_test, y_test = load_dataset(args)
     votes, models = make_models(args, len(np.unique(y)))
     for name in args.models:
-        if store.get(f"{name}/accuracy") is None:
+        if _finished(store, name, votes) is None:
             if name == "svm":
                 if args.svm_C is None:
                     search, _ = store.model("svm-cv", lambda: models["svm_grid"].fit(X, y))
@@ -182,8 +182,11 @@ def run(args):
                 name, models, store, X, y == np.unique(y)[0]), 2))
     rows = []
     paper = PAPER.get(args.dataset, {})
-    for name in args.models:
-        acc, timing = store.get(f"{name}/accuracy"), store.get(f"{name}/time")
+    # every model finished in this folder, also by earlier runs with other --models
+    for name in MODELS:
+        acc, timing = _finished(store, name, votes), store.get(f"{name}/time")
+        if acc is None or timing is None:
+            continue
         row = {"model": name, "single run %": round(100 * acc["single"], 1),
                f"{acc['votes']} votes %": round(100 * acc["ensemble"], 1),
                "single-run fit s (class 0 vs all)": timing["seconds"]}
@@ -195,6 +198,12 @@ def run(args):
     print(store.write_table("table1", rows, columns,
                             f"Table I/II on {args.dataset}{' (quick)' if args.quick else ''}"))
     store.write_meta(votes=votes)
+
+
+def _finished(store, name, votes):
+    """The accuracy record of ``name`` with ``votes`` votes, or None."""
+    record = store.get(f"{name}/accuracy")
+    return record if record is not None and record["votes"] == votes else None
 
 
 def _accuracy(model, X, y):

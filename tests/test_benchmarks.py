@@ -112,6 +112,20 @@ def test_table1_grows_0_1_ensembles_in_saved_steps(tiny_mnist, tmp_path, capsys)
         np.testing.assert_array_equal(getattr(resumed, name), getattr(whole["model"], name))
 
 
+def test_table1_reports_the_models_of_earlier_runs_with_the_same_votes(tiny_mnist, tmp_path):
+    args = ["table1", "--quick", "--data-dir", str(tiny_mnist), "--out", str(tmp_path),
+            "--n-jobs", "1", "--svm-C", "0.1", "--resume"]
+    main(args + ["--votes", "2", "--models", "svm"])
+    main(args + ["--votes", "2", "--models", "scd01"])
+    table = (tmp_path / "table1" / "mnist-quick" / "table1.md").read_text()
+    assert "| svm |" in table and "| scd01 |" in table and "| 2 votes % |" in table
+    # other votes: refitted, and the 2-vote rows are not this table's
+    main(args + ["--votes", "3", "--models", "scd01"])
+    table = (tmp_path / "table1" / "mnist-quick" / "table1.md").read_text()
+    assert "| scd01 |" in table and "| 3 votes % |" in table
+    assert "| svm |" not in table and "| 2 votes % |" not in table
+
+
 @pytest.mark.parametrize("experiment", ["table3", "table4"])
 def test_transfer_tables_quick_run_and_resume(experiment, tiny_mnist, tmp_path, capsys):
     args = [experiment, "--quick", "--data-dir", str(tiny_mnist), "--out", str(tmp_path),
@@ -206,6 +220,25 @@ def test_ten_class_blackbox_attacks_table1s_models_when_their_settings_match(
     out = capsys.readouterr().out
     assert "fitting original-scd01-3votes-100iters" in out
     assert "using the same model" not in out
+
+
+def test_blackbox_reports_the_attacks_of_earlier_runs_with_the_same_protocol(
+        tiny_mnist, tmp_path):
+    args = ["blackbox", "--quick", "--data-dir", str(tiny_mnist), "--out", str(tmp_path),
+            "--rounds", "1", "--n-initial", "10", "--n-jobs", "1", "--resume"]
+    folder = tmp_path / "blackbox" / "mnist-quick-0v1"
+    main(args + ["--targets", "mlp"])
+    main(args + ["--targets", "svm", "--substitute", "scd01"])
+    main(args + ["--targets", "svm"])
+    summary = (folder / "blackbox.md").read_text()
+    units = ["| mlp | original | svm |", "| mlp | original | mlp |", "| scd01 | original | svm |"]
+    assert [summary.index(unit) for unit in units] == sorted(summary.index(u) for u in units)
+    assert len((folder / "rounds.csv").read_text().splitlines()) == 1 + 3 * 2
+    # another eps is another protocol: its table holds only its own attacks
+    main(args + ["--targets", "svm", "--eps", "0.1"])
+    summary = (folder / "blackbox.md").read_text()
+    assert "| mlp | original | svm |" in summary
+    assert "| mlp | original | mlp |" not in summary and "| scd01 |" not in summary
 
 
 def test_blackbox_uniform_augmentation_has_a_folder_of_its_own(tiny_mnist, tmp_path):
