@@ -2,7 +2,8 @@
 
 import argparse
 
-from . import blackbox, demo, gpu_fit, mnist_ensemble, table1, table3, table4, vote_time
+from . import blackbox, demo, gpu_fit, mnist_ensemble, regions, table1, table3, table4, \
+    vote_time
 
 EXPERIMENTS = {
     "demo": demo,
@@ -13,6 +14,7 @@ EXPERIMENTS = {
     "table3": table3,
     "table4": table4,
     "blackbox": blackbox,
+    "regions": regions,
 }
 
 

@@ -209,14 +209,15 @@ def _folder(args, experiment, variant=None):
 _RUN_PARAMETERS = ("n_jobs", "verbose", "warm_start")
 
 
-def fitted_by(args, experiment, name, like):
-    """``(model, fit seconds)`` that ``experiment`` saved as ``name`` on this dataset,
-    if its parameters are those of the estimator ``like``, else None.
+def fitted_by(args, experiment, name, like, variant=None):
+    """``(model, fit seconds)`` that ``experiment`` saved as ``name`` on this dataset
+    (in its folder of ``variant``), if its parameters are those of the estimator
+    ``like``, else None.
 
     Lets one experiment use another's costly fits: the ten-class black box attacks
     the 32-vote ensembles of Table I. The caller must ask only for a model fitted on
     the same data (both experiments' ``load_dataset`` with the same classes)."""
-    saved = _load_model(os.path.join(_folder(args, experiment), f"{name}.pkl"))
+    saved = _load_model(os.path.join(_folder(args, experiment, variant), f"{name}.pkl"))
     if saved is None:
         return None
     model, seconds = saved

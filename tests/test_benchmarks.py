@@ -252,6 +252,34 @@ def test_blackbox_uniform_augmentation_has_a_folder_of_its_own(tiny_mnist, tmp_p
         main(args + ["--augmentation", "uniform"])
 
 
+def test_regions_watches_the_blackbox_attack_it_repeats(tiny_mnist, tmp_path, capsys):
+    args = ["--quick", "--data-dir", str(tiny_mnist), "--out", str(tmp_path), "--targets",
+            "svm", "mlp", "--rounds", "3", "--n-initial", "10", "--n-jobs", "1"]
+    with pytest.raises(SystemExit, match="run blackbox with the same options first"):
+        main(["regions", *args])
+    main(["blackbox", *args])
+    main(["regions", *args])
+    attacks = {r["target"]: r for r in read_records(tmp_path / "blackbox" / "mnist-quick-0v1")}
+    watched = {r["target"]: r for r in read_records(tmp_path / "regions" / "mnist-quick-0v1")}
+    assert set(watched) == {"svm", "mlp"}
+    for target, record in watched.items():
+        # the same attack: the same target accuracy every round
+        assert [r["target_accuracy_adv"] for r in record["rounds"]] == \
+            [h["target_accuracy_adv"] for h in attacks[target]["history"]]
+        for r in record["rounds"]:
+            # 20 test points of classes 0 and 1, less 10 seeds
+            assert 1 <= r["n_regions"] <= 10 and r["modal_region"] >= 1 / r["n_regions"]
+            assert len(r["constant_units"]) == 2 and 0 <= r["sign_agreement"] <= 1
+            if r["n_regions"] == 1:  # one region: every unit is constant over the points
+                assert r["modal_region"] == 1 and r["constant_units"] == [1, 1]
+        assert record["rounds"][0]["set_outside"] == 0  # trained on the seeds
+    table = (tmp_path / "regions" / "mnist-quick-0v1" / "regions.md").read_text()
+    assert "| svm | 3 |" in table and "points in the modal region %" in table
+    capsys.readouterr()
+    main(["regions", *args, "--resume"])
+    assert "target labelled" not in capsys.readouterr().out
+
+
 def test_vote_time_and_mnist_ensemble_run(tiny_mnist, tmp_path, capsys):
     main(["vote-time", "--model", "mlp01", "--data-dir", str(tiny_mnist), "--max-iter", "5"])
     assert "mlp01 one vote, MNIST 0 vs all, 5 iterations" in capsys.readouterr().out

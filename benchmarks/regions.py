@@ -1,0 +1,137 @@
+"""Why black-box curves go flat: the convex substitute's linear regions, per round.
+
+Re-runs the convex-substitute attacks of ``blackbox`` (the same options, seed and
+targets, which it reads from ``blackbox``'s folder, or for ``--classes all`` from
+``table1``'s: run those first) and records, every round, on the evaluation points:
+
+- the share of points in the substitute's most common linear region (every ReLU
+  unit in the same on/off state). A ReLU network is affine on a region, so points
+  that share one get FGSM perturbations that differ only through the softmax weights
+  of the classes (binary: one ``+-eps`` vector up to the label's sign);
+- the share of each hidden layer's units whose state is one over all points;
+- the mean agreement of a point's FGSM signs with the most common pattern of its
+  class;
+- the share of the substitute's training values outside [0, 1] (augmentation
+  drift; its last set, from which the round's substitute was trained).
+
+The targets' accuracies per round are those of ``blackbox``: the attack is the
+same, only watched. One saved unit per target; ``--resume`` skips finished ones.
+"""
+
+import time
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from sk01loss.attacks import SubstituteAttack
+from sk01loss.attacks._base import encode_labels
+from sk01loss.attacks._gradients import _mlp_forward, loss_gradient
+
+from . import blackbox, table1
+from ._experiment import EPS, MODELS, Store, fitted_by, load_dataset, make_model
+from .table3 import DATASET_NAMES
+
+
+def add_arguments(parser):
+    blackbox.add_arguments(parser)
+
+
+class WatchedAttack(SubstituteAttack):
+    """A :class:`SubstituteAttack` that also measures its substitute's linear regions
+    on the evaluation set each round (``regions_``, one dict per round)."""
+
+    def _evaluate(self, substitute, X_eval, y_eval, target_clean):
+        record = super()._evaluate(substitute, X_eval, y_eval, target_clean)
+        hidden, _ = _mlp_forward(substitute, X_eval)
+        states = [a > 0 for a in hidden[1:]]
+        _, counts = np.unique(np.hstack(states), axis=0, return_counts=True)
+        y_index = encode_labels(substitute.classes_, y_eval)
+        known = y_index >= 0  # labels the substitute has seen
+        signs = np.sign(loss_gradient(substitute, X_eval[known], y_index[known], scaled=True))
+        agreement = np.empty(len(signs))
+        for c in np.unique(y_index[known]):
+            rows = y_index[known] == c
+            agreement[rows] = np.mean(signs[rows] == np.sign(signs[rows].sum(axis=0)), axis=1)
+        self.regions_.append({
+            "modal_region": counts.max() / len(X_eval),
+            "n_regions": len(counts),
+            "constant_units": [float(np.mean(s.all(axis=0) | ~s.any(axis=0))) for s in states],
+            "sign_agreement": float(agreement.mean()),
+            "set_outside": self._outside,
+        })
+        return record
+
+    def _augment(self, substitute, data, labels, rng):
+        new = super()._augment(substitute, data, labels, rng)
+        self._outside = float(np.mean((new < 0) | (new > 1)))
+        return new
+
+    def fit(self, X, y=None, *, eval_set=None):
+        X = np.asarray(X)
+        self.regions_, self._outside = [], float(np.mean((X < 0) | (X > 1)))
+        return super().fit(X, y, eval_set=eval_set)
+
+
+def run(args):
+    warnings.filterwarnings("ignore", category=ConvergenceWarning)
+    warnings.filterwarnings("ignore", message="Got `batch_size`", category=UserWarning)
+    if args.substitute != ["mlp"] or args.inputs != ["original"]:
+        raise SystemExit("regions watches the convex substitute on original inputs: "
+                         "use --substitute mlp --inputs original")
+    classes, tag = blackbox._classes(args.classes)
+    store = Store(args, "regions", variant=tag)
+    votes = args.votes or (4 if args.quick else 32)
+    rounds = args.rounds or (6 if args.quick else 20)
+    max_set_size = args.max_set_size or (1600 if args.quick else 6400)
+    eps = EPS[args.dataset] if args.eps is None else args.eps
+    X, y, X_test, y_test = load_dataset(args, classes=classes)
+    order = np.random.default_rng(args.seed).permutation(len(y_test))
+    seeds, evaluation = order[:args.n_initial], order[args.n_initial:]
+    X_eval, y_eval = X_test[evaluation], y_test[evaluation]
+    protocol = dict(eps=eps, rounds=rounds, lmbda=args.lmbda, lr=args.lr,
+                    n_initial=args.n_initial, max_set_size=max_set_size)
+    for name in args.targets:
+        model = make_model(name, args, votes=votes, scd01_iters=500, n_classes=len(np.unique(y)))
+        model_name = blackbox._model_name(name, "original", model)
+        settings = dict(model=model_name, **protocol)
+        record = store.get(name)
+        if record is not None and record["settings"] == settings:
+            continue
+        # the ten-class blackbox attacks Table I's models without saving a copy
+        found = (fitted_by(args, "blackbox", model_name, model, variant=tag)
+                 or (classes is None and fitted_by(args, "table1",
+                                                   table1.model_name(name, votes), model)))
+        if not found:
+            raise SystemExit(f"no {model_name} fitted by blackbox on {args.dataset} "
+                             f"classes {tag}: run blackbox with the same options first")
+        start = time.perf_counter()
+        attack = blackbox._attack("mlp", args, eps, rounds, max_set_size, found[0],
+                                  f"regions {name}", len(evaluation))
+        attack = WatchedAttack(**attack.get_params(deep=False))
+        attack.fit(X_test[seeds], eval_set=(X_eval, y_eval))
+        store.add(name, target=name, settings=settings,
+                  attack_seconds=round(time.perf_counter() - start, 1),
+                  rounds=[{"round": h["round"], "target_accuracy_adv": h["target_accuracy_adv"],
+                           **r} for h, r in zip(attack.history_, attack.regions_)])
+    rows = []
+    for name in MODELS:
+        record = store.get(name)
+        if record is None or {k: record["settings"].get(k) for k in protocol} != protocol:
+            continue
+        for r in record["rounds"]:
+            rows.append({
+                "target": name, "round": r["round"],
+                "target accuracy %": blackbox._percent(r["target_accuracy_adv"]),
+                "points in the modal region %": blackbox._percent(r["modal_region"]),
+                "regions": r["n_regions"],
+                **{f"constant units, layer {i} %": blackbox._percent(share)
+                   for i, share in enumerate(r["constant_units"], 1)},
+                "sign agreement %": blackbox._percent(r["sign_agreement"]),
+                "set outside [0, 1] %": blackbox._percent(r["set_outside"])})
+    if rows:
+        print(store.write_table(
+            "regions", rows, list(rows[0]),
+            f"Convex substitute's linear regions on the evaluation points, "
+            f"{DATASET_NAMES[args.dataset]} classes {tag}{' (quick)' if args.quick else ''}"))
+    store.write_meta(classes=tag, **protocol, evaluation_points=len(evaluation))
