@@ -132,10 +132,29 @@ class _Announced(ClassifierMixin, BaseEstimator):
         return self.model.predict(X)
 
 
-def _attack(kind, args, eps, rounds, max_set_size, target, label, n_eval):
+def protocol_of(args):
+    """The attack's settings: the options, or the defaults of the dataset and --quick."""
+    return dict(eps=EPS[args.dataset] if args.eps is None else args.eps,
+                rounds=args.rounds or (6 if args.quick else 20), lmbda=args.lmbda,
+                lr=args.lr, n_initial=args.n_initial,
+                max_set_size=args.max_set_size or (1600 if args.quick else 6400))
+
+
+def split(args, n_test):
+    """Indices of the seed and the evaluation points in the test set."""
+    order = np.random.default_rng(args.seed).permutation(n_test)
+    seeds, evaluation = order[:args.n_initial], order[args.n_initial:]
+    if len(evaluation) == 0:
+        raise SystemExit(f"--n-initial {args.n_initial} leaves no test point to evaluate "
+                         f"on ({n_test} test points)")
+    return seeds, evaluation
+
+
+def _attack(kind, args, protocol, target, label, n_eval):
     """The SubstituteAttack of ``kind`` against the fitted ``target``."""
-    common = dict(eps=eps, n_rounds=rounds, lmbda=args.lmbda, n_initial=args.n_initial,
-                  max_set_size=max_set_size, random_state=args.seed)
+    common = dict(eps=protocol["eps"], n_rounds=protocol["rounds"], lmbda=args.lmbda,
+                  n_initial=args.n_initial, max_set_size=protocol["max_set_size"],
+                  random_state=args.seed)
     frozen = FrozenEstimator(_Announced(target, label, n_eval))
     if kind == "mlp":
         lr = LEARNING_RATE[args.dataset] if args.lr is None else args.lr
@@ -167,22 +186,14 @@ def run(args):
                          "use it with --substitute scd01")
     store = Store(args, "blackbox", variant=f"{tag}-uniform" if uniform else tag)
     votes = args.votes or (4 if args.quick else 32)
-    rounds = args.rounds or (6 if args.quick else 20)
-    max_set_size = args.max_set_size or (1600 if args.quick else 6400)
-    eps = EPS[args.dataset] if args.eps is None else args.eps
+    protocol = protocol_of(args)
+    eps, rounds = protocol["eps"], protocol["rounds"]
     X, y, X_test, y_test = load_dataset(args, classes=classes)
     n_classes = len(np.unique(y))
-    order = np.random.default_rng(args.seed).permutation(len(y_test))
-    seeds, evaluation = order[:args.n_initial], order[args.n_initial:]
-    if len(evaluation) == 0:
-        raise SystemExit(f"--n-initial {args.n_initial} leaves no test point to evaluate "
-                         f"on ({len(y_test)} test points)")
+    seeds, evaluation = split(args, len(y_test))
     print(f"[blackbox] {args.dataset} classes {tag}: {len(y)} training rows, "
           f"{len(seeds)} seed and {len(evaluation)} evaluation test points; eps {eps}, "
           f"{rounds} rounds", flush=True)
-
-    protocol = dict(eps=eps, rounds=rounds, lmbda=args.lmbda, lr=args.lr,
-                    n_initial=args.n_initial, max_set_size=max_set_size)
     for inputs in args.inputs:
         X_in, X_test_in = binarise(X, X_test) if inputs == "binarised" else (X, X_test)
         X_eval, y_eval = X_test_in[evaluation], y_test[evaluation]
@@ -206,8 +217,7 @@ def run(args):
                 target, fit_seconds = store.model(
                     model_name, lambda: model.fit(X_in, y), elsewhere=elsewhere)
                 start = time.perf_counter()
-                attack = _attack(kind, args, eps, rounds, max_set_size, target, key,
-                                 len(evaluation))
+                attack = _attack(kind, args, protocol, target, key, len(evaluation))
                 attack.fit(X_test_in[seeds], eval_set=(X_eval, y_eval))
                 history = [{k: round(v, 4) if isinstance(v, float) else v
                             for k, v in h.items()} for h in attack.history_]
@@ -227,7 +237,7 @@ def run(args):
     _write_tables(store, args, tag, records)
     _write_figures(store, args, tag, eps, records)
     store.write_meta(classes=tag, eps=eps, rounds=rounds, votes=votes, lmbda=args.lmbda,
-                     n_initial=args.n_initial, max_set_size=max_set_size,
+                     n_initial=args.n_initial, max_set_size=protocol["max_set_size"],
                      seed_points=len(seeds), evaluation_points=len(evaluation),
                      substitute_lr=args.lr or LEARNING_RATE[args.dataset])
 

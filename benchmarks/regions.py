@@ -29,7 +29,7 @@ from sk01loss.attacks._base import encode_labels
 from sk01loss.attacks._gradients import _mlp_forward, loss_gradient
 
 from . import blackbox, table1
-from ._experiment import EPS, MODELS, Store, fitted_by, load_dataset, make_model
+from ._experiment import MODELS, Store, fitted_by, load_dataset, make_model
 from .table3 import DATASET_NAMES
 
 
@@ -82,15 +82,10 @@ def run(args):
     classes, tag = blackbox._classes(args.classes)
     store = Store(args, "regions", variant=tag)
     votes = args.votes or (4 if args.quick else 32)
-    rounds = args.rounds or (6 if args.quick else 20)
-    max_set_size = args.max_set_size or (1600 if args.quick else 6400)
-    eps = EPS[args.dataset] if args.eps is None else args.eps
+    protocol = blackbox.protocol_of(args)
     X, y, X_test, y_test = load_dataset(args, classes=classes)
-    order = np.random.default_rng(args.seed).permutation(len(y_test))
-    seeds, evaluation = order[:args.n_initial], order[args.n_initial:]
+    seeds, evaluation = blackbox.split(args, len(y_test))
     X_eval, y_eval = X_test[evaluation], y_test[evaluation]
-    protocol = dict(eps=eps, rounds=rounds, lmbda=args.lmbda, lr=args.lr,
-                    n_initial=args.n_initial, max_set_size=max_set_size)
     for name in args.targets:
         model = make_model(name, args, votes=votes, scd01_iters=500, n_classes=len(np.unique(y)))
         model_name = blackbox._model_name(name, "original", model)
@@ -106,8 +101,8 @@ def run(args):
             raise SystemExit(f"no {model_name} fitted by blackbox on {args.dataset} "
                              f"classes {tag}: run blackbox with the same options first")
         start = time.perf_counter()
-        attack = blackbox._attack("mlp", args, eps, rounds, max_set_size, found[0],
-                                  f"regions {name}", len(evaluation))
+        attack = blackbox._attack("mlp", args, protocol, found[0], f"regions {name}",
+                                  len(evaluation))
         attack = WatchedAttack(**attack.get_params(deep=False))
         attack.fit(X_test[seeds], eval_set=(X_eval, y_eval))
         store.add(name, target=name, settings=settings,
