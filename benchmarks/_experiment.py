@@ -113,15 +113,21 @@ class Store:
             for entry in os.listdir(self.path):
                 if entry.endswith((".jsonl", ".pkl")):
                     os.remove(os.path.join(self.path, entry))
+        self.reload()
+        self.args = args
+        self.experiment = experiment
+        self.start = time.perf_counter()
+
+    def reload(self):
+        """Read the records again: a command that shares this folder with another
+        running at the same time (``--models``, ``--targets`` split over two cores)
+        sees the other's results before it writes its tables."""
         self.records = {}
         if os.path.exists(self.results_file):
             with open(self.results_file) as fh:
                 for line in fh:
                     record = json.loads(line)
                     self.records[record["key"]] = record
-        self.args = args
-        self.experiment = experiment
-        self.start = time.perf_counter()
 
     def get(self, key):
         return self.records.get(key)

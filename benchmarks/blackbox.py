@@ -231,6 +231,7 @@ def run(args):
                           history=history)
     # every attack finished in this folder with this protocol, also by earlier runs
     # with other --substitute, --inputs or --targets
+    store.reload()
     records = sorted((r for r in store.records.values()
                       if {k: r["settings"].get(k) for k in protocol} == protocol),
                      key=_unit_order)

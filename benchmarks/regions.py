@@ -109,6 +109,7 @@ def run(args):
                   attack_seconds=round(time.perf_counter() - start, 1),
                   rounds=[{"round": h["round"], "target_accuracy_adv": h["target_accuracy_adv"],
                            **r} for h, r in zip(attack.history_, attack.regions_)])
+    store.reload()
     rows = []
     for name in MODELS:
         record = store.get(name)

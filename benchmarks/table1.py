@@ -180,6 +180,7 @@ def run(args):
         if store.get(f"{name}/time") is None:
             store.add(f"{name}/time", model=name, seconds=round(_single_vote_time(
                 name, models, store, X, y == np.unique(y)[0]), 2))
+    store.reload()
     rows = []
     paper = PAPER.get(args.dataset, {})
     # every model finished in this folder, also by earlier runs with other --models

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from benchmarks.__main__ import main
+from benchmarks import table1
 from benchmarks.table1 import first_votes
 
 
@@ -124,6 +125,27 @@ def test_table1_reports_the_models_of_earlier_runs_with_the_same_votes(tiny_mnis
     table = (tmp_path / "table1" / "mnist-quick" / "table1.md").read_text()
     assert "| scd01 |" in table and "| 3 votes % |" in table
     assert "| svm |" not in table and "| 2 votes % |" not in table
+
+
+def test_table1_reports_the_models_a_concurrent_run_finished(tiny_mnist, tmp_path,
+                                                            monkeypatch):
+    args = ["table1", "--quick", "--data-dir", str(tiny_mnist), "--out", str(tmp_path),
+            "--n-jobs", "1", "--votes", "2", "--resume"]
+    main(args + ["--models", "mlp"])
+    folder = tmp_path / "table1" / "mnist-quick"
+    mlp_records = (folder / "results.jsonl").read_text()
+    (folder / "results.jsonl").write_text("")
+    timing = table1._single_vote_time
+
+    def another_command_finishes_mlp(*a):
+        with open(folder / "results.jsonl", "a") as fh:  # while this one fits SCD01
+            fh.write(mlp_records)
+        return timing(*a)
+
+    monkeypatch.setattr(table1, "_single_vote_time", another_command_finishes_mlp)
+    main(args + ["--models", "scd01"])
+    table = (folder / "table1.md").read_text()
+    assert "| mlp |" in table and "| scd01 |" in table
 
 
 @pytest.mark.parametrize("experiment", ["table3", "table4"])
