@@ -140,6 +140,11 @@ def protocol_of(args):
                 max_set_size=args.max_set_size or (1600 if args.quick else 6400))
 
 
+def ran_with(record, protocol):
+    """Whether the saved attack ``record`` used ``protocol``'s settings."""
+    return {k: record["settings"].get(k) for k in protocol} == protocol
+
+
 def split(args, n_test):
     """Indices of the seed and the evaluation points in the test set."""
     order = np.random.default_rng(args.seed).permutation(n_test)
@@ -232,8 +237,7 @@ def run(args):
     # every attack finished in this folder with this protocol, also by earlier runs
     # with other --substitute, --inputs or --targets
     store.reload()
-    records = sorted((r for r in store.records.values()
-                      if {k: r["settings"].get(k) for k in protocol} == protocol),
+    records = sorted((r for r in store.records.values() if ran_with(r, protocol)),
                      key=_unit_order)
     _write_tables(store, args, tag, records)
     _write_figures(store, args, tag, eps, records)

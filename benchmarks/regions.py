@@ -113,7 +113,7 @@ def run(args):
     rows = []
     for name in MODELS:
         record = store.get(name)
-        if record is None or {k: record["settings"].get(k) for k in protocol} != protocol:
+        if record is None or not blackbox.ran_with(record, protocol):
             continue
         for r in record["rounds"]:
             rows.append({
