@@ -29,6 +29,11 @@ by the linear white-box rule on its weights. Targets: single runs, as in ``table
 ``--inputs binarised`` (Fig. 6): everything on inputs saturated with p = inf; the
 adversaries are clipped but not binarised again.
 
+Attack variants with a folder of their own (``<dataset>-<classes>-<variant>``), which
+attack the targets saved in the task's folder: ``--augmentation uniform`` (the SCD01
+substitute's augmentation in the authors' code), ``--attack-seed`` and
+``--clip-augmented`` (the convex substitute's seed and clipping).
+
 One saved unit per (substitute, inputs, target): an interrupted run resumes
 (``--resume``) at the attack it was in. ``--quick``: 2000 training / 500 test rows
 (300 evaluated), 4 votes, 6 rounds, set capped at 1600, the 0/1 solvers' iterations
@@ -91,6 +96,13 @@ def add_arguments(parser):
                              "away from the substitute's side); results in a folder of its own")
     parser.add_argument("--max-set-size", type=int,
                         help="cap of the attacker's set (default 6400, --quick 1600)")
+    parser.add_argument("--attack-seed", type=int,
+                        help="seed of the convex substitute's attack alone (its initialisation, "
+                             "the sign of lambda per round), with the targets and points of "
+                             "--seed; results in a folder of its own")
+    parser.add_argument("--clip-augmented", action="store_true",
+                        help="clip the convex substitute's augmented points to [0, 1] (the "
+                             "SCD01 substitute's always are); results in a folder of its own")
 
 
 def _classes(values):
@@ -126,7 +138,7 @@ class _Announced(ClassifierMixin, BaseEstimator):
         # queries of the evaluation set measure the attack; the others are the attack
         if len(X) != self.n_eval:
             self.queries_ += len(X)
-            print(f"[blackbox] {self.label}: target labelled {len(X)} substitute points "
+            print(f"{self.label}: target labelled {len(X)} substitute points "
                   f"({self.queries_} queries, {time.perf_counter() - self.start_:.0f} s)",
                   flush=True)
         return self.model.predict(X)
@@ -138,6 +150,21 @@ def protocol_of(args):
                 rounds=args.rounds or (6 if args.quick else 20), lmbda=args.lmbda,
                 lr=args.lr, n_initial=args.n_initial,
                 max_set_size=args.max_set_size or (1600 if args.quick else 6400))
+
+
+def variant_of(args, tag):
+    """The results folder's variant: the task's ``tag``, then one suffix per option
+    that changes the attack but not its targets."""
+    if args.augmentation == "uniform" and args.substitute != ["scd01"]:
+        raise SystemExit("--augmentation uniform is the SCD01 substitute's variant: "
+                         "use it with --substitute scd01")
+    if (args.attack_seed is not None or args.clip_augmented) and args.substitute != ["mlp"]:
+        raise SystemExit("--attack-seed and --clip-augmented change the convex substitute's "
+                         "attack: use them with --substitute mlp")
+    suffixes = [("uniform", args.augmentation == "uniform"),
+                (f"attack-seed{args.attack_seed}", args.attack_seed is not None),
+                ("clipped", args.clip_augmented)]
+    return "-".join([tag] + [suffix for suffix, chosen in suffixes if chosen])
 
 
 def ran_with(record, protocol):
@@ -158,19 +185,21 @@ def split(args, n_test):
 def _attack(kind, args, protocol, target, label, n_eval):
     """The SubstituteAttack of ``kind`` against the fitted ``target``."""
     common = dict(eps=protocol["eps"], n_rounds=protocol["rounds"], lmbda=args.lmbda,
-                  n_initial=args.n_initial, max_set_size=protocol["max_set_size"],
-                  random_state=args.seed)
+                  n_initial=args.n_initial, max_set_size=protocol["max_set_size"])
     frozen = FrozenEstimator(_Announced(target, label, n_eval))
     if kind == "mlp":
         lr = LEARNING_RATE[args.dataset] if args.lr is None else args.lr
         substitute = default_substitute().set_params(learning_rate_init=lr)
-        return SubstituteAttack(frozen, substitute=substitute, **common)
+        seed = args.seed if args.attack_seed is None else args.attack_seed
+        return SubstituteAttack(frozen, substitute=substitute, random_state=seed,
+                                clip_augmented=args.clip_augmented, **common)
     # spec §5.5 and §8 row 24: one vote, the SCD01 target's seed, no random sign
     substitute = SCD01Classifier(n_estimators=1, max_iter=200 if args.quick else 1000,
                                  n_coordinates=N_COORDINATES[args.dataset],
                                  random_state=args.seed, n_jobs=1)
     return SubstituteAttack(frozen, substitute=substitute, random_sign=False,
-                            clip_augmented=True, augmentation=args.augmentation, **common)
+                            clip_augmented=True, augmentation=args.augmentation,
+                            random_state=args.seed, **common)
 
 
 def _model_name(name, inputs, model):
@@ -185,11 +214,8 @@ def run(args):
     # an attacker's set smaller than a batch of 128 (tiny --n-initial) is fine
     warnings.filterwarnings("ignore", message="Got `batch_size`", category=UserWarning)
     classes, tag = _classes(args.classes)
-    uniform = args.augmentation == "uniform"
-    if uniform and args.substitute != ["scd01"]:
-        raise SystemExit("--augmentation uniform is the SCD01 substitute's variant: "
-                         "use it with --substitute scd01")
-    store = Store(args, "blackbox", variant=f"{tag}-uniform" if uniform else tag)
+    variant = variant_of(args, tag)
+    store = Store(args, "blackbox", variant=variant)
     votes = args.votes or (4 if args.quick else 32)
     protocol = protocol_of(args)
     eps, rounds = protocol["eps"], protocol["rounds"]
@@ -214,15 +240,21 @@ def run(args):
                 record = store.get(key)
                 if record is not None and record["settings"] == settings:
                     continue
-                # Table I fits (and saves) the same ten-class targets; read only if
-                # this experiment has not saved the model itself
-                elsewhere = (partial(fitted_by, args, "table1", table1.model_name(name, votes),
-                                     model)
-                             if classes is None and inputs == "original" else None)
+                # read only if this experiment has not saved the model itself: Table
+                # I fits (and saves) the same ten-class targets, a variant attacks
+                # the targets of its task's folder
+                elsewhere = None
+                if classes is None and inputs == "original":
+                    elsewhere = partial(fitted_by, args, "table1",
+                                        table1.model_name(name, votes), model)
+                elif variant != tag:
+                    elsewhere = partial(fitted_by, args, "blackbox", model_name, model,
+                                        variant=tag)
                 target, fit_seconds = store.model(
                     model_name, lambda: model.fit(X_in, y), elsewhere=elsewhere)
                 start = time.perf_counter()
-                attack = _attack(kind, args, protocol, target, key, len(evaluation))
+                attack = _attack(kind, args, protocol, target, f"[blackbox] {key}",
+                                 len(evaluation))
                 attack.fit(X_test_in[seeds], eval_set=(X_eval, y_eval))
                 history = [{k: round(v, 4) if isinstance(v, float) else v
                             for k, v in h.items()} for h in attack.history_]

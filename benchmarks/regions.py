@@ -80,7 +80,7 @@ def run(args):
         raise SystemExit("regions watches the convex substitute on original inputs: "
                          "use --substitute mlp --inputs original")
     classes, tag = blackbox._classes(args.classes)
-    store = Store(args, "regions", variant=tag)
+    store = Store(args, "regions", variant=blackbox.variant_of(args, tag))
     votes = args.votes or (4 if args.quick else 32)
     protocol = blackbox.protocol_of(args)
     X, y, X_test, y_test = load_dataset(args, classes=classes)
@@ -101,7 +101,7 @@ def run(args):
             raise SystemExit(f"no {model_name} fitted by blackbox on {args.dataset} "
                              f"classes {tag}: run blackbox with the same options first")
         start = time.perf_counter()
-        attack = blackbox._attack("mlp", args, protocol, found[0], f"regions {name}",
+        attack = blackbox._attack("mlp", args, protocol, found[0], f"[regions] {name}",
                                   len(evaluation))
         attack = WatchedAttack(**attack.get_params(deep=False))
         attack.fit(X_test[seeds], eval_set=(X_eval, y_eval))

@@ -274,6 +274,34 @@ def test_blackbox_uniform_augmentation_has_a_folder_of_its_own(tiny_mnist, tmp_p
         main(args + ["--augmentation", "uniform"])
 
 
+def test_attack_variants_attack_the_targets_of_their_task_in_folders_of_their_own(
+        tiny_mnist, tmp_path, capsys):
+    args = ["blackbox", "--quick", "--data-dir", str(tiny_mnist), "--out", str(tmp_path),
+            "--targets", "mlp", "--rounds", "3", "--n-initial", "10", "--n-jobs", "1"]
+    main(args)
+    capsys.readouterr()
+    main(args + ["--attack-seed", "1"])
+    main(args + ["--clip-augmented"])
+    out = capsys.readouterr().out
+    assert "fitting" not in out
+    assert out.count("using the same model fitted by another experiment") == 2
+    history = {variant: read_records(tmp_path / "blackbox" / f"mnist-quick-0v1{variant}")[0]
+               ["history"] for variant in ("", "-attack-seed1", "-clipped")}
+    assert history[""][0]["target_accuracy"] == history["-attack-seed1"][0]["target_accuracy"]
+    # a round-1 substitute trained from another seed crafts other adversaries ...
+    assert history[""] != history["-attack-seed1"]
+    # ... while clipping first acts on the points augmented after round 1
+    assert history[""][0] == history["-clipped"][0]
+    assert history[""][1:] != history["-clipped"][1:]
+    main(["regions", *args[1:], "--attack-seed", "1"])  # watches the variant's attack
+    watched = read_records(tmp_path / "regions" / "mnist-quick-0v1-attack-seed1")[0]["rounds"]
+    assert [r["target_accuracy_adv"] for r in watched] == \
+        [h["target_accuracy_adv"] for h in history["-attack-seed1"]]
+    assert "[regions] mlp: target labelled" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="--substitute mlp"):
+        main(args + ["--substitute", "scd01", "--clip-augmented"])
+
+
 def test_regions_watches_the_blackbox_attack_it_repeats(tiny_mnist, tmp_path, capsys):
     args = ["--quick", "--data-dir", str(tiny_mnist), "--out", str(tmp_path), "--targets",
             "svm", "mlp", "--rounds", "3", "--n-initial", "10", "--n-jobs", "1"]
