@@ -32,7 +32,8 @@ adversaries are clipped but not binarised again.
 Attack variants with a folder of their own (``<dataset>-<classes>-<variant>``), which
 attack the targets saved in the task's folder: ``--augmentation uniform`` (the SCD01
 substitute's augmentation in the authors' code), ``--attack-seed`` and
-``--clip-augmented`` (the convex substitute's seed and clipping).
+``--clip-augmented`` (the convex substitute's seed and clipping), ``--keep-seeds``
+(the seed points stay in the capped set).
 
 One saved unit per (substitute, inputs, target): an interrupted run resumes
 (``--resume``) at the attack it was in. ``--quick``: 2000 training / 500 test rows
@@ -103,6 +104,9 @@ def add_arguments(parser):
     parser.add_argument("--clip-augmented", action="store_true",
                         help="clip the convex substitute's augmented points to [0, 1] (the "
                              "SCD01 substitute's always are); results in a folder of its own")
+    parser.add_argument("--keep-seeds", action="store_true",
+                        help="keep the seed points in the capped set (the paper's code drops "
+                             "them); results in a folder of its own")
 
 
 def _classes(values):
@@ -163,7 +167,7 @@ def variant_of(args, tag):
                          "attack: use them with --substitute mlp")
     suffixes = [("uniform", args.augmentation == "uniform"),
                 (f"attack-seed{args.attack_seed}", args.attack_seed is not None),
-                ("clipped", args.clip_augmented)]
+                ("clipped", args.clip_augmented), ("keep-seeds", args.keep_seeds)]
     return "-".join([tag] + [suffix for suffix, chosen in suffixes if chosen])
 
 
@@ -185,7 +189,8 @@ def split(args, n_test):
 def _attack(kind, args, protocol, target, label, n_eval):
     """The SubstituteAttack of ``kind`` against the fitted ``target``."""
     common = dict(eps=protocol["eps"], n_rounds=protocol["rounds"], lmbda=args.lmbda,
-                  n_initial=args.n_initial, max_set_size=protocol["max_set_size"])
+                  n_initial=args.n_initial, max_set_size=protocol["max_set_size"],
+                  keep_seeds=args.keep_seeds)
     frozen = FrozenEstimator(_Announced(target, label, n_eval))
     if kind == "mlp":
         lr = LEARNING_RATE[args.dataset] if args.lr is None else args.lr

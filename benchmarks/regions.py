@@ -62,8 +62,8 @@ class WatchedAttack(SubstituteAttack):
         })
         return record
 
-    def _augment(self, substitute, data, labels, rng):
-        new = super()._augment(substitute, data, labels, rng)
+    def _augment(self, *args, **kwargs):
+        new = super()._augment(*args, **kwargs)
         self._outside = float(np.mean((new < 0) | (new > 1)))
         return new
 

@@ -518,6 +518,31 @@ def test_substitute_augmentation_doubles_then_replaces_with_one_sign_per_round()
     np.testing.assert_allclose(step, lmbda * labels_pm[:, None] * np.sign(sub.coef_[0]))
 
 
+@pytest.mark.parametrize("n_rows", [100, 4])  # 4: fewer rows than n_initial
+def test_substitute_keep_seeds_keeps_the_seed_points_in_the_capped_set(n_rows):
+    X, y = separable(n=100, seed=2)
+    rows = np.r_[np.flatnonzero(y == 0)[:n_rows // 2], np.flatnonzero(y == 1)[:n_rows // 2]]
+    X, y = X[rows], y[rows]
+    params = dict(substitute=LogisticRegression(), n_rounds=6, n_initial=5, max_set_size=20,
+                  random_state=3)
+    dropped = SubstituteAttack(FrozenEstimator(_oracle(X, y)), **params).fit(X)
+    kept = SubstituteAttack(FrozenEstimator(_oracle(X, y)), keep_seeds=True, **params).fit(X)
+    sets, sets_dropped = kept.estimator_.estimator.queries, dropped.estimator_.estimator.queries
+    n_seeds = min(5, n_rows)
+    assert [len(s) for s in sets] == [len(s) for s in sets_dropped]
+    assert len(sets[-1]) == len(sets[-2])  # the cap was reached
+    for before, after in zip(sets, sets[1:]):
+        np.testing.assert_array_equal(after[:n_seeds], sets[0])
+        if len(after) == len(before):  # replaced: the rest is the rest's augmented copy
+            step = np.abs(after[n_seeds:] - before[n_seeds:])
+            np.testing.assert_allclose(step[step > 0], 0.1)
+    # the same run up to the first replacement, which drops the seeds without the option
+    first_replaced = next(i for i in range(1, len(sets)) if len(sets[i]) == len(sets[i - 1]))
+    for i in range(first_replaced):
+        np.testing.assert_array_equal(sets[i], sets_dropped[i])
+    assert not np.array_equal(sets_dropped[first_replaced][:n_seeds], sets[0])
+
+
 def test_substitute_uniform_augmentation_shifts_every_feature_away_from_its_side():
     X, y = separable(n=60, seed=2)
     lmbda = 0.05

@@ -282,11 +282,13 @@ def test_attack_variants_attack_the_targets_of_their_task_in_folders_of_their_ow
     capsys.readouterr()
     main(args + ["--attack-seed", "1"])
     main(args + ["--clip-augmented"])
+    main(args + ["--keep-seeds", "--max-set-size", "20"])
     out = capsys.readouterr().out
     assert "fitting" not in out
-    assert out.count("using the same model fitted by another experiment") == 2
+    assert out.count("using the same model fitted by another experiment") == 3
     history = {variant: read_records(tmp_path / "blackbox" / f"mnist-quick-0v1{variant}")[0]
-               ["history"] for variant in ("", "-attack-seed1", "-clipped")}
+               ["history"] for variant in ("", "-attack-seed1", "-clipped", "-keep-seeds")}
+    assert [h["set_size"] for h in history["-keep-seeds"]] == [10, 20, 20]
     assert history[""][0]["target_accuracy"] == history["-attack-seed1"][0]["target_accuracy"]
     # a round-1 substitute trained from another seed crafts other adversaries ...
     assert history[""] != history["-attack-seed1"]

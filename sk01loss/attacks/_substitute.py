@@ -40,7 +40,8 @@ class SubstituteAttack(BaseAttack):
     every point, ``F_y`` the substitute's logit of the target's label and
     ``lambda_r = +-lmbda`` with one random sign per round. The set doubles while the
     doubled set fits in ``max_set_size``, after which each round's augmented copy
-    replaces it (the seeds are dropped). Adversaries are FGSM steps on the substitute.
+    replaces it (the seeds are dropped, unless ``keep_seeds``). Adversaries are FGSM
+    steps on the substitute.
 
     With the defaults (200 seeds, cap 6400, 20 rounds) the set sizes are 200, 400,
     800, 1600, 3200, then 6400 for the remaining 15 rounds: 102,200 target queries.
@@ -84,6 +85,11 @@ class SubstituteAttack(BaseAttack):
     clip_augmented : bool, default=False
         Clip augmented points to ``clip``. The paper's convex substitute did not
         (points may leave the input domain); its SCD01 substitute did.
+    keep_seeds : bool, default=False
+        Keep the seed points in the set once it is capped: the seeds replace their
+        own augmented copies, the rest of the set is replaced as usual. The paper's
+        code drops them (spec §8 row 23), so that from then on the substitute
+        trains on augmented points only.
     augmentation : {"jacobian", "uniform"}, default="jacobian"
         ``"jacobian"``: the step above. ``"uniform"``: the variant in the authors'
         code for the SCD01 substitute (spec §5.5, §8 row 24): every feature of a
@@ -170,6 +176,7 @@ class SubstituteAttack(BaseAttack):
         "n_initial": [Interval(Integral, 1, None, closed="left")],
         "max_set_size": [Interval(Integral, 1, None, closed="left")],
         "clip_augmented": ["boolean"],
+        "keep_seeds": ["boolean"],
         "augmentation": [StrOptions({"jacobian", "uniform"})],
     }
 
@@ -186,6 +193,7 @@ class SubstituteAttack(BaseAttack):
         n_initial=200,
         max_set_size=6400,
         clip_augmented=False,
+        keep_seeds=False,
         augmentation="jacobian",
         random_state=None,
     ):
@@ -197,6 +205,7 @@ class SubstituteAttack(BaseAttack):
         self.n_initial = n_initial
         self.max_set_size = max_set_size
         self.clip_augmented = clip_augmented
+        self.keep_seeds = keep_seeds
         self.augmentation = augmentation
 
     @_fit_context(prefer_skip_nested_validation=False)
@@ -272,7 +281,7 @@ class SubstituteAttack(BaseAttack):
                 record.update(self._evaluate(substitute, *evaluation))
             self.history_.append(record)
             if round_ < self.n_rounds - 1:
-                data = self._augment(substitute, data, labels, rng)
+                data = self._augment(substitute, data, labels, rng, n_seeds=seeds.size)
         self.substitute_ = substitute
         self.classes_ = np.asarray(substitute.classes_)
         self.n_rounds_ = len(self.history_)
@@ -308,7 +317,7 @@ class SubstituteAttack(BaseAttack):
             "match_adv": float(np.mean(substitute.predict(X_adv) == target_adv)),
         }
 
-    def _augment(self, substitute, data, labels, rng):
+    def _augment(self, substitute, data, labels, rng, n_seeds):
         sign = rng.choice((-1.0, 1.0)) if self.random_sign else 1.0
         if self.augmentation == "uniform":
             side = encode_labels(substitute.classes_, substitute.predict(data))
@@ -321,6 +330,8 @@ class SubstituteAttack(BaseAttack):
             clip_to(new, self.clip)
         if 2 * data.shape[0] <= self.max_set_size:
             return np.concatenate([data, new])
+        if self.keep_seeds:  # the set's first rows: doubling appends, this restores
+            new[:n_seeds] = data[:n_seeds]
         return new
 
     def _fgsm(self, substitute, X, y_index):
