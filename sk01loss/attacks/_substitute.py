@@ -330,7 +330,7 @@ class SubstituteAttack(BaseAttack):
             clip_to(new, self.clip)
         if 2 * data.shape[0] <= self.max_set_size:
             return np.concatenate([data, new])
-        if self.keep_seeds:  # the set's first rows: doubling appends, this restores
+        if self.keep_seeds:  # the seeds lead the set: doubling appends after them
             new[:n_seeds] = data[:n_seeds]
         return new
 
