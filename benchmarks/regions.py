@@ -15,7 +15,9 @@ targets, which it reads from ``blackbox``'s folder, or for ``--classes all`` fro
   drift; its last set, from which the round's substitute was trained).
 
 The targets' accuracies per round are those of ``blackbox``: the attack is the
-same, only watched. One saved unit per target; ``--resume`` skips finished ones.
+same, only watched. Writes a table of all rounds and a figure of the targets'
+accuracy and the modal region's share per round. One saved unit per target;
+``--resume`` skips finished ones.
 """
 
 import time
@@ -28,7 +30,7 @@ from sk01loss.attacks import SubstituteAttack
 from sk01loss.attacks._base import encode_labels
 from sk01loss.attacks._gradients import _mlp_forward, loss_gradient
 
-from . import blackbox, table1
+from . import _figures, blackbox, table1
 from ._experiment import MODELS, Store, fitted_by, load_dataset, make_model
 from .table3 import DATASET_NAMES
 
@@ -80,7 +82,8 @@ def run(args):
         raise SystemExit("regions watches the convex substitute on original inputs: "
                          "use --substitute mlp --inputs original")
     classes, tag = blackbox._classes(args.classes)
-    store = Store(args, "regions", variant=blackbox.variant_of(args, tag))
+    variant = blackbox.variant_of(args, tag)
+    store = Store(args, "regions", variant=variant)
     votes = args.votes or (4 if args.quick else 32)
     protocol = blackbox.protocol_of(args)
     X, y, X_test, y_test = load_dataset(args, classes=classes)
@@ -110,24 +113,34 @@ def run(args):
                   rounds=[{"round": h["round"], "target_accuracy_adv": h["target_accuracy_adv"],
                            **r} for h, r in zip(attack.history_, attack.regions_)])
     store.reload()
-    rows = []
-    for name in MODELS:
-        record = store.get(name)
-        if record is None or not blackbox.ran_with(record, protocol):
-            continue
-        for r in record["rounds"]:
-            rows.append({
-                "target": name, "round": r["round"],
-                "target accuracy %": blackbox._percent(r["target_accuracy_adv"]),
-                "points in the modal region %": blackbox._percent(r["modal_region"]),
-                "regions": r["n_regions"],
-                **{f"constant units, layer {i} %": blackbox._percent(share)
-                   for i, share in enumerate(r["constant_units"], 1)},
-                "sign agreement %": blackbox._percent(r["sign_agreement"]),
-                "set outside [0, 1] %": blackbox._percent(r["set_outside"])})
+    records = [record for record in map(store.get, MODELS)
+               if record is not None and blackbox.ran_with(record, protocol)]
+    rows = [{"target": record["target"], "round": r["round"],
+             "target accuracy %": blackbox._percent(r["target_accuracy_adv"]),
+             "points in the modal region %": blackbox._percent(r["modal_region"]),
+             "regions": r["n_regions"],
+             **{f"constant units, layer {i} %": blackbox._percent(share)
+                for i, share in enumerate(r["constant_units"], 1)},
+             "sign agreement %": blackbox._percent(r["sign_agreement"]),
+             "set outside [0, 1] %": blackbox._percent(r["set_outside"])}
+            for record in records for r in record["rounds"]]
     if rows:
+        what = (f"{DATASET_NAMES[args.dataset]} classes {variant}"
+                f"{' (quick)' if args.quick else ''}")
         print(store.write_table(
             "regions", rows, list(rows[0]),
-            f"Convex substitute's linear regions on the evaluation points, "
-            f"{DATASET_NAMES[args.dataset]} classes {tag}{' (quick)' if args.quick else ''}"))
+            f"Convex substitute's linear regions on the evaluation points, {what}"))
+        _figures.curves(store.file("curves.png"),
+                        [("target accuracy on the substitute's adversaries",
+                          _lines(records, "target_accuracy_adv")),
+                         ("evaluation points in the substitute's most common region",
+                          _lines(records, "modal_region"))],
+                        f"Convex substitute's black box and linear regions, {what}",
+                        ylabel="%", xlabel="round")
     store.write_meta(classes=tag, **protocol, evaluation_points=len(evaluation))
+
+
+def _lines(records, field):
+    return [(record["target"], [r["round"] for r in record["rounds"]],
+             [blackbox._percent(r[field]) for r in record["rounds"]],
+             {"color": _figures.COLOURS.get(record["target"])}) for record in records]

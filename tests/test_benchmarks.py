@@ -327,6 +327,7 @@ def test_regions_watches_the_blackbox_attack_it_repeats(tiny_mnist, tmp_path, ca
         assert record["rounds"][0]["set_outside"] == 0  # trained on the seeds
     table = (tmp_path / "regions" / "mnist-quick-0v1" / "regions.md").read_text()
     assert "| svm | 3 |" in table and "points in the modal region %" in table
+    assert (tmp_path / "regions" / "mnist-quick-0v1" / "curves.png").stat().st_size > 1000
     capsys.readouterr()
     main(["regions", *args, "--resume"])
     assert "target labelled" not in capsys.readouterr().out
