@@ -14,6 +14,7 @@ appended to ``--out``/gpu-fit.jsonl.
 import json
 import os
 import time
+from contextlib import nullcontext
 
 import numpy as np
 from joblib import parallel_config
@@ -38,9 +39,9 @@ def add_arguments(parser):
     parser.add_argument("--votes", type=int, default=32)
     parser.add_argument("--max-iter", type=int, help="default: the paper's")
     parser.add_argument("--n-jobs", type=int, default=-1,
-                        help="joblib threads (GPU: problems fitted side by side)")
-    parser.add_argument("--backend", help="joblib backend of the multiclass fit, e.g. loky "
-                        "(one process per problem) instead of the estimator's threads")
+                        help="joblib workers (GPU: problems fitted side by side)")
+    parser.add_argument("--backend", help="joblib backend of the multiclass fit, e.g. threading "
+                        "(default: the estimator's choice, one process per problem on a GPU)")
     parser.add_argument("--steps", nargs="+", default=["binary-gpu", "binary-cpu", "multiclass"],
                         choices=["binary-gpu", "binary-cpu", "multiclass"])
     parser.add_argument("--seed", type=int, default=2018)
@@ -89,7 +90,7 @@ def run(args):
               f"cpu ({os.cpu_count()} cores) {cpu_s:.1f} s: speed-up {cpu_s / gpu_s:.1f}; "
               f"test predictions agree on {same:.4f} of rows", flush=True)
     if "multiclass" in args.steps:
-        with parallel_config(backend=args.backend):
+        with parallel_config(backend=args.backend) if args.backend else nullcontext():
             _, seconds = fit("multiclass", args.device, y, y_test)
         print(f"[gpu-fit] 10 classes x {args.votes} votes on {args.device}: {seconds:.1f} s "
               f"(target {target:.0f} s: ratio {seconds / target:.2f})", flush=True)

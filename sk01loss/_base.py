@@ -111,7 +111,10 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         columns = kernel.describe_columns(XT)
         chunk = kernel.votes_per_call or n_new
         progress = _Progress(self, len(targets), n_new)
-        chunks = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+        # A batched kernel's host work (random draws, array launches) holds the GIL, so
+        # its problems run side by side only in processes; the Numba kernels release it.
+        batched = kernel.votes_per_call is None and len(targets) > 1
+        chunks = Parallel(n_jobs=self.n_jobs, prefer="processes" if batched else "threads")(
             delayed(_fit_votes)(self._model, device, XT, columns, target, seeds[p][v:v + chunk],
                                 params, progress, p, n_done + v)
             for p, target in enumerate(targets)

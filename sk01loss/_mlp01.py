@@ -52,7 +52,9 @@ class MLP01Classifier(BaseZeroOneEnsemble):
     random_state : int, RandomState instance or None, default=None
         Seeds every vote; the fitted model is identical for any ``n_jobs``.
     n_jobs : int, default=None
-        Votes and one-vs-all problems run in parallel with joblib.
+        Votes and one-vs-all problems run in parallel with joblib: threads by
+        default, one process per problem for a one-vs-all fit on the GPU (whose
+        host work holds the GIL); any joblib backend via ``joblib.parallel_config``.
     verbose : int, default=0
         1 reports every finished vote, 2 also every 50 iterations.
     warm_start : bool, default=False

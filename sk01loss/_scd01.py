@@ -45,8 +45,9 @@ class SCD01Classifier(BaseZeroOneEnsemble):
         Seeds every vote; the fitted model is identical for any ``n_jobs``, and a
         model with ``n_estimators=1`` is vote 0 of a larger one with the same seed.
     n_jobs : int, default=None
-        Votes and one-vs-all problems run in parallel with joblib (threads by
-        default, any joblib backend via ``joblib.parallel_backend``).
+        Votes and one-vs-all problems run in parallel with joblib: threads by
+        default, one process per problem for a one-vs-all fit on the GPU (whose
+        host work holds the GIL); any joblib backend via ``joblib.parallel_config``.
     verbose : int, default=0
         1 reports every finished vote, 2 also every 50 iterations.
     warm_start : bool, default=False

@@ -144,7 +144,8 @@ def test_estimator_on_the_batched_path_equals_cpu(monkeypatch, Estimator):
     kwargs = dict(n_estimators=3, max_iter=30, random_state=0)
     cpu = Estimator(**kwargs).fit(X, y3)
     monkeypatch.setattr(sk01loss._base, "resolve_device", lambda device: "numpy")
-    numpy = Estimator(**kwargs, device="cuda").fit(X, y3)
+    # n_jobs=2: the problems of a batched kernel are fitted in processes
+    numpy = Estimator(**kwargs, device="cuda", n_jobs=2).fit(X, y3)
     # grown in steps with warm_start: each call batches a different set of votes
     grown = Estimator(**{**kwargs, "n_estimators": 1}, warm_start=True, device="cuda")
     grown.fit(X, y3).set_params(n_estimators=3).fit(X, y3)

@@ -350,8 +350,7 @@ def test_vote_time_and_mnist_ensemble_run(tiny_mnist, tmp_path, capsys):
 
 def test_gpu_fit_runs_with_the_cpu_standing_in(tiny_mnist, tmp_path, capsys):
     main(["gpu-fit", "--model", "mlp01", "--device", "cpu", "--data-dir", str(tiny_mnist),
-          "--out", str(tmp_path), "--votes", "2", "--max-iter", "5", "--n-jobs", "2",
-          "--backend", "threading"])
+          "--out", str(tmp_path), "--votes", "2", "--max-iter", "5", "--n-jobs", "2"])
     out = capsys.readouterr().out
     assert "speed-up" in out and "10 classes x 2 votes on cpu" in out
     with open(tmp_path / "gpu-fit.jsonl") as f:
