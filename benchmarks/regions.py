@@ -78,9 +78,10 @@ class WatchedAttack(SubstituteAttack):
 def run(args):
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
     warnings.filterwarnings("ignore", message="Got `batch_size`", category=UserWarning)
-    if args.substitute != ["mlp"] or args.inputs != ["original"]:
-        raise SystemExit("regions watches the convex substitute on original inputs: "
-                         "use --substitute mlp --inputs original")
+    if args.substitute != ["mlp"] or args.inputs != ["original"] or args.augmentation != "jacobian":
+        raise SystemExit("regions watches the convex substitute (Jacobian augmentation) on "
+                         "original inputs: use --substitute mlp --inputs original "
+                         "--augmentation jacobian")
     classes, tag = blackbox._classes(args.classes)
     variant = blackbox.variant_of(args, tag)
     store = Store(args, "regions", variant=variant)

@@ -309,6 +309,9 @@ def test_regions_watches_the_blackbox_attack_it_repeats(tiny_mnist, tmp_path, ca
             "svm", "mlp", "--rounds", "3", "--n-initial", "10", "--n-jobs", "1"]
     with pytest.raises(SystemExit, match="run blackbox with the same options first"):
         main(["regions", *args])
+    for other in (["--substitute", "scd01"], ["--augmentation", "uniform"]):
+        with pytest.raises(SystemExit, match="use --substitute mlp .* --augmentation jacobian"):
+            main(["regions", *args, *other])
     main(["blackbox", *args])
     main(["regions", *args])
     attacks = {r["target"]: r for r in read_records(tmp_path / "blackbox" / "mnist-quick-0v1")}
