@@ -48,6 +48,11 @@ def add_common_arguments(parser):
     parser.add_argument("--n-jobs", type=int, default=-1)
 
 
+def ensemble_size(args):
+    """Votes of the paper's ensembles: ``--votes``, else 32 (4 with ``--quick``)."""
+    return args.votes or (4 if args.quick else 32)
+
+
 def make_model(name, args, *, votes=1, scd01_iters=1000, n_classes=2):
     """One of the paper's four models with its settings for ``args.dataset``, the one
     definition every experiment uses: single runs by default (Tables III, IV);

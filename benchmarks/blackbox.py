@@ -55,8 +55,8 @@ from sk01loss.attacks import SubstituteAttack
 from sk01loss.attacks._substitute import default_substitute
 
 from . import _figures, table1
-from ._experiment import (EPS, MODELS, N_COORDINATES, Store, add_common_arguments, fitted_by,
-                          load_dataset, make_model)
+from ._experiment import (EPS, MODELS, N_COORDINATES, Store, add_common_arguments,
+                          ensemble_size, fitted_by, load_dataset, make_model)
 from .table3 import DATASET_NAMES, binarise
 
 SUBSTITUTES = ("mlp", "scd01")
@@ -221,7 +221,7 @@ def run(args):
     classes, tag = _classes(args.classes)
     variant = variant_of(args, tag)
     store = Store(args, "blackbox", variant=variant)
-    votes = args.votes or (4 if args.quick else 32)
+    votes = ensemble_size(args)
     protocol = protocol_of(args)
     eps, rounds = protocol["eps"], protocol["rounds"]
     X, y, X_test, y_test = load_dataset(args, classes=classes)

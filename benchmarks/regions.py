@@ -31,7 +31,7 @@ from sk01loss.attacks._base import encode_labels
 from sk01loss.attacks._gradients import _mlp_forward, loss_gradient
 
 from . import _figures, blackbox, table1
-from ._experiment import MODELS, Store, fitted_by, load_dataset, make_model
+from ._experiment import MODELS, Store, ensemble_size, fitted_by, load_dataset, make_model
 from .table3 import DATASET_NAMES
 
 
@@ -85,7 +85,7 @@ def run(args):
     classes, tag = blackbox._classes(args.classes)
     variant = blackbox.variant_of(args, tag)
     store = Store(args, "regions", variant=variant)
-    votes = args.votes or (4 if args.quick else 32)
+    votes = ensemble_size(args)
     protocol = blackbox.protocol_of(args)
     X, y, X_test, y_test = load_dataset(args, classes=classes)
     seeds, evaluation = blackbox.split(args, len(y_test))

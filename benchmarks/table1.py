@@ -24,7 +24,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 from sklearn.svm import LinearSVC
 
-from ._experiment import MODELS, Store, add_common_arguments, load_dataset, make_model
+from ._experiment import (MODELS, Store, add_common_arguments, ensemble_size, load_dataset,
+                          make_model)
 
 PAPER = {  # Table I (%), Table II (s) on MNIST / CIFAR-10
     "mnist": {"svm": (91.7, 91.7, 0.8), "scd01": (83.7, 90.8, 171), "mlp": (97.6, 97.1, 64),
@@ -128,7 +129,7 @@ def first_votes(model, k):
 
 
 def make_models(args, n_classes):
-    votes = args.votes or (4 if args.quick else 32)
+    votes = ensemble_size(args)
     grid = [1e-3, 1e-2, 1e-1] if args.quick else [1e-4, 1e-3, 1e-2, 1e-1, 1]
     mlp = make_model("mlp", args, n_classes=n_classes)
     return votes, {
