@@ -110,7 +110,7 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         kernel = get_kernel(self._model, device)
         columns = kernel.describe_columns(XT)
         chunk = kernel.votes_per_call or n_new
-        progress = _Progress(self, len(targets), n_new)
+        progress = _Progress(self, len(targets))
         # A batched kernel's host work (random draws, array launches) holds the GIL, so
         # its problems run side by side only in processes; the Numba kernels release it.
         batched = kernel.votes_per_call is None and len(targets) > 1
@@ -218,17 +218,17 @@ def _fit_votes(model, device, XT, columns, target, seeds, params, progress, prob
 class _Progress:
     """``verbose`` output: a line per finished vote (>= 1) and per 50 iterations (>= 2)."""
 
-    def __init__(self, estimator, n_problems, n_new_votes):
+    def __init__(self, estimator, n_problems):
         self.name = type(estimator).__name__
         self.verbose = estimator.verbose
         self.n_problems = n_problems
         self.n_votes = estimator.n_estimators
-        self.n_total = n_problems * n_new_votes
-        self.n_done = 0
-        self.start = time.perf_counter()
+        # a copy of this object may print from a worker process: no shared counters, and
+        # a clock that all processes share
+        self.start = time.time()
 
     def _print(self, message):
-        print(f"[{self.name}] {message} ({time.perf_counter() - self.start:.1f} s)", flush=True)
+        print(f"[{self.name}] {message} ({time.time() - self.start:.1f} s)", flush=True)
 
     def iteration_reporter(self, problem, first_vote, n_votes):
         if self.verbose < 2:
@@ -243,8 +243,6 @@ class _Progress:
         return report
 
     def vote_done(self, problem, vote, objective):
-        self.n_done += 1  # one increment per vote; a lost update only skews the display
         if self.verbose >= 1:
             self._print(f"problem {problem + 1}/{self.n_problems} vote {vote + 1}/{self.n_votes} "
-                        f"done, objective {objective:.4f}; {self.n_done}/{self.n_total} votes "
-                        "finished")
+                        f"done, objective {objective:.4f}")
