@@ -2,14 +2,15 @@
 
 import argparse
 
-from . import blackbox, demo, gpu_fit, mnist_ensemble, regions, table1, table3, table4, \
-    vote_time
+from . import batch_size, blackbox, demo, gpu_fit, mnist_ensemble, regions, table1, table3, \
+    table4, vote_time
 
 EXPERIMENTS = {
     "demo": demo,
     "vote-time": vote_time,
     "gpu-fit": gpu_fit,
     "mnist-ensemble": mnist_ensemble,
+    "batch-size": batch_size,
     "table1": table1,
     "table3": table3,
     "table4": table4,

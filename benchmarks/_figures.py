@@ -63,7 +63,8 @@ def heatmaps(path, panels, rows, columns, title):
     return path
 
 
-def curves(path, panels, title, ylabel="accuracy (%)", xlabel="epoch (0 = clean)"):
+def curves(path, panels, title, ylabel="accuracy (%)", xlabel="epoch (0 = clean)",
+           xscale="linear"):
     """Line plots against the round ("epoch" in the paper), one panel per entry of
     ``panels``: ``(subtitle, lines)``, each line ``(label, x, y, style)`` with
     ``style`` a dict of matplotlib keywords. Returns the path, or None without
@@ -71,7 +72,7 @@ def curves(path, panels, title, ylabel="accuracy (%)", xlabel="epoch (0 = clean)
     plt = _pyplot()
     if plt is None:
         return None
-    from matplotlib.ticker import MaxNLocator
+    from matplotlib.ticker import MaxNLocator, ScalarFormatter
 
     fig, axes = plt.subplots(1, len(panels), figsize=(0.6 + 4.4 * len(panels), 3.6),
                              squeeze=False, sharey=True)
@@ -79,7 +80,11 @@ def curves(path, panels, title, ylabel="accuracy (%)", xlabel="epoch (0 = clean)
         for label, x, y, style in lines:
             ax.plot(x, y, marker="o", markersize=3, label=label, **style)
         ax.set_xlabel(xlabel)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xscale(xscale)
+        if xscale == "linear":
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        else:
+            ax.xaxis.set_major_formatter(ScalarFormatter())  # 1, 10, 100, not 10^k
         ax.set_title(subtitle, fontsize=10)
         ax.set_ylim(-2, 102)
         ax.grid(alpha=0.3)

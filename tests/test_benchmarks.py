@@ -351,6 +351,30 @@ def test_vote_time_and_mnist_ensemble_run(tiny_mnist, tmp_path, capsys):
     assert 0 <= result["single_run_test_accuracy"] <= 1 and result["test_accuracy"] > 0.5
 
 
+def test_batch_size_runs_resumes_and_refuses_bad_options(tiny_mnist, tmp_path, capsys):
+    args = ["batch-size", "--quick", "--data-dir", str(tiny_mnist), "--out", str(tmp_path),
+            "--fractions", "0.5", "1", "--iterations", "4", "1"]
+    main(args)
+    folder = tmp_path / "batch-size" / "mnist-quick"
+    records = {r["key"]: r for r in read_records(folder)}
+    assert set(records) == {"nrows0.5-iter1", "nrows0.5-iter4", "nrows1-iter1", "nrows1-iter4"}
+    for which in ("train", "test"):
+        # rows sorted by iterations, a column per batch size
+        rows = (folder / f"{which}.md").read_text().splitlines()[4:]
+        got = [[float(cell) for cell in row.strip("| ").split(" | ")] for row in rows]
+        assert got == [[k] + [round(100 * records[f"nrows{f}-iter{k}"][f"{which}_accuracy"], 1)
+                              for f in ("0.5", "1")] for k in (1, 4)]
+    assert (folder / "curves.png").stat().st_size > 1000
+    assert "first iteration count with 80 % train accuracy" in capsys.readouterr().out
+    main(args + ["--resume"])
+    assert "[batch-size] nrows" not in capsys.readouterr().out  # nothing fitted again
+    main(args + ["--resume", "--seed", "1"])
+    assert capsys.readouterr().out.count("[batch-size] nrows") == 4  # another seed: refitted
+    for bad in (["--fractions", "0"], ["--fractions", "1.5"], ["--iterations", "0"]):
+        with pytest.raises(SystemExit, match="must"):
+            main(args + bad)
+
+
 def test_gpu_fit_runs_with_the_cpu_standing_in(tiny_mnist, tmp_path, capsys):
     main(["gpu-fit", "--model", "mlp01", "--device", "cpu", "--data-dir", str(tiny_mnist),
           "--out", str(tmp_path), "--votes", "2", "--max-iter", "5", "--n-jobs", "2"])
