@@ -72,7 +72,7 @@ def curves(path, panels, title, ylabel="accuracy (%)", xlabel="epoch (0 = clean)
     plt = _pyplot()
     if plt is None:
         return None
-    from matplotlib.ticker import MaxNLocator, ScalarFormatter
+    from matplotlib.ticker import FormatStrFormatter, MaxNLocator
 
     fig, axes = plt.subplots(1, len(panels), figsize=(0.6 + 4.4 * len(panels), 3.6),
                              squeeze=False, sharey=True)
@@ -84,7 +84,7 @@ def curves(path, panels, title, ylabel="accuracy (%)", xlabel="epoch (0 = clean)
         if xscale == "linear":
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         else:
-            ax.xaxis.set_major_formatter(ScalarFormatter())  # 1, 10, 100, not 10^k
+            ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))  # 1, 10, 100, not 10^k
         ax.set_title(subtitle, fontsize=10)
         ax.set_ylim(-2, 102)
         ax.grid(alpha=0.3)
