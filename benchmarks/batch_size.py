@@ -38,12 +38,15 @@ def run(args):
     for fraction in fractions:
         for k in iterations:
             key = f"nrows{fraction:g}-iter{k}"
-            record = store.get(key)
-            if record is not None and record["seed"] == args.seed:
-                continue
             model = make_model("scd01", args).set_params(max_iter=k, batch_fraction=fraction)
+            # every parameter that shapes the model, so a changed setting is refitted
+            settings = {name: value for name, value in model.get_params().items()
+                        if name not in ("n_jobs", "verbose")}
+            record = store.get(key)
+            if record is not None and record["settings"] == settings:
+                continue
             model.fit(X, y)
-            store.add(key, fraction=fraction, iterations=k, seed=args.seed,
+            store.add(key, fraction=fraction, iterations=k, settings=settings,
                       train_accuracy=float(model.score(X, y)),
                       test_accuracy=float(model.score(X_test, y_test)))
     store.reload()
