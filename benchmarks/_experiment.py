@@ -140,8 +140,10 @@ class Store:
     def add(self, key, **record):
         record = {"key": key, **record}
         self.records[key] = record
-        with open(self.results_file, "a") as fh:
-            fh.write(json.dumps(record) + "\n")
+        line = json.dumps(record, separators=(",", ":")) + "\n"
+        # one unbuffered append, so the lines of two commands sharing the file never interleave
+        with open(self.results_file, "ab", buffering=0) as fh:
+            fh.write(line.encode())
         print(f"[{self.experiment}] {key}: " + ", ".join(
             f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
             for k, v in record.items() if k != "key" and not isinstance(v, (list, dict))),
@@ -232,12 +234,23 @@ def fitted_by(args, experiment, name, like, variant=None):
     if saved is None:
         return None
     model, seconds = saved
-    wanted = {k: v for k, v in like.get_params().items()  # nested estimators by their parameters
-              if k.rpartition("__")[2] not in _RUN_PARAMETERS and not hasattr(v, "get_params")}
     # getattr: models pickled by an older version lack newer run parameters
-    if any(_parameter(model, k) != v for k, v in wanted.items()):
+    if any(_as_json(_parameter(model, k)) != v for k, v in model_settings(like).items()):
         return None
     return model, seconds
+
+
+def model_settings(estimator):
+    """Every parameter of ``estimator`` that shapes the model it fits (nested
+    estimators by their parameters), as a JSON record stores them: what ``--resume``
+    compares before it reuses a result."""
+    return _as_json({k: v for k, v in estimator.get_params().items()
+                     if k.rpartition("__")[2] not in _RUN_PARAMETERS
+                     and not hasattr(v, "get_params")})
+
+
+def _as_json(value):
+    return json.loads(json.dumps(value))
 
 
 def _load_model(file):

@@ -11,7 +11,7 @@ whole training set and on the test set.
 """
 
 from . import _figures
-from ._experiment import Store, add_common_arguments, load_dataset, make_model
+from ._experiment import Store, add_common_arguments, load_dataset, make_model, model_settings
 from .table3 import DATASET_NAMES
 
 THRESHOLD = 0.8  # the paper's "reaches a train accuracy of 80 %"
@@ -39,9 +39,7 @@ def run(args):
         for k in iterations:
             key = f"nrows{fraction:g}-iter{k}"
             model = make_model("scd01", args).set_params(max_iter=k, batch_fraction=fraction)
-            # every parameter that shapes the model, so a changed setting is refitted
-            settings = {name: value for name, value in model.get_params().items()
-                        if name not in ("n_jobs", "verbose")}
+            settings = model_settings(model)
             record = store.get(key)
             if record is not None and record["settings"] == settings:
                 continue

@@ -25,7 +25,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.svm import LinearSVC
 
 from ._experiment import (MODELS, Store, add_common_arguments, ensemble_size, load_dataset,
-                          make_model)
+                          make_model, model_settings)
 
 PAPER = {  # Table I (%), Table II (s) on MNIST / CIFAR-10
     "mnist": {"svm": (91.7, 91.7, 0.8), "scd01": (83.7, 90.8, 171), "mlp": (97.6, 97.1, 64),
@@ -50,39 +50,52 @@ def model_name(name, votes):
     return name if name in ("svm", "mlp") else f"{name}-{votes}"
 
 
-class MajorityVote:
-    """Fitted ``members`` combined by majority vote (ties to the lowest class), as the
-    paper's convex ensembles should be."""
-
-    def __init__(self, members):
-        self.members_ = members
-        self.classes_ = members[0].classes_
-
-    def predict(self, X):
-        votes = np.array([np.searchsorted(self.classes_, m.predict(X)) for m in self.members_])
-        counts = np.apply_along_axis(np.bincount, 0, votes, minlength=len(self.classes_))
-        return self.classes_[np.argmax(counts, axis=0)]
+def majority_vote(predictions, n_classes):
+    """Column-wise majority of ``predictions`` (members x samples, class indices),
+    ties to the lowest class, as the paper's convex ensembles should combine."""
+    counts = np.stack([np.sum(predictions == k, axis=0) for k in range(n_classes)])
+    return np.argmax(counts, axis=0)
 
 
-def bootstrap_ensemble(store, name, estimator, n_members, X, y, args):
-    """A :class:`MajorityVote` of ``n_members`` clones of ``estimator``, each fitted on
-    its own bootstrap sample (drawn up front from ``args.seed``), in parallel, and each
-    saved as it finishes, so that ``--resume`` redoes at most the members in flight.
-    Returns the ensemble and the summed fit seconds of its members."""
+def single_run(store, name, estimator, X, y, X_test, y_test):
+    """The record of ``estimator`` fitted on all of ``X``: its settings and test
+    accuracy. The model is saved as ``name`` too (the ten-class black box attacks
+    it), but a resume needs only the record; one with other settings is refused, as
+    the bootstrap members beside it were fitted with them too."""
+    record = store.get(f"{name}/single")
+    if record is None:
+        model, _ = store.model(name, lambda: clone(estimator).fit(X, y))
+        record = store.add(f"{name}/single", settings=model_settings(model),
+                           accuracy=_accuracy(model, X_test, y_test))
+    if record["settings"] != model_settings(estimator):
+        raise SystemExit(f"{store.path} holds a {name} with other settings "
+                         f"({record['settings']}): resume with the same options")
+    return record
+
+
+def bootstrap_ensemble(store, name, estimator, n_members, X, y, X_test, args):
+    """Test-set predictions of the majority vote of ``n_members`` clones of
+    ``estimator``, each fitted on its own bootstrap sample (drawn up front from
+    ``args.seed``), in parallel. Each member is recorded as it finishes by its fit
+    time and test predictions, not its model (an MLP member is megabytes): so
+    ``--resume`` redoes at most the members in flight, and the records of a run that
+    takes hours are small enough to commit and resume on another machine.
+    Returns the vote's predicted labels and the summed fit seconds of the members."""
     rng = np.random.default_rng(args.seed)
     samples = [rng.integers(0, len(y), len(y)) for _ in range(n_members)]
-    names = [f"{name}-member{i:02d}" for i in range(n_members)]
-    todo = [i for i in range(n_members) if not os.path.exists(store.model_file(names[i]))]
+    keys = [f"{name}-member{i:02d}" for i in range(n_members)]
+    todo = [i for i in range(n_members) if store.get(keys[i]) is None]
     if todo:
         print(f"[{store.experiment}] fitting {len(todo)} members of {name} ...", flush=True)
+    classes = np.unique(y)
     fitted = Parallel(n_jobs=args.n_jobs, return_as="generator")(
-        delayed(_fit_timed)(clone(estimator), X, y, samples[i]) for i in todo)
-    for done, (i, (member, seconds)) in enumerate(zip(todo, fitted), 1):
-        store.save_model(names[i], member, seconds)
-        print(f"[{store.experiment}] {names[i]}: fitted in {seconds:.0f} s "
-              f"({done}/{len(todo)})", flush=True)
-    members = [store.saved_model(member_name) for member_name in names]
-    return MajorityVote([m for m, _ in members]), sum(seconds for _, seconds in members)
+        delayed(_fit_member)(clone(estimator), X, y, samples[i], X_test, classes)
+        for i in todo)
+    for i, (predictions, seconds) in zip(todo, fitted):
+        store.add(keys[i], seconds=round(seconds, 1), predictions=predictions.tolist())
+    members = [store.get(key) for key in keys]
+    votes = majority_vote(np.array([m["predictions"] for m in members]), len(classes))
+    return classes[votes], sum(m["seconds"] for m in members)
 
 
 def grown_ensemble(store, name, estimator, X, y, step=4):
@@ -111,12 +124,14 @@ def grown_ensemble(store, name, estimator, X, y, step=4):
     return model, seconds
 
 
-def _fit_timed(estimator, X, y, rows):
+def _fit_member(estimator, X, y, rows, X_test, classes):
     start = time.perf_counter()
     with warnings.catch_warnings():  # in a worker, which has none of run()'s filters
         warnings.simplefilter("ignore", ConvergenceWarning)
         estimator.fit(X[rows], y[rows])
-    return estimator, time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    # indices into all of y's classes, which a small bootstrap sample may not all hold
+    return np.searchsorted(classes, estimator.predict(X_test)), seconds
 
 
 def first_votes(model, k):
@@ -151,33 +166,17 @@ def run(args):
     votes, models = make_models(args, len(np.unique(y)))
     for name in args.models:
         if _finished(store, name, votes) is None:
-            if name == "svm":
-                if args.svm_C is None:
-                    search, _ = store.model("svm-cv", lambda: models["svm_grid"].fit(X, y))
-                    C = search.best_params_["C"]
-                else:
-                    C = args.svm_C
-                single, _ = store.model(model_name(name, votes), lambda: models["svm"](C).fit(X, y))
-                if single.C != C:
-                    raise SystemExit(f"{store.model_file(model_name(name, votes))} has C = "
-                                     f"{single.C}, not {C}: resume with the same --svm-C")
-                ensemble, seconds = bootstrap_ensemble(store, f"svm-{votes}", models["svm"](C),
-                                                       votes, X, y, args)
-                extra = {"C": C, "C_chosen_by": "cv" if args.svm_C is None else "--svm-C"}
-            elif name == "mlp":
-                single, _ = store.model(model_name(name, votes),
-                                        lambda: clone(models["mlp"]).fit(X, y))
-                ensemble, seconds = bootstrap_ensemble(store, f"mlp-{votes}", models["mlp_member"],
-                                                       votes, X, y, args)
-                extra = {}
+            if name in ("svm", "mlp"):
+                single, ensemble, seconds, extra = _bootstrapped(store, name, models, votes, args,
+                                                                 X, y, X_test, y_test)
             else:
-                ensemble, seconds = grown_ensemble(store, model_name(name, votes), models[name],
-                                                   X, y)
-                single = first_votes(ensemble, 1)
+                model, seconds = grown_ensemble(store, model_name(name, votes), models[name],
+                                                X, y)
+                single, ensemble = (_accuracy(m, X_test, y_test)
+                                    for m in (first_votes(model, 1), model))
                 extra = {}
-            store.add(f"{name}/accuracy", model=name, single=_accuracy(single, X_test, y_test),
-                      votes=votes, ensemble=_accuracy(ensemble, X_test, y_test),
-                      ensemble_fit_seconds=round(seconds, 1), **extra)
+            store.add(f"{name}/accuracy", model=name, single=single, votes=votes,
+                      ensemble=ensemble, ensemble_fit_seconds=round(seconds, 1), **extra)
         if store.get(f"{name}/time") is None:
             store.add(f"{name}/time", model=name, seconds=round(_single_vote_time(
                 name, models, store, X, y == np.unique(y)[0]), 2))
@@ -200,6 +199,26 @@ def run(args):
     print(store.write_table("table1", rows, columns,
                             f"Table I/II on {args.dataset}{' (quick)' if args.quick else ''}"))
     store.write_meta(votes=votes)
+
+
+def _bootstrapped(store, name, models, votes, args, X, y, X_test, y_test):
+    """Test accuracies of the single run and of the bootstrap ensemble of the SVM or
+    the MLP, the ensemble's summed fit seconds, and the SVM's C and how it was chosen."""
+    if name == "svm":
+        if args.svm_C is None:
+            search, _ = store.model("svm-cv", lambda: models["svm_grid"].fit(X, y))
+            C = search.best_params_["C"]
+        else:
+            C = args.svm_C
+        extra = {"C": C, "C_chosen_by": "cv" if args.svm_C is None else "--svm-C"}
+        estimator = member = models["svm"](C)
+    else:
+        extra = {}
+        estimator, member = models["mlp"], models["mlp_member"]
+    single = single_run(store, name, estimator, X, y, X_test, y_test)
+    predictions, seconds = bootstrap_ensemble(store, f"{name}-{votes}", member, votes,
+                                              X, y, X_test, args)
+    return single["accuracy"], float(np.mean(predictions == y_test)), seconds, extra
 
 
 def _finished(store, name, votes):
