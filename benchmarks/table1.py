@@ -206,8 +206,8 @@ def _bootstrapped(store, name, models, votes, args, X, y, X_test, y_test):
     the MLP, the ensemble's summed fit seconds, and the SVM's C and how it was chosen."""
     if name == "svm":
         if args.svm_C is None:
-            search, _ = store.model("svm-cv", lambda: models["svm_grid"].fit(X, y))
-            C = search.best_params_["C"]
+            C = (store.get("svm/cv") or store.add(
+                "svm/cv", C=models["svm_grid"].fit(X, y).best_params_["C"]))["C"]
         else:
             C = args.svm_C
         extra = {"C": C, "C_chosen_by": "cv" if args.svm_C is None else "--svm-C"}

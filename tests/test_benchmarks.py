@@ -112,7 +112,7 @@ def test_table1_svm_with_a_fixed_C_skips_cross_validation(tiny_mnist, tmp_path):
     folder = tmp_path / "table1" / "mnist-quick"
     record = {r["key"]: r for r in read_records(folder)}["svm/accuracy"]
     assert (record["C"], record["C_chosen_by"]) == (0.1, "--svm-C")
-    assert not (folder / "svm-cv.pkl").exists()
+    assert "svm/cv" not in {r["key"] for r in read_records(folder)}
     (folder / "results.jsonl").unlink()
     with pytest.raises(SystemExit, match="svm with other settings"):
         main(args + ["--svm-C", "0.01", "--resume"])
