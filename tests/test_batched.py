@@ -183,3 +183,21 @@ def test_cuda_fits_the_cpu_model_and_pickles_as_numpy(Estimator):
         np.testing.assert_array_equal(getattr(cpu, name), getattr(gpu, name))
     restored = pickle.loads(pickle.dumps(gpu))
     np.testing.assert_array_equal(restored.predict(X), cpu.predict(X))
+
+
+@pytest.mark.parametrize("device", ["numpy", pytest.param("cuda", marks=pytest.mark.gpu)])
+@pytest.mark.parametrize("Estimator", [SCD01Classifier, MLP01Classifier])
+def test_one_vs_all_in_processes_on_memmapped_data_equals_cpu(monkeypatch, Estimator, device):
+    """joblib hands data over 1 MB to worker processes as a read-only memmap: the
+    batched problems must fit the CPU model from it too."""
+    X, y = integer_problem(2, n=2000, d=80)
+    assert X.T.nbytes > 1e6  # joblib's default max_nbytes
+    y3 = y + (X[:, 2] > 1)
+    kwargs = dict(n_estimators=2, max_iter=15, random_state=0)
+    cpu = Estimator(**kwargs).fit(X, y3)
+    if device == "numpy":
+        monkeypatch.setattr(sk01loss._base, "resolve_device", lambda device: "numpy")
+    batched = Estimator(**kwargs, device="cuda", n_jobs=2).fit(X, y3)
+    for name in cpu._vote_attributes + ("train_objective_",):
+        assert type(getattr(batched, name)) is np.ndarray
+        np.testing.assert_array_equal(getattr(cpu, name), getattr(batched, name))
