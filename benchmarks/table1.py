@@ -67,10 +67,16 @@ def single_run(store, name, estimator, X, y, X_test, y_test):
         model, _ = store.model(name, lambda: clone(estimator).fit(X, y))
         record = store.add(f"{name}/single", settings=model_settings(model),
                            accuracy=_accuracy(model, X_test, y_test))
-    if record["settings"] != model_settings(estimator):
-        raise SystemExit(f"{store.path} holds a {name} with other settings "
-                         f"({record['settings']}): resume with the same options")
+    _check_settings(store, name, record, estimator)
     return record
+
+
+def _check_settings(store, name, record, estimator):
+    """Refuse to resume from ``record`` if ``estimator`` has other settings: the rest
+    of the folder was computed with the record's."""
+    if record.get("settings") != model_settings(estimator):
+        raise SystemExit(f"{store.path} holds a {name} with other settings "
+                         f"({record.get('settings')}): resume with the same options")
 
 
 def bootstrap_ensemble(store, name, estimator, n_members, X, y, X_test, args):
@@ -167,9 +173,13 @@ def run(args):
     for name in args.models:
         C = _svm_C(store, models, args, X, y) if name == "svm" else None
         # Table II first: a few minutes, where the ensembles of CIFAR-10 take hours
-        if store.get(f"{name}/time") is None:
-            store.add(f"{name}/time", model=name, seconds=round(_single_vote_time(
-                name, models, C, X, y == np.unique(y)[0]), 2))
+        timed = _single_vote_model(name, models, C)
+        timing = store.get(f"{name}/time")
+        if timing is None:
+            store.add(f"{name}/time", model=name, settings=model_settings(timed),
+                      seconds=round(_fit_seconds(timed, X, y == np.unique(y)[0]), 2))
+        else:
+            _check_settings(store, name, timing, timed)
         if _finished(store, name, votes) is None:
             if name in ("svm", "mlp"):
                 single, ensemble, seconds = _bootstrapped(store, name, models, C, votes, args,
@@ -235,14 +245,16 @@ def _accuracy(model, X, y):
     return float(np.mean(model.predict(X) == y))
 
 
-def _single_vote_time(name, models, C, X, y_binary):
-    """Seconds to fit one run on a binary problem (Table II), on one core."""
+def _single_vote_model(name, models, C):
+    """The model of Table II: one run of ``name`` on a binary problem, on one core."""
     if name == "svm":
-        model = models["svm"](C)
-    elif name == "mlp":
-        model = clone(models["mlp"].estimator)
-    else:
-        model = clone(models[name]).set_params(n_estimators=1, n_jobs=1)
+        return models["svm"](C)
+    if name == "mlp":
+        return clone(models["mlp"].estimator)
+    return clone(models[name]).set_params(n_estimators=1, n_jobs=1)
+
+
+def _fit_seconds(model, X, y):
     start = time.perf_counter()
-    model.fit(X, y_binary)
+    model.fit(X, y)
     return time.perf_counter() - start
