@@ -657,3 +657,5 @@ def test_substitute_errors():
             X, eval_set=(X, y[:-1]))
     with pytest.raises(ValueError, match="n_rounds"):
         SubstituteAttack(target, n_rounds=0).fit(X)
+    with pytest.raises(ValueError, match="max_set_size=10 is smaller than the 20 seed"):
+        SubstituteAttack(target, n_rounds=1, n_initial=20, max_set_size=10).fit(X)

@@ -82,6 +82,7 @@ class SubstituteAttack(BaseAttack):
         seed the substitute set (all of ``X`` if it has fewer rows).
     max_set_size : int, default=6400
         Cap of the substitute set: it doubles while ``2 * size <= max_set_size``.
+        At least the number of seed points.
     clip_augmented : bool, default=False
         Clip augmented points to ``clip``. The paper's convex substitute did not
         (points may leave the input domain); its SCD01 substitute did.
@@ -240,7 +241,11 @@ class SubstituteAttack(BaseAttack):
             template.set_params(random_state=rng.randint(np.iinfo(np.int32).max))
         evaluation = self._evaluation_data(eval_set)
 
-        seeds = rng.choice(X.shape[0], size=min(self.n_initial, X.shape[0]), replace=False)
+        n_seeds = min(self.n_initial, X.shape[0])
+        if self.max_set_size < n_seeds:
+            raise ValueError(f"max_set_size={self.max_set_size} is smaller than the "
+                             f"{n_seeds} seed points the substitute set starts with.")
+        seeds = rng.choice(X.shape[0], size=n_seeds, replace=False)
         data = X[np.sort(seeds)]
         substitute, classes = clone(template), None
         self.history_, self.n_queries_ = [], 0
