@@ -130,8 +130,17 @@ class Store:
         self.records = {}
         if os.path.exists(self.results_file):
             with open(self.results_file) as fh:
-                for line in fh:
-                    record = json.loads(line)
+                for number, line in enumerate(fh, 1):
+                    if not line.strip():
+                        continue
+                    try:
+                        record = json.loads(line)
+                    except json.JSONDecodeError:
+                        # a write cut short (a killed run, a copy taken mid-write):
+                        # that unit of work is done again
+                        print(f"{self.results_file}:{number}: skipping an incomplete "
+                              "record", flush=True)
+                        continue
                     self.records[record["key"]] = record
 
     def get(self, key):
@@ -141,6 +150,8 @@ class Store:
         record = {"key": key, **record}
         self.records[key] = record
         line = json.dumps(record, separators=(",", ":")) + "\n"
+        if not _ends_a_line(self.results_file):
+            line = "\n" + line  # after a cut-short record, not glued to it
         # one unbuffered append, so the lines of two commands sharing the file never interleave
         with open(self.results_file, "ab", buffering=0) as fh:
             fh.write(line.encode())
@@ -210,6 +221,15 @@ class Store:
         }
         with open(os.path.join(self.path, "meta.json"), "w") as fh:
             json.dump(meta, fh, indent=1)
+
+
+def _ends_a_line(file):
+    """Whether ``file`` is missing, empty or ends with a newline."""
+    if not os.path.exists(file) or os.path.getsize(file) == 0:
+        return True
+    with open(file, "rb") as fh:
+        fh.seek(-1, os.SEEK_END)
+        return fh.read(1) == b"\n"
 
 
 def _folder(args, experiment, variant=None):

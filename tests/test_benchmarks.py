@@ -77,6 +77,32 @@ def test_table1_resume_refits_only_the_missing_bootstrap_member(tiny_mnist, tmp_
     assert (after["single"], after["ensemble"]) == (before["single"], before["ensemble"])
 
 
+def test_table1_resumes_after_a_record_cut_short(tiny_mnist, tmp_path, capsys):
+    args = ["table1", "--quick", "--data-dir", str(tiny_mnist), "--out", str(tmp_path),
+            "--votes", "2", "--n-jobs", "1", "--models", "svm", "--svm-C", "0.1"]
+    main(args)
+    folder = tmp_path / "table1" / "mnist-quick"
+    records = read_records(folder)
+    before = {r["key"]: r for r in records}
+    # killed (or copied) while writing member 1, the last unit of work
+    kept = [json.dumps(r) + "\n" for r in records
+            if not r["key"].endswith(("/accuracy", "member01"))]
+    cut = json.dumps(before["svm-2-member01"])[:100]
+    (folder / "results.jsonl").write_text("".join(kept) + cut)
+    capsys.readouterr()
+    main(args + ["--resume"])
+    out = capsys.readouterr().out
+    assert "results.jsonl:4: skipping an incomplete record" in out
+    assert "fitting 1 members of svm-2" in out
+    # the cut line stands alone; every other line is a whole record again
+    lines = (folder / "results.jsonl").read_text().splitlines()
+    assert lines[3] == cut and len(lines) == len(records) + 1
+    after = {r["key"]: r for r in map(json.loads, lines[:3] + lines[4:])}
+    assert set(after) == set(before)
+    assert after["svm-2-member01"]["predictions"] == before["svm-2-member01"]["predictions"]
+    assert after["svm/accuracy"]["ensemble"] == before["svm/accuracy"]["ensemble"]
+
+
 def test_table1_resumes_the_bootstrap_rows_from_the_records_alone(tiny_mnist, tmp_path, capsys):
     # what a run moved to another machine without its model files does
     args = ["table1", "--quick", "--data-dir", str(tiny_mnist), "--out", str(tmp_path),
