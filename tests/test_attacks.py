@@ -19,8 +19,11 @@ from sklearn.utils.validation import check_is_fitted
 
 from sk01loss import MLP01Classifier, SCD01Classifier
 from sk01loss.attacks import FGSMAttack, LinearSignAttack, MLP01Attack, SubstituteAttack
+from sk01loss.attacks._gradients import loss_gradient
 from sk01loss.attacks._whitebox import _mlp01_predict_index, _scd01_predict_index
 from sk01loss.utils.discovery import all_attacks
+
+from .test_gradients import SquaredFeatures
 
 
 def separable(n=80, seed=0):
@@ -337,6 +340,19 @@ def test_fgsm_on_binary_linear_models_is_the_linear_sign_step(model):
     fgsm = FGSMAttack(model, eps=0.1).fit(X, y)
     linear = LinearSignAttack(model, eps=0.1).fit(X, y)
     np.testing.assert_array_equal(fgsm.generate(X, y), linear.generate(X, y))
+
+
+def test_a_model_with_its_own_gradient_is_an_fgsm_target_and_a_substitute():
+    X, y = separable()
+    model = SquaredFeatures().fit(X, y)
+    fgsm = FGSMAttack(FrozenEstimator(model), eps=0.1).fit(X, y)
+    expected = np.clip(X + 0.1 * np.sign(loss_gradient(model, X, y)), 0, 1)
+    np.testing.assert_array_equal(fgsm.generate(X, y), expected)
+    target = FrozenEstimator(LogisticRegression().fit(X, y))
+    attack = SubstituteAttack(target, substitute=SquaredFeatures(), n_rounds=3,
+                              n_initial=20, random_state=0).fit(X)
+    assert isinstance(attack.substitute_, SquaredFeatures)
+    assert [h["set_size"] for h in attack.history_] == [20, 40, 80]
 
 
 def test_fgsm_raises_the_loss_of_an_mlp():

@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pytest
 from scipy.special import log_softmax, logsumexp
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.datasets import load_iris
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression, RidgeClassifier, SGDClassifier
@@ -194,3 +195,43 @@ def test_multilabel_mlp_is_refused(iris):
     model = _fit(MLPClassifier((3,), max_iter=20, random_state=0), X, Y)
     with pytest.raises(TypeError, match="multilabel"):
         check_gradient_support(model)
+
+
+class SquaredFeatures(ClassifierMixin, BaseEstimator):
+    """A classifier of another kind that brings its own gradient: a ridge classifier
+    on the squared features (no ``coef_`` of its own)."""
+
+    def fit(self, X, y):
+        self.ridge_ = RidgeClassifier().fit(X ** 2, y)
+        self.classes_ = self.ridge_.classes_
+        return self
+
+    def decision_function(self, X):
+        return self.ridge_.decision_function(np.asarray(X) ** 2)
+
+    def predict(self, X):
+        return self.ridge_.predict(np.asarray(X) ** 2)
+
+    def decision_function_vjp(self, X, G):
+        return (G @ np.atleast_2d(self.ridge_.coef_)) * 2 * np.asarray(X)
+
+
+@pytest.mark.parametrize("binary", [True, False], ids=["binary", "multiclass"])
+def test_a_model_with_decision_function_vjp_gives_its_own_gradient(binary, iris):
+    X, y, points, labels = iris
+    model = SquaredFeatures().fit(X, _labels(y, binary))
+    y_index = _labels(labels, binary)
+    check_gradient_support(model)
+    np.testing.assert_allclose(
+        loss_gradient(model, points, y_index),
+        _finite_difference(_cross_entropy_from_decision(model, y_index), points),
+        rtol=1e-5, atol=1e-8)
+    n = len(points)
+    if binary:
+        sign = np.where(y_index == 1, 1.0, -1.0)
+        expected = _finite_difference(lambda Z: sign * model.decision_function(Z), points)
+    else:
+        expected = _finite_difference(
+            lambda Z: model.decision_function(Z)[np.arange(n), y_index], points)
+    np.testing.assert_allclose(logit_gradient(FrozenEstimator(model), points, y_index),
+                               expected, rtol=1e-5, atol=1e-8)

@@ -15,6 +15,11 @@ plus two losses built on it:
 - the logit of a class (binary: ``F_1 = z`` and ``F_0 = -z``, the two-logit net
   with symmetric logits), the quantity Jacobian-based dataset augmentation follows.
 
+Any other classifier can bring its own gradient (a PyTorch network, say): its
+logits are its ``decision_function`` (one column for binary models, as above) and
+its method ``decision_function_vjp(X, G)`` returns ``sum_k G[:, k] * d logit_k / dx``
+for every row, shape (n_samples, n_features).
+
 0/1-loss models have piecewise-constant outputs and no input gradient. For an
 ``SCD01Classifier`` *substitute* (spec §5.5) the linear surrogate is used:
 logits ``X @ w + b`` with ``w``, ``b`` the mean of its votes' parameters
@@ -30,8 +35,9 @@ from .._mlp01 import MLP01Classifier
 from .._scd01 import SCD01Classifier
 from ._base import unwrap
 
-SUPPORTED = ("MLPClassifier (any activation) and linear classifiers with coef_ "
-             "(LogisticRegression, LinearSVC, SGDClassifier, RidgeClassifier, ...)")
+SUPPORTED = ("MLPClassifier (any activation), linear classifiers with coef_ "
+             "(LogisticRegression, LinearSVC, SGDClassifier, RidgeClassifier, ...) and "
+             "classifiers with a decision_function_vjp method")
 
 _DERIVATIVES = {  # of a hidden activation, from its output
     "identity": lambda a: np.ones_like(a),
@@ -87,9 +93,15 @@ def _is_mlp(model):
     return isinstance(model, MLPClassifier)
 
 
+def _brings_its_gradient(model):
+    return callable(getattr(model, "decision_function_vjp", None))
+
+
 def check_gradient_support(model, *, surrogate=False, who="This attack"):
     """Raise a TypeError naming ``model`` unless its input gradient is known."""
     inner = unwrap(model)
+    if _brings_its_gradient(inner):
+        return
     if _is_mlp(inner):
         if getattr(inner, "out_activation_", "softmax") == "logistic" and inner.n_outputs_ > 1:
             raise TypeError(f"{who} does not support multilabel MLPClassifier models.")
@@ -123,6 +135,8 @@ def _mlp_forward(model, X):
 
 def _n_logits(model):
     model = unwrap(model)
+    if _brings_its_gradient(model):
+        return 1 if len(model.classes_) == 2 else len(model.classes_)
     return model.n_outputs_ if _is_mlp(model) else linear_view(model)[0].shape[0]
 
 
@@ -131,6 +145,8 @@ def logits(model, X):
     ``check_gradient_support(model, surrogate=True)``."""
     model = unwrap(model)
     X = np.asarray(X, dtype=np.float64)
+    if _brings_its_gradient(model):
+        return np.asarray(model.decision_function(X), dtype=np.float64).reshape(len(X), -1)
     if _is_mlp(model):
         return _mlp_forward(model, X)[1]
     coef, intercept = linear_view(model)
@@ -141,6 +157,8 @@ def logits_vjp(model, X, G):
     """``sum_k G[:, k] * d logit_k / dx`` for every row, shape (n_samples, n_features)."""
     model = unwrap(model)
     X = np.asarray(X, dtype=np.float64)
+    if _brings_its_gradient(model):
+        return np.asarray(model.decision_function_vjp(X, G), dtype=np.float64)
     if not _is_mlp(model):
         coef, _ = linear_view(model)
         return G @ coef

@@ -57,7 +57,9 @@ class SubstituteAttack(BaseAttack):
         activation="relu", solver="adam", learning_rate_init=1e-3, batch_size=128,
         max_iter=20, warm_start=True)`` (``max_iter`` is the epochs per round). Pass
         your own ``MLPClassifier`` to change these (e.g. ``learning_rate_init=1e-4``
-        for CIFAR10), a linear classifier with ``coef_``, or an ``SCD01Classifier``
+        for CIFAR10), a linear classifier with ``coef_``, a classifier with its own
+        gradient (``decision_function_vjp``, see :class:`FGSMAttack`; e.g. a
+        convolutional network), or an ``SCD01Classifier``
         (spec §5.5; its linear surrogate, the mean of its votes' weights, gives the
         gradients; ``n_estimators=1`` is the paper's single run). The substitute is
         cloned and refitted with ``fit`` every round, so a model with

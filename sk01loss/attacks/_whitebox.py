@@ -183,9 +183,12 @@ class FGSMAttack(BaseAttack):
     Parameters
     ----------
     estimator : classifier
-        ``MLPClassifier`` (any activation, binary or multiclass) or a linear
+        ``MLPClassifier`` (any activation, binary or multiclass), a linear
         classifier with ``coef_`` (``LogisticRegression``, ``LinearSVC``,
-        ``SGDClassifier``, ...). Cloned and fitted in ``fit``; wrap a fitted model in
+        ``SGDClassifier``, ...), or any classifier that brings its own gradient: a
+        method ``decision_function_vjp(X, G)``, ``sum_k G[:, k]`` times the input
+        gradient of column ``k`` of its ``decision_function`` (e.g. a wrapped
+        PyTorch network). Cloned and fitted in ``fit``; wrap a fitted model in
         ``sklearn.frozen.FrozenEstimator`` to attack it as it is. Models without an
         input gradient (trees, the 0/1-loss classifiers, ...) raise a TypeError.
     eps : float, default=0.1
