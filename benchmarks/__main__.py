@@ -2,8 +2,8 @@
 
 import argparse
 
-from . import batch_size, blackbox, demo, gpu_fit, mnist_ensemble, regions, table1, table3, \
-    table4, vote_time
+from . import batch_size, blackbox, demo, fig7, gpu_fit, mnist_ensemble, regions, table1, \
+    table3, table4, vote_time
 
 EXPERIMENTS = {
     "demo": demo,
@@ -16,6 +16,7 @@ EXPERIMENTS = {
     "table4": table4,
     "blackbox": blackbox,
     "regions": regions,
+    "fig7": fig7,
 }
 
 

@@ -239,7 +239,7 @@ def _folder(args, experiment, variant=None):
 
 
 #: parameters that change how a fit runs, not the model it makes
-_RUN_PARAMETERS = ("n_jobs", "verbose", "warm_start")
+_RUN_PARAMETERS = ("n_jobs", "verbose", "warm_start", "device")
 
 
 def fitted_by(args, experiment, name, like, variant=None):

@@ -12,7 +12,8 @@ import numpy as np
 
 DPI = 100
 # one colour per model in every figure, in the paper's order
-COLOURS = {"svm": "tab:blue", "scd01": "tab:orange", "mlp": "tab:green", "mlp01": "tab:red"}
+COLOURS = {"svm": "tab:blue", "scd01": "tab:orange", "mlp": "tab:green", "mlp01": "tab:red",
+           "lenet": "tab:purple", "simplenet80": "tab:brown"}
 
 
 def _pyplot():

@@ -441,3 +441,29 @@ def test_gpu_fit_runs_with_the_cpu_standing_in(tiny_mnist, tmp_path, capsys):
         records = [json.loads(line) for line in f]
     assert [r["step"] for r in records] == ["binary-gpu", "binary-cpu", "multiclass"]
     assert all(0 <= r["test_accuracy"] <= 1 for r in records)
+
+
+def test_fig7_quick_runs_and_resumes(tiny_mnist, tmp_path, capsys):
+    pytest.importorskip("torch")
+    args = ["fig7", "--quick", "--dataset", "mnist", "--data-dir", str(tiny_mnist),
+            "--out", str(tmp_path), "--n-jobs", "1", "--votes", "2", "--hidden", "8",
+            "--rounds", "2", "--n-initial", "10"]
+    main(args)
+    folder = tmp_path / "fig7" / "mnist-quick-6v8"
+    table = (folder / "fig7.md").read_text()
+    for target in ("mlp01", "mlp", "lenet", "simplenet80"):
+        assert f"| {target} |" in table
+    records = {r["key"]: r for r in read_records(folder)}
+    assert set(records) == {"mlp01", "mlp", "lenet", "simplenet80"}
+    for record in records.values():
+        assert [h["set_size"] for h in record["history"]] == [10, 20]
+        assert 0 <= record["adversarial"] <= 1 and record["settings"]["n_initial"] == 10
+        assert record["settings"]["substitute"]["network"] == "cnn4"
+    assert (folder / "curves.png").stat().st_size > 1000
+    assert (folder / "rounds.csv").read_text().startswith("target,epoch,target accuracy %")
+    capsys.readouterr()
+    main(args + ["--resume"])  # every attack is on disk: nothing is fitted or attacked
+    out = capsys.readouterr().out
+    assert "fitting" not in out and "labelled" not in out
+    with pytest.raises(SystemExit, match="other settings"):
+        main(args[:-6] + ["--hidden", "9", "--rounds", "2", "--n-initial", "10", "--resume"])
