@@ -58,8 +58,8 @@ def add_arguments(parser):
                         help="test points that seed the attacker's set")
     parser.add_argument("--max-set-size", type=int,
                         help="cap of the attacker's set (default 6400, --quick 1600)")
-    parser.add_argument("--device", default="cpu",
-                        help="where the networks and MLP01 compute: cpu or cuda")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                        help="where the networks and MLP01 compute")
 
 
 def make_target(name, args, image_shape):
