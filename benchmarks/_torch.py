@@ -16,7 +16,7 @@ NETWORKS = ("cnn4", "lenet", "simplenet80")
 _CHUNK = 1024  # rows per forward pass outside training
 
 
-def _torch():
+def import_torch():
     try:
         import torch
     except ImportError:  # pragma: no cover - depends on the environment
@@ -34,7 +34,7 @@ def build_network(name, image_shape, n_outputs):
       fully connected layers of 120 and 84 ReLU units;
     - ``simplenet80``: LeNet's two convolutions, then one hidden layer of 80.
     """
-    nn = _torch().nn
+    nn = import_torch().nn
     channels, height, width = image_shape
     if name == "cnn4":
         layers, size = [], channels
@@ -103,7 +103,7 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         self.device = device
 
     def fit(self, X, y):
-        torch = _torch()
+        torch = import_torch()
         X, y = validate_data(self, X, y, dtype=np.float32)
         check_classification_targets(y)
         if X.shape[1] != np.prod(self.image_shape):
@@ -136,7 +136,7 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _tensor(self, X):
-        torch = _torch()
+        torch = import_torch()
         images = np.ascontiguousarray(X, dtype=np.float32).reshape(-1, *self.image_shape)
         return torch.as_tensor(images, device=self.device)
 
@@ -152,7 +152,7 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         the difference of the two logits, shape (n_samples,)."""
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float32, reset=False)
-        torch = _torch()
+        torch = import_torch()
         with torch.no_grad():
             Z = np.concatenate([self._logits(chunk)[0].cpu().numpy().astype(np.float64)
                                 for chunk in _chunks(X)])
@@ -168,7 +168,7 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         (n_samples, n_features): the input gradient the attacks follow."""
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float32, reset=False)
-        torch = _torch()
+        torch = import_torch()
         G = np.asarray(G, dtype=np.float32).reshape(len(X), -1)
         if len(self.classes_) == 2:  # the score is logit 1 - logit 0
             G = np.column_stack([-G[:, 0], G[:, 0]])

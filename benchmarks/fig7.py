@@ -30,7 +30,7 @@ from sk01loss.attacks import SubstituteAttack
 from . import _figures
 from ._experiment import (Store, add_common_arguments, ensemble_size, load_dataset, make_model,
                           model_settings)
-from ._torch import TorchClassifier, _torch
+from ._torch import TorchClassifier, import_torch
 from .blackbox import _Announced, _classes, _lines, _percent, protocol_of, ran_with, split
 from .table3 import DATASET_NAMES
 
@@ -124,7 +124,7 @@ def run(args):
     _write_results(store, args, tag, protocol, records)
     store.write_meta(classes=tag, **protocol, seed_points=len(seeds),
                      evaluation_points=len(evaluation), device=args.device,
-                     torch=_torch().__version__)
+                     torch=import_torch().__version__)
 
 
 def _write_results(store, args, tag, protocol, records):
