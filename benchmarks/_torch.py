@@ -6,6 +6,9 @@ the targets of the black box and the substitute of ``SubstituteAttack``. Rows of
 PyTorch is imported only when a network is fitted (``pip install torch``).
 """
 
+import io
+import warnings
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
@@ -134,6 +137,34 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
                 self.optimizer_.step()
         self.n_iter_ = self.max_iter
         return self
+
+    def __getstate__(self):
+        # the weights and the optimiser's state as bytes of CPU tensors, so that a
+        # model fitted on a GPU unpickles on a machine without one
+        state = self.__dict__.copy()
+        if "module_" in state:
+            buffer = io.BytesIO()
+            import_torch().save({"module": state.pop("module_").state_dict(),
+                                 "optimizer": state.pop("optimizer_").state_dict()}, buffer)
+            state["_weights"] = buffer.getvalue()
+        return state
+
+    def __setstate__(self, state):
+        weights = state.pop("_weights", None)
+        self.__dict__.update(state)
+        if weights is None:
+            return
+        torch = import_torch()
+        if self.device != "cpu" and not torch.cuda.is_available():
+            warnings.warn(f"TorchClassifier was fitted with device={self.device!r}, which "
+                          "this machine lacks: it goes on with device='cpu'.", UserWarning)
+            self.device = "cpu"
+        saved = torch.load(io.BytesIO(weights), map_location=self.device)
+        self.module_ = build_network(self.network, tuple(self.image_shape),
+                                     len(self.classes_)).to(self.device)
+        self.module_.load_state_dict(saved["module"])
+        self.optimizer_ = torch.optim.Adam(self.module_.parameters(), lr=self.learning_rate)
+        self.optimizer_.load_state_dict(saved["optimizer"])
 
     def _tensor(self, X):
         torch = import_torch()

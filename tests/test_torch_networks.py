@@ -97,3 +97,26 @@ def test_fgsm_on_a_network_raises_its_loss():
     assert loss(X_adv) > loss(X)
     assert np.all(np.sign(X_adv - X)[np.abs(X_adv - X) > 1e-6]
                   == np.sign(loss_gradient(fitted, X, index))[np.abs(X_adv - X) > 1e-6])
+
+
+def test_a_model_fitted_on_a_gpu_unpickles_on_the_cpu():
+    X, y = images()
+    net = TorchClassifier("lenet", SHAPE, max_iter=3, random_state=0).fit(X, y)
+    net.device = "cuda"  # as if fitted there: the pickle holds CPU tensors either way
+    data = pickle.dumps(net)
+    net.device = "cpu"
+    if torch.cuda.is_available():
+        restored = pickle.loads(data)
+        assert next(restored.module_.parameters()).is_cuda
+    else:
+        with pytest.warns(UserWarning, match="goes on with device='cpu'"):
+            restored = pickle.loads(data)
+        assert restored.device == "cpu"
+    np.testing.assert_allclose(restored.decision_function(X), net.decision_function(X),
+                               rtol=1e-5, atol=1e-6)
+    # the optimiser's state travels too: a warm start goes on as the original would
+    restored.set_params(device="cpu", warm_start=True, max_iter=1)
+    net.set_params(warm_start=True, max_iter=1)
+    restored = pickle.loads(pickle.dumps(restored))
+    np.testing.assert_allclose(restored.fit(X, y).decision_function(X),
+                               net.fit(X, y).decision_function(X), rtol=1e-5, atol=1e-6)
