@@ -139,8 +139,8 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def __getstate__(self):
-        # the weights and the optimiser's state as bytes of CPU tensors, so that a
-        # model fitted on a GPU unpickles on a machine without one
+        # the weights and the optimiser's state as torch.save bytes, which torch.load
+        # maps to the device at hand: a model fitted on a GPU unpickles without one
         state = self.__dict__.copy()
         if "module_" in state:
             buffer = io.BytesIO()

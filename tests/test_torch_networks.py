@@ -102,7 +102,7 @@ def test_fgsm_on_a_network_raises_its_loss():
 def test_a_model_fitted_on_a_gpu_unpickles_on_the_cpu():
     X, y = images()
     net = TorchClassifier("lenet", SHAPE, max_iter=3, random_state=0).fit(X, y)
-    net.device = "cuda"  # as if fitted there: the pickle holds CPU tensors either way
+    net.device = "cuda"  # as if fitted there
     data = pickle.dumps(net)
     net.device = "cpu"
     if torch.cuda.is_available():
