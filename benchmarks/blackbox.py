@@ -261,8 +261,7 @@ def run(args):
                 attack = _attack(kind, args, protocol, target, f"[blackbox] {key}",
                                  len(evaluation))
                 attack.fit(X_test_in[seeds], eval_set=(X_eval, y_eval))
-                history = [{k: round(v, 4) if isinstance(v, float) else v
-                            for k, v in h.items()} for h in attack.history_]
+                history = recorded_history(attack)
                 last = history[-1]
                 store.add(key, substitute=kind, inputs=inputs, target=name,
                           settings=settings, clean=last["target_accuracy"],
@@ -282,6 +281,12 @@ def run(args):
                      n_initial=args.n_initial, max_set_size=protocol["max_set_size"],
                      seed_points=len(seeds), evaluation_points=len(evaluation),
                      substitute_lr=args.lr or LEARNING_RATE[args.dataset])
+
+
+def recorded_history(attack):
+    """The attack's ``history_`` as its record stores it, rates to 4 decimals."""
+    return [{k: round(v, 4) if isinstance(v, float) else v for k, v in h.items()}
+            for h in attack.history_]
 
 
 def _unit_order(record):

@@ -31,7 +31,8 @@ from . import _figures
 from ._experiment import (Store, add_common_arguments, ensemble_size, load_dataset, make_model,
                           model_settings)
 from ._torch import TorchClassifier, import_torch
-from .blackbox import _Announced, _classes, _lines, _percent, protocol_of, ran_with, split
+from .blackbox import (_Announced, _classes, _lines, _percent, protocol_of, ran_with,
+                       recorded_history, split)
 from .table3 import DATASET_NAMES
 
 TARGETS = ("mlp01", "mlp", "lenet", "simplenet80")
@@ -113,8 +114,7 @@ def run(args):
             lmbda=args.lmbda, n_initial=args.n_initial,
             max_set_size=protocol["max_set_size"], random_state=args.seed)
         attack.fit(X_test[seeds], eval_set=(X_eval, y_eval))
-        history = [{k: round(v, 4) if isinstance(v, float) else v for k, v in h.items()}
-                   for h in attack.history_]
+        history = recorded_history(attack)
         store.add(name, target=name, settings=settings, clean=history[-1]["target_accuracy"],
                   adversarial=history[-1]["target_accuracy_adv"],
                   queries=attack.n_queries_, fit_seconds=round(fit_seconds, 1),
