@@ -326,6 +326,15 @@ class SubstituteAttack(BaseAttack):
 
     def _augment(self, substitute, data, labels, rng, n_seeds):
         sign = rng.choice((-1.0, 1.0)) if self.random_sign else 1.0
+        if 2 * data.shape[0] <= self.max_set_size:
+            return np.concatenate([data, self._step(substitute, data, labels, sign)])
+        if self.keep_seeds:  # the seeds lead the set and stay in it
+            return np.concatenate([data[:n_seeds], self._step(
+                substitute, data[n_seeds:], labels[n_seeds:], sign)])
+        return self._step(substitute, data, labels, sign)
+
+    def _step(self, substitute, data, labels, sign):
+        """The augmentation step of ``data``: lambda along the Jacobian's signs."""
         if self.augmentation == "uniform":
             side = encode_labels(substitute.classes_, substitute.predict(data))
             direction = -(2.0 * side - 1.0)[:, None]  # broadcast over every feature
@@ -335,10 +344,6 @@ class SubstituteAttack(BaseAttack):
         new = sign_step(data, sign * self.lmbda * direction)
         if self.clip_augmented:
             clip_to(new, self.clip)
-        if 2 * data.shape[0] <= self.max_set_size:
-            return np.concatenate([data, new])
-        if self.keep_seeds:  # the seeds lead the set: doubling appends after them
-            new[:n_seeds] = data[:n_seeds]
         return new
 
     def _fgsm(self, substitute, X, y_index):
