@@ -111,8 +111,9 @@ def run(args):
         attack.fit(X_test[seeds], eval_set=(X_eval, y_eval))
         store.add(name, target=name, settings=settings,
                   attack_seconds=round(time.perf_counter() - start, 1),
-                  rounds=[{"round": h["round"], "target_accuracy_adv": h["target_accuracy_adv"],
-                           **r} for h, r in zip(attack.history_, attack.regions_)])
+                  clean=attack.history_[-1]["target_accuracy"],
+                  history=[{**h, **r} for h, r in zip(blackbox.recorded_history(attack),
+                                                      attack.regions_)])
     store.reload()
     records = [record for record in map(store.get, MODELS)
                if record is not None and blackbox.ran_with(record, protocol)]
@@ -124,7 +125,7 @@ def run(args):
                 for i, share in enumerate(r["constant_units"], 1)},
              "sign agreement %": blackbox._percent(r["sign_agreement"]),
              "set outside [0, 1] %": blackbox._percent(r["set_outside"])}
-            for record in records for r in record["rounds"]]
+            for record in records for r in record["history"]]
     if rows:
         what = (f"{DATASET_NAMES[args.dataset]} classes {variant}"
                 f"{' (quick)' if args.quick else ''}")
@@ -133,15 +134,10 @@ def run(args):
             f"Convex substitute's linear regions on the evaluation points, {what}"))
         _figures.curves(store.file("curves.png"),
                         [("target accuracy on the substitute's adversaries",
-                          _lines(records, "target_accuracy_adv")),
+                          blackbox._lines(records, "target_accuracy_adv")),
                          ("evaluation points in the substitute's most common region",
-                          _lines(records, "modal_region"))],
+                          blackbox._lines(records, "modal_region"))],
                         f"Convex substitute's black box and linear regions, {what}",
                         ylabel="%", xlabel="round")
     store.write_meta(classes=tag, **protocol, evaluation_points=len(evaluation))
 
-
-def _lines(records, field):
-    return [(record["target"], [r["round"] for r in record["rounds"]],
-             [blackbox._percent(r[field]) for r in record["rounds"]],
-             {"color": _figures.COLOURS.get(record["target"])}) for record in records]

@@ -353,7 +353,7 @@ def test_attack_variants_attack_the_targets_of_their_task_in_folders_of_their_ow
     assert history[""][0] == history["-clipped"][0]
     assert history[""][1:] != history["-clipped"][1:]
     main(["regions", *args[1:], "--attack-seed", "1"])  # watches the variant's attack
-    watched = read_records(tmp_path / "regions" / "mnist-quick-0v1-attack-seed1")[0]["rounds"]
+    watched = read_records(tmp_path / "regions" / "mnist-quick-0v1-attack-seed1")[0]["history"]
     assert [r["target_accuracy_adv"] for r in watched] == \
         [h["target_accuracy_adv"] for h in history["-attack-seed1"]]
     assert "[regions] mlp: target labelled" in capsys.readouterr().out
@@ -375,16 +375,18 @@ def test_regions_watches_the_blackbox_attack_it_repeats(tiny_mnist, tmp_path, ca
     watched = {r["target"]: r for r in read_records(tmp_path / "regions" / "mnist-quick-0v1")}
     assert set(watched) == {"svm", "mlp"}
     for target, record in watched.items():
-        # the same attack: the same target accuracy every round
-        assert [r["target_accuracy_adv"] for r in record["rounds"]] == \
-            [h["target_accuracy_adv"] for h in attacks[target]["history"]]
-        for r in record["rounds"]:
+        # the same attack: the same sets, labels and accuracies every round
+        fields = list(attacks[target]["history"][0])
+        assert [{k: r[k] for k in fields} for r in record["history"]] == \
+            attacks[target]["history"]
+        assert record["clean"] == attacks[target]["clean"]
+        for r in record["history"]:
             # 20 test points of classes 0 and 1, less 10 seeds
             assert 1 <= r["n_regions"] <= 10 and r["modal_region"] >= 1 / r["n_regions"]
             assert len(r["constant_units"]) == 2 and 0 <= r["sign_agreement"] <= 1
             if r["n_regions"] == 1:  # one region: every unit is constant over the points
                 assert r["modal_region"] == 1 and r["constant_units"] == [1, 1]
-        assert record["rounds"][0]["set_outside"] == 0  # trained on the seeds
+        assert record["history"][0]["set_outside"] == 0  # trained on the seeds
     table = (tmp_path / "regions" / "mnist-quick-0v1" / "regions.md").read_text()
     assert "| svm | 3 |" in table and "points in the modal region %" in table
     assert (tmp_path / "regions" / "mnist-quick-0v1" / "curves.png").stat().st_size > 1000
