@@ -70,6 +70,12 @@ def project(xp, XT, w):
     return out
 
 
+def feature_bounds(xp, XT):
+    """The largest ``|x|`` of each feature of the feature-major data: the ``x_bound``
+    of ``search_steps``."""
+    return xp.abs(XT).max(axis=1)
+
+
 def _columns(XT, votes, j):
     """Rows ``j`` of the feature-major data, shared (d, n) or per vote (V, d, n)."""
     return XT[j] if XT.ndim == 2 else XT[votes, j]
@@ -320,7 +326,7 @@ def fit_votes_scd01(XT, y, plans, params, columns=None, report=None, xp=np,
     V = len(plans)
     w = xp.asarray(np.stack([plan.initial_weights() for plan in plans]))
     P = project(xp, XT, w)
-    x_bound = xp.abs(XT).max(axis=1)
+    x_bound = feature_bounds(xp, XT)
     n = XT_host.shape[1]
     below, above = xp.zeros((V, n), dtype=np.int8), xp.ones((V, n), dtype=np.int8)
     n_pos = int(y.sum())
@@ -366,7 +372,7 @@ class _Networks:
 
     def __init__(self, xp, XT, W1, w2):
         self.xp, self.XT = xp, XT
-        self.x_bound = xp.abs(XT).max(axis=1)
+        self.x_bound = feature_bounds(xp, XT)
         V, _, H = W1.shape
         self.W1T = xp.ascontiguousarray(xp.transpose(W1, (0, 2, 1)))
         self.b1 = xp.zeros((V, H))
