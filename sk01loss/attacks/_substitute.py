@@ -334,7 +334,8 @@ class SubstituteAttack(BaseAttack):
         return self._step(substitute, data, labels, sign)
 
     def _step(self, substitute, data, labels, sign):
-        """The augmentation step of ``data``: lambda along the Jacobian's signs."""
+        """The augmented copy of ``data``: a step of ``sign * lmbda`` along the
+        augmentation's direction (the Jacobian's signs, or away from the predicted side)."""
         if self.augmentation == "uniform":
             side = encode_labels(substitute.classes_, substitute.predict(data))
             direction = -(2.0 * side - 1.0)[:, None]  # broadcast over every feature
