@@ -109,11 +109,11 @@ def run(args):
                                   len(evaluation))
         attack = WatchedAttack(**attack.get_params(deep=False))
         attack.fit(X_test[seeds], eval_set=(X_eval, y_eval))
+        history = blackbox.recorded_history(attack)
         store.add(name, target=name, settings=settings,
                   attack_seconds=round(time.perf_counter() - start, 1),
-                  clean=attack.history_[-1]["target_accuracy"],
-                  history=[{**h, **r} for h, r in zip(blackbox.recorded_history(attack),
-                                                      attack.regions_)])
+                  clean=history[-1]["target_accuracy"],
+                  history=[{**h, **r} for h, r in zip(history, attack.regions_)])
     store.reload()
     records = [record for record in map(store.get, MODELS)
                if record is not None and blackbox.ran_with(record, protocol)]
