@@ -8,6 +8,7 @@ import pickle
 import platform
 import sys
 import time
+from datetime import datetime, timezone
 
 import numpy as np
 from sklearn.multiclass import OneVsRestClassifier
@@ -213,14 +214,33 @@ class Store:
         return os.path.join(self.path, name)
 
     def write_meta(self, **extra):
-        meta = {
-            "experiment": self.experiment, "command": " ".join(sys.argv),
-            "dataset": self.args.dataset, "quick": self.args.quick, "seed": self.args.seed,
+        """``meta.json``: the experiment's settings (``extra`` among them) and, under
+        ``runs``, every command that has worked in this folder since the last run
+        without ``--resume``, so a long run done in pieces records all of them."""
+        file = os.path.join(self.path, "meta.json")
+        runs = _read_json(file).get("runs", []) if self.args.resume else []
+        runs.append({
+            "command": " ".join(sys.argv),
+            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "wall_seconds": round(time.perf_counter() - self.start, 1),
             "environment": environment(), "machine": platform.platform(),
-            "wall_seconds_this_run": round(time.perf_counter() - self.start, 1), **extra,
-        }
-        with open(os.path.join(self.path, "meta.json"), "w") as fh:
+        })
+        meta = {"experiment": self.experiment, "dataset": self.args.dataset,
+                "quick": self.args.quick, "seed": self.args.seed, **extra, "runs": runs}
+        # replaced in one step: a command sharing the folder never reads half a file
+        temporary = f"{file}.{os.getpid()}.tmp"
+        with open(temporary, "w") as fh:
             json.dump(meta, fh, indent=1)
+        os.replace(temporary, file)
+
+
+def _read_json(file):
+    """The object in ``file``, or an empty one if it is missing or unreadable."""
+    try:
+        with open(file) as fh:
+            return json.load(fh)
+    except (OSError, ValueError):
+        return {}
 
 
 def _ends_a_line(file):

@@ -51,11 +51,18 @@ def test_table1_quick_runs_and_resumes(tiny_mnist, tmp_path, capsys):
     assert len(results) == 8
     assert all(0 <= r["single"] <= 1 for r in results if r["key"].endswith("accuracy"))
     meta = json.loads((folder / "meta.json").read_text())
-    assert meta["seed"] == 2018 and "numba" in meta["environment"]
+    assert meta["seed"] == 2018 and len(meta["runs"]) == 1
+    assert "numba" in meta["runs"][0]["environment"] and meta["runs"][0]["wall_seconds"] > 0
     capsys.readouterr()
     main(args + ["--resume"])  # everything is on disk: nothing is fitted again
     assert "fitting" not in capsys.readouterr().out
     assert len(read_records(folder)) == len(records)
+    # a run done in pieces records every piece; a fresh run starts the list again
+    runs = json.loads((folder / "meta.json").read_text())["runs"]
+    assert len(runs) == 2 and runs[0] == meta["runs"][0]
+    main(args)
+    assert len(json.loads((folder / "meta.json").read_text())["runs"]) == 1
+    assert not list(folder.glob("*.tmp"))
 
 
 def test_table1_resume_refits_only_the_missing_bootstrap_member(tiny_mnist, tmp_path, capsys):
