@@ -189,11 +189,8 @@ class Store:
         return _load_model(self.model_file(name))
 
     def save_model(self, name, model, seconds):
-        # written under a temporary name first, so a killed run leaves no truncated model
-        file = self.model_file(name)
-        with open(file + ".tmp", "wb") as fh:
-            pickle.dump({"model": model, "seconds": seconds}, fh)
-        os.replace(file + ".tmp", file)
+        _write_whole(self.model_file(name), "wb",
+                     lambda fh: pickle.dump({"model": model, "seconds": seconds}, fh))
 
     def write_table(self, name, rows, columns, title):
         """``rows`` (list of dicts) as ``name.csv`` and ``name.md``; returns the markdown."""
@@ -227,11 +224,17 @@ class Store:
         })
         meta = {"experiment": self.experiment, "dataset": self.args.dataset,
                 "quick": self.args.quick, "seed": self.args.seed, **extra, "runs": runs}
-        # replaced in one step: a command sharing the folder never reads half a file
-        temporary = f"{file}.{os.getpid()}.tmp"
-        with open(temporary, "w") as fh:
-            json.dump(meta, fh, indent=1)
-        os.replace(temporary, file)
+        _write_whole(file, "w", lambda fh: json.dump(meta, fh, indent=1))
+
+
+def _write_whole(file, mode, write):
+    """``write(fh)`` into a temporary file of this process, then moved onto ``file`` in
+    one step: a killed run leaves no truncated file, and a command sharing the folder
+    never reads half of one."""
+    temporary = f"{file}.{os.getpid()}.tmp"
+    with open(temporary, mode) as fh:
+        write(fh)
+    os.replace(temporary, file)
 
 
 def _read_json(file):
