@@ -19,8 +19,9 @@ For a linear model ``tp_drop = y``, ``tn_gain = 1 - y``, ``tp_above = n_pos`` an
 ``tn_above = 0``.
 """
 
-import numba
 import numpy as np
+
+from ._jit import jit as _jit
 
 #: Objective codes understood by the kernels (spec §1.5).
 BALANCED = 0
@@ -28,8 +29,6 @@ PLUS = 1
 
 # Bias used when every row of the batch is predicted 1 (t = 0), as in the paper's code.
 EDGE_OFFSET = 0.01
-
-_jit = numba.njit(cache=True, nogil=True)
 
 
 @_jit

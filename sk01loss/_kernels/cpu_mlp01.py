@@ -12,13 +12,11 @@ are the linear coordinate search of ``cpu_scd01.search_step``:
   the other nodes, which turns the objective into the same prefix sums.
 """
 
-import numba
 import numpy as np
 
 from . import _threshold as th
+from ._jit import jit as _jit
 from .cpu_scd01 import Columns, apply_move, project, search_step
-
-_jit = numba.njit(cache=True, nogil=True)
 
 _NO_COORDINATES = np.empty(0, dtype=np.int64)
 

@@ -29,12 +29,10 @@ comparable with the reference.
 
 from collections import namedtuple
 
-import numba
 import numpy as np
 
 from . import _threshold as th
-
-_jit = numba.njit(cache=True, nogil=True)
+from ._jit import jit as _jit
 
 #: What the coordinate search knows about the columns of ``XT`` (rows of ``XT``):
 #: bounds, and the rows where each column is non-zero, column ``j``'s at
