@@ -3,9 +3,12 @@
 Validation, label encoding, one-vs-all problems, per-vote seeds, joblib dispatch and
 turning vote outputs into ``predict`` / ``decision_function`` / ``predict_proba``.
 A subclass says which kernel fits a vote (``_model``), what a fitted vote is called
-(``_vote_attributes``) and how a vote scores rows (``_vote_scores``).
+(``_vote_attributes``, of which ``_bias_attributes`` are in the units of ``X``) and
+which side of their boundaries rows fall (``_prediction_units``, ``_positive_votes``).
 """
 
+import copy
+import math
 import time
 import warnings
 from dataclasses import fields
@@ -15,12 +18,22 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._kernels import DEVICES, get_kernel, resolve_device
+from ._kernels.scores import row_chunks
 from ._plans import SearchParams, VotePlan, draw_entropy, vote_seeds
+from ._sklearn_compat import Count, Interval, StrOptions
+
+#: The largest coordinate step: larger steps make every candidate almost a unit
+#: vector of its own coordinate, and their squares approach float64's range.
+MAX_STEP_SIZE = 1e6
+
+#: Integer and float dtypes that float32 holds exactly (uint8 images, ...): the
+#: training data is kept in float32 for them, in float64 otherwise.
+_EXACT_IN_FLOAT32 = tuple(np.dtype(t) for t in (
+    np.bool_, np.int8, np.uint8, np.int16, np.uint16, np.float16, np.float32))
 
 
 class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
@@ -28,19 +41,16 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
     multiclass targets (spec §1.7, §1.8, §3)."""
 
     _parameter_constraints = {
-        "n_estimators": [Interval(Integral, 1, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "n_coordinates": [Interval(Integral, 1, None, closed="left")],
-        "step_size": [Interval(Real, 0, None, closed="neither")],
+        "n_estimators": [Count(1)],
+        "max_iter": [Count(1)],
+        "n_coordinates": [Count(1)],
+        "step_size": [Interval(Real, 0, MAX_STEP_SIZE, closed="right")],
         "batch_fraction": [Interval(Real, 0, 1, closed="right")],
-        "max_features": [
-            Interval(Integral, 1, None, closed="left"),
-            Interval(Real, 0, 1, closed="right"),
-        ],
-        "bias_window": [Interval(Integral, 1, None, closed="left")],
+        "max_features": [Count(1), Interval(Real, 0, 1, closed="right")],
+        "bias_window": [Count(1)],
         "balanced_fraction": [Interval(Real, 0, 1, closed="both")],
         "random_state": ["random_state"],
-        "n_jobs": [Integral, None],
+        "n_jobs": [Count(None), None],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
         "device": [StrOptions(set(DEVICES))],
@@ -48,6 +58,7 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
 
     _model = None  # kernel name, set by subclasses
     _vote_attributes = ()  # fitted attribute names of a vote's parameters
+    _bias_attributes = ()  # those of them in the units of X
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -56,8 +67,10 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Training data; float32 and float64 are used as given, other dtypes are
-            converted to float64. Sparse matrices are not supported.
+            Training data, any real dtype and any finite magnitude. It is held once,
+            feature-major: in float32 for float32 data and for integer and boolean
+            dtypes float32 holds exactly (uint8 images, ...), else in float64.
+            Sparse matrices are not supported.
         y : array-like of shape (n_samples,)
             Target labels (any type ``numpy.unique`` can sort, e.g. strings).
 
@@ -65,10 +78,20 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         -------
         self : object
             Fitted estimator.
+
+        Raises
+        ------
+        ValueError
+            If ``X`` holds NaN or infinity, has fewer than 2 rows or is too large in
+            magnitude for the fitted biases to be represented in float64 (about
+            1e307), if ``y`` holds fewer than 2 classes, or if a parameter is out
+            of its range.
+        TypeError
+            If a parameter has the wrong type (a bool where a count is expected).
         """
         warm = self.warm_start and hasattr(self, "train_objective_")
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2,
-                             reset=not warm)
+        X_in, y = validate_data(self, X, y, dtype="numeric", ensure_min_samples=2,
+                                reset=not warm)
         check_classification_targets(y)
         classes, y_index = np.unique(y, return_inverse=True)
         if classes.size < 2:
@@ -76,17 +99,18 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
                 f"{type(self).__name__} needs samples of at least 2 classes, but the "
                 f"data contains only one class: {classes[0]!r}."
             )
-        n_done = self.train_objective_.shape[1] if warm else 0
+        n_estimators = int(self.n_estimators)
+        n_done = self._n_votes() if warm else 0
         if warm:
             if not np.array_equal(classes, self.classes_):
                 raise ValueError(
                     f"warm_start=True needs the classes of the first fit, {self.classes_!r}; "
                     f"got {classes!r}.")
-            if self.n_estimators < n_done:
+            if n_estimators < n_done:
                 raise ValueError(
-                    f"n_estimators={self.n_estimators} must be at least the {n_done} votes "
+                    f"n_estimators={n_estimators} must be at least the {n_done} votes "
                     "already fitted when warm_start=True.")
-            if self.n_estimators == n_done:
+            if n_estimators == n_done:
                 warnings.warn(f"warm_start=True with n_estimators={n_done}, the number of "
                               "votes already fitted: no vote was added.", UserWarning)
                 return self
@@ -97,15 +121,11 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
             targets = [(y_index == 1).astype(np.int8)]
         else:
             targets = [(y_index == c).astype(np.int8) for c in range(classes.size)]
-        # The kernels read columns: the data is held once, feature-major (no copy at
-        # all if X is Fortran-ordered).
-        XT = np.ascontiguousarray(X.T)
-        del X
-        # the solver settings are the estimator parameters of the same names
-        params = SearchParams(**{field.name: getattr(self, field.name)
-                                 for field in fields(SearchParams) if hasattr(self, field.name)})
-        n_new = self.n_estimators - n_done
-        seeds = vote_seeds(self._seed_entropy, len(targets), range(n_done, self.n_estimators))
+        XT, exponent = _feature_major(X_in)
+        del X, X_in
+        params = self._search_params(XT.shape[1])
+        n_new = n_estimators - n_done
+        seeds = vote_seeds(self._seed_entropy, len(targets), range(n_done, n_estimators))
         device = resolve_device(self.device)
         kernel = get_kernel(self._model, device)
         columns = kernel.describe_columns(XT)
@@ -122,23 +142,111 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         )
         results = [vote for votes in chunks for vote in votes]
         shape = (len(targets), n_new)
+        fitted = {}
         for i, name in enumerate(self._vote_attributes + ("train_objective_",)):
             parts = [(*vote, objective)[i] for vote, objective in results]
-            new_votes = np.asarray(parts).reshape(shape + np.shape(parts[0]))
+            fitted[name] = np.asarray(parts).reshape(shape + np.shape(parts[0]))
+        # the kernels saw X * 2**-exponent: biases back to the units of X
+        for name in self._bias_attributes:
+            with np.errstate(over="ignore"):
+                fitted[name] = np.ldexp(fitted[name], exponent)
+            if not np.all(np.isfinite(fitted[name])):
+                raise ValueError(
+                    f"X is too large in magnitude (largest |value| about 2**{exponent}) "
+                    "for the fitted biases to be represented in float64: divide X by a "
+                    "constant (e.g. with sklearn.preprocessing.MaxAbsScaler) and fit again.")
+        for name, new_votes in fitted.items():
             if warm:
                 new_votes = np.concatenate([getattr(self, name), new_votes], axis=1)
             setattr(self, name, new_votes)
-        self.n_iter_ = self.max_iter
+        self.n_iter_ = int(self.max_iter)
         return self
 
-    def _vote_counts(self, X):
-        """Number of votes predicting the positive class, shape (n_problems, n_samples)."""
+    def _search_params(self, n_samples):
+        """The solver settings: the estimator parameters of the same names, as plain
+        Python numbers (any NumPy scalar type is accepted), with the bias window
+        capped at the number of rows (wider windows search the same thresholds)."""
+        values = {}
+        for field in fields(SearchParams):
+            if hasattr(self, field.name):
+                value = getattr(self, field.name)
+                values[field.name] = int(value) if isinstance(value, Integral) else float(value)
+        values["bias_window"] = min(values["bias_window"], n_samples)
+        return SearchParams(**values)
+
+    # --- prediction: every method, and the attacks, go through _vote_counts ----------
+
+    def _n_votes(self):
+        """Votes per problem of the fitted model (``n_estimators`` may have been
+        changed since the fit)."""
+        return self.train_objective_.shape[1]
+
+    def _validate_X(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        return np.array([
-            np.count_nonzero(self._vote_scores(X, p) > 0, axis=1)
-            for p in range(self.train_objective_.shape[0])
-        ])
+        return validate_data(self, X, dtype="numeric", reset=False)
+
+    def _vote_counts(self, X, votes=None):
+        """Positive votes per problem among ``votes`` (indices, default all), shape
+        (n_problems, n_samples), for validated ``X``. Each row's count depends on that
+        row alone, and ``X`` is read in chunks of rows (``scores.CHUNK_BYTES``)."""
+        votes = np.arange(self._n_votes()) if votes is None else np.asarray(votes)
+        units = self._prediction_units(votes)
+        n_problems = self.train_objective_.shape[0]
+        counts = np.empty((n_problems, X.shape[0]), dtype=np.intp)
+        for rows, chunk in row_chunks(X, units[0].shape[1]):
+            positive = self._positive_votes(chunk, units)  # (rows, problems, votes)
+            counts[:, rows] = positive.reshape(chunk.shape[0], n_problems, votes.size).sum(2).T
+        return counts
+
+    def _predict_index(self, X, votes=None):
+        """Index into ``classes_`` of the label the votes ``votes`` (default all)
+        predict for validated ``X``: binary majority (ties to ``classes_[0]``), else
+        the one-vs-all problem with the most votes (ties to the first class)."""
+        n_votes = self._n_votes() if votes is None else len(votes)
+        counts = self._vote_counts(X, votes)
+        if counts.shape[0] == 1:
+            return (2 * counts[0] > n_votes).astype(np.intp)
+        return np.argmax(counts, axis=0)
+
+    def select_votes(self, votes):
+        """The fitted ensemble made of some of the votes of every problem.
+
+        Parameters
+        ----------
+        votes : int or sequence of int
+            Vote indices in ``range(n_votes)``, where ``n_votes`` is the number of
+            votes fitted per problem; an int ``k`` selects the first ``k`` votes.
+            ``select_votes([0])`` is the single-run model (the model
+            ``n_estimators=1`` fits with the same ``random_state``).
+
+        Returns
+        -------
+        ensemble : estimator
+            A copy with the selected votes' fitted attributes and ``n_estimators``
+            set to their number; ``self`` is left unchanged.
+
+        Raises
+        ------
+        ValueError
+            If no vote is selected or an index is out of range.
+        """
+        check_is_fitted(self)
+        n_votes = self._n_votes()
+        if isinstance(votes, Integral) and not isinstance(votes, (bool, np.bool_)):
+            if not 1 <= votes <= n_votes:
+                raise ValueError(f"votes={votes!r}: the model has {n_votes} votes per "
+                                 f"problem; pass a count in [1, {n_votes}].")
+            votes = range(int(votes))
+        index = np.asarray(list(votes))
+        if (index.size == 0 or index.ndim != 1 or index.dtype.kind not in "iu"
+                or index.min() < -n_votes or index.max() >= n_votes):
+            raise ValueError(f"votes={votes!r} must be a non-empty sequence of vote "
+                             f"indices in range({n_votes}).")
+        part = copy.copy(self)
+        for name in self._vote_attributes + ("train_objective_",):
+            setattr(part, name, getattr(self, name)[:, index].copy())
+        part.n_estimators = int(index.size)
+        return part
 
     def decision_function(self, X):
         """Vote margin.
@@ -154,7 +262,7 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
             ``classes_[1]``; a tie predicts ``classes_[0]``). Multiclass: fraction of
             the votes of each one-vs-all problem that claim the row.
         """
-        fractions = self._vote_counts(X) / self.n_estimators
+        fractions = self._vote_counts(self._validate_X(X)) / self._n_votes()
         if self.classes_.size == 2:
             return fractions[0] - 0.5
         return fractions.T
@@ -173,9 +281,9 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
             Multiclass: each class's vote count divided by the row's total count
             (uniform when no problem claims the row).
         """
-        counts = self._vote_counts(X).T.astype(np.float64)
+        counts = self._vote_counts(self._validate_X(X)).T.astype(np.float64)
         if self.classes_.size == 2:
-            fraction = counts[:, 0] / self.n_estimators
+            fraction = counts[:, 0] / self._n_votes()
             return np.column_stack([1.0 - fraction, fraction])
         total = counts.sum(axis=1, keepdims=True)
         uniform = np.full_like(counts, 1.0 / counts.shape[1])
@@ -192,16 +300,38 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
+            A row's label depends on that row alone (not on the other rows passed).
         """
-        counts = self._vote_counts(X)
-        if self.classes_.size == 2:
-            return self.classes_[(2 * counts[0] > self.n_estimators).astype(np.intp)]
-        return self.classes_[np.argmax(counts, axis=0)]
+        index = self._predict_index(self._validate_X(X))
+        return self.classes_[index]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = False
         return tags
+
+
+def _feature_major(X):
+    """The training data once, feature-major, and the power of two it was scaled by.
+
+    Returns ``(XT, exponent)``: ``XT`` (n_features, n_samples) C-contiguous is
+    ``X.T * 2**-exponent``, whose largest absolute value lies in [1, 2) (data already
+    there, such as images in [0, 1], keeps exponent 0). Scaling by a power of two is
+    exact, so the kernels see the same numbers for ``X`` and ``X * 2**k``, their
+    arithmetic cannot overflow, and their constants (the edge offset of a threshold
+    below every row) do not depend on the units of ``X``. Float32, and the integer
+    dtypes it holds exactly, stay in float32; the input is never modified.
+    """
+    dtype = np.float32 if X.dtype in _EXACT_IN_FLOAT32 else np.float64
+    XF = np.asarray(X, dtype=dtype, order="F")  # one copy, none if X is already so
+    largest = max(float(XF.max()), -float(XF.min()))
+    exponent = math.frexp(largest)[1] - 1 if largest > 0 else 0
+    if exponent != 0:
+        if np.may_share_memory(XF, X):
+            XF = np.ldexp(XF, -exponent, order="F")
+        else:
+            np.ldexp(XF, -exponent, out=XF)
+    return XF.T, exponent
 
 
 def _fit_votes(model, device, XT, columns, target, seeds, params, progress, problem,

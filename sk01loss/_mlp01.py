@@ -1,13 +1,13 @@
 """MLP01Classifier: one hidden layer of 0/1 sign units trained on the 0/1 loss by
 stochastic coordinate descent (spec §2)."""
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
-from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import BaseZeroOneEnsemble
+from ._base import MAX_STEP_SIZE, BaseZeroOneEnsemble
+from ._kernels.scores import positive, row_chunks
+from ._sklearn_compat import Count, Interval
 
 
 class MLP01Classifier(BaseZeroOneEnsemble):
@@ -113,11 +113,12 @@ class MLP01Classifier(BaseZeroOneEnsemble):
 
     _parameter_constraints = {
         **BaseZeroOneEnsemble._parameter_constraints,
-        "n_hidden": [Interval(Integral, 1, None, closed="left")],
-        "output_step_size": [Interval(Real, 0, None, closed="neither")],
+        "n_hidden": [Count(1)],
+        "output_step_size": [Interval(Real, 0, MAX_STEP_SIZE, closed="right")],
     }
     _model = "mlp01"
     _vote_attributes = ("hidden_coef_", "hidden_intercept_", "coef_", "intercept_")
+    _bias_attributes = ("hidden_intercept_",)
 
     def __init__(
         self,
@@ -153,19 +154,25 @@ class MLP01Classifier(BaseZeroOneEnsemble):
         self.warm_start = warm_start
         self.device = device
 
-    def _hidden(self, X, problem, vote):
-        return X @ self.hidden_coef_[problem, vote] + self.hidden_intercept_[problem, vote] > 0
+    def _prediction_units(self, votes):
+        n_problems, _, n_features, n_hidden = self.hidden_coef_.shape
+        hidden = self.hidden_coef_[:, votes]  # (problems, votes, features, hidden)
+        W = np.ascontiguousarray(hidden.transpose(2, 0, 1, 3).reshape(n_features, -1))
+        return (W, self.hidden_intercept_[:, votes].reshape(-1),
+                self.coef_[:, votes].reshape(-1, n_hidden), self.intercept_[:, votes].reshape(-1))
 
-    def _vote_scores(self, X, problem):
-        scores = np.empty((X.shape[0], self.n_estimators))
-        for v in range(self.n_estimators):
+    def _hidden_bits(self, X, units):
+        W, b = units[:2]
+        return positive(X, W, b, np.empty((X.shape[0], W.shape[1]), dtype=np.bool_))
+
+    def _positive_votes(self, X, units):
+        w2, b2 = units[2:]
+        hidden = self._hidden_bits(X, units).reshape(X.shape[0], w2.shape[0], w2.shape[1])
+        out = np.zeros((X.shape[0], w2.shape[0]))
+        for h in range(w2.shape[1]):
             # summed unit by unit, like the kernel: equal hidden bits give equal scores
-            hidden = self._hidden(X, problem, v)
-            out = np.zeros(X.shape[0])
-            for h, weight in enumerate(self.coef_[problem, v]):
-                out += hidden[:, h] * weight
-            scores[:, v] = out + self.intercept_[problem, v]
-        return scores
+            out += hidden[:, :, h] * w2[:, h]
+        return out + b2 > 0
 
     def hidden_activations(self, X):
         """Hidden bits of every vote.
@@ -176,12 +183,16 @@ class MLP01Classifier(BaseZeroOneEnsemble):
 
         Returns
         -------
-        hidden : ndarray of bool, shape (n_problems, n_estimators, n_samples, n_hidden)
-            ``X @ hidden_coef_[p, v] + hidden_intercept_[p, v] > 0``.
+        hidden : ndarray of bool, shape (n_problems, n_votes, n_samples, n_hidden)
+            ``X @ hidden_coef_[p, v] + hidden_intercept_[p, v] > 0``, for the
+            ``n_votes`` votes fitted per problem; a row's bits depend on that row
+            alone.
         """
-        check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        return np.array([
-            [self._hidden(X, p, v) for v in range(self.n_estimators)]
-            for p in range(self.coef_.shape[0])
-        ])
+        X = self._validate_X(X)
+        n_problems, n_votes, _, n_hidden = self.hidden_coef_.shape
+        units = self._prediction_units(np.arange(n_votes))
+        hidden = np.empty((X.shape[0], n_problems, n_votes, n_hidden), dtype=np.bool_)
+        for rows, chunk in row_chunks(X, units[0].shape[1]):
+            hidden[rows] = self._hidden_bits(chunk, units).reshape(
+                -1, n_problems, n_votes, n_hidden)
+        return hidden.transpose(1, 2, 0, 3)

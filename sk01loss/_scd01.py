@@ -1,7 +1,10 @@
 """SCD01Classifier: linear classifier trained on the 0/1 loss by stochastic
 coordinate descent (spec §1)."""
 
+import numpy as np
+
 from ._base import BaseZeroOneEnsemble
+from ._kernels.scores import positive
 
 
 class SCD01Classifier(BaseZeroOneEnsemble):
@@ -141,5 +144,13 @@ class SCD01Classifier(BaseZeroOneEnsemble):
         self.warm_start = warm_start
         self.device = device
 
-    def _vote_scores(self, X, problem):
-        return X @ self.coef_[problem].T + self.intercept_[problem]
+    _bias_attributes = ("intercept_",)
+
+    def _prediction_units(self, votes):
+        n_features = self.coef_.shape[-1]
+        W = np.ascontiguousarray(self.coef_[:, votes].reshape(-1, n_features).T)
+        return W, self.intercept_[:, votes].reshape(-1)
+
+    def _positive_votes(self, X, units):
+        W, b = units
+        return positive(X, W, b, np.empty((X.shape[0], W.shape[1]), dtype=np.bool_))

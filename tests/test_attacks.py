@@ -20,7 +20,6 @@ from sklearn.utils.validation import check_is_fitted
 from sk01loss import MLP01Classifier, SCD01Classifier
 from sk01loss.attacks import FGSMAttack, LinearSignAttack, MLP01Attack, SubstituteAttack
 from sk01loss.attacks._gradients import loss_gradient
-from sk01loss.attacks._whitebox import _mlp01_predict_index, _scd01_predict_index
 from sk01loss.utils.discovery import all_attacks
 
 from .test_gradients import SquaredFeatures
@@ -304,14 +303,15 @@ def test_vote_restricted_predictions_match_the_estimators():
         scd = SCD01Classifier(n_estimators=4, max_iter=40, random_state=0).fit(X, labels)
         mlp = MLP01Classifier(n_hidden=4, n_estimators=3, max_iter=40, random_state=0).fit(
             X, labels)
-        np.testing.assert_array_equal(scd.classes_[_scd01_predict_index(scd, X, range(4))],
+        np.testing.assert_array_equal(scd.classes_[scd._predict_index(X, range(4))],
                                       scd.predict(X))
-        np.testing.assert_array_equal(mlp.classes_[_mlp01_predict_index(mlp, X, range(3))],
+        np.testing.assert_array_equal(mlp.classes_[mlp._predict_index(X, range(3))],
                                       mlp.predict(X))
         single = MLP01Classifier(n_hidden=4, n_estimators=1, max_iter=40, random_state=0).fit(
             X, labels)  # vote 0 of the 3-vote model
-        np.testing.assert_array_equal(mlp.classes_[_mlp01_predict_index(mlp, X, [0])],
+        np.testing.assert_array_equal(mlp.classes_[mlp._predict_index(X, [0])],
                                       single.predict(X))
+        np.testing.assert_array_equal(mlp.select_votes([0]).predict(X), single.predict(X))
 
 
 @pytest.mark.parametrize("model, error", [
@@ -427,7 +427,7 @@ def test_mlp01_attack_returns_a_node_candidate_and_prefers_fooling_ones(vote, mu
     if vote is None:
         judge = model.predict
     else:  # (the helper is checked against the estimator above)
-        judge = lambda Z: model.classes_[_mlp01_predict_index(model, Z, [vote])]  # noqa: E731
+        judge = model.select_votes([vote]).predict
     fooled = np.array([judge(c) != y for c in candidates])
     some = fooled.any(axis=0)
     assert some.any() if eps > 0.1 else not some.all()  # both branches occur

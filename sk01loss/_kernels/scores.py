@@ -1,0 +1,59 @@
+"""Which side of its boundary every row falls for many linear units at once: the
+prediction kernel of both models (a vote of SCD01, a hidden unit of MLP01).
+
+A row's answer depends on that row alone. Its score is summed feature by feature in
+index order (BLAS sums in an order that depends on the other rows of the call, which
+flips rows that sit exactly on a boundary), and in units of the row's own largest
+value: the row and the biases are scaled by the same power of two (exact in floating
+point), so a score cannot overflow, whatever the magnitude of the data.
+"""
+
+import math
+
+import numpy as np
+
+from ._jit import jit
+
+#: Bytes of working memory a prediction call may hold per chunk of rows (the chunk's
+#: float copy and its (rows, units) answers).
+CHUNK_BYTES = 16 << 20
+
+
+@jit
+def positive(X, W, b, out):
+    """``out[i, c] = X[i] @ W[:, c] + b[c] > 0`` for float rows ``X`` (n, d), weights
+    ``W`` (d, C) and biases ``b`` (C,) (float64); ``out`` is a bool (n, C) array."""
+    n, d = X.shape
+    n_units = W.shape[1]
+    acc = np.empty(n_units)
+    for i in range(n):
+        largest = 0.0
+        for j in range(d):
+            largest = max(largest, abs(float(X[i, j])))
+        # 2**-e brings the row's largest value into [1, 2); an all-zero row keeps e = 0
+        e = math.frexp(largest)[1] - 1 if largest > 0.0 else 0
+        acc[:] = 0.0
+        for j in range(d):
+            x = math.ldexp(float(X[i, j]), -e)
+            if x != 0.0:  # adding 0 * w changes no sum: image data is mostly zeros
+                for c in range(n_units):
+                    acc[c] += x * W[j, c]
+        for c in range(n_units):
+            if acc[c] == 0.0:
+                out[i, c] = b[c] > 0.0  # the bias alone, unscaled (it may underflow)
+            else:
+                out[i, c] = acc[c] + math.ldexp(b[c], -e) > 0.0
+    return out
+
+
+def row_chunks(X, n_units):
+    """``(rows, chunk)`` pairs covering ``X`` (n, d) in order: ``chunk`` is
+    ``X[rows]`` as a C-contiguous float32 or float64 array (a view where ``X`` is one
+    already), sized so that a chunk and its ``(rows, n_units)`` answers stay within
+    :data:`CHUNK_BYTES`."""
+    n, d = X.shape
+    step = max(1, CHUNK_BYTES // (8 * d + n_units + 1))
+    dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
+    for start in range(0, n, step):
+        rows = slice(start, min(n, start + step))
+        yield rows, np.ascontiguousarray(X[rows], dtype=dtype)

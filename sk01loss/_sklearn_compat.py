@@ -1,0 +1,32 @@
+"""The private scikit-learn APIs sk01loss relies on, in one place.
+
+Parameter validation (``sklearn.utils._param_validation``) is private in
+scikit-learn; importing it from here keeps a future change to one file.
+"""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.utils._param_validation import (  # noqa: F401 (re-exported)
+    HasMethods,
+    Interval,
+    Options,
+    StrOptions,
+)
+
+
+class Count(Interval):
+    """An integer interval that rejects booleans: ``True`` is an ``Integral`` in
+    Python, but never a count. Any NumPy integer type is accepted. ``Count(1)`` is
+    ``[1, inf)``, ``Count(0, 5)`` is ``[0, 5]``, ``Count(None)`` any int."""
+
+    def __init__(self, left, right=None):
+        closed = {(False, False): "both", (False, True): "left", (True, False): "right",
+                  (True, True): "neither"}[left is None, right is None]
+        super().__init__(Integral, left, right, closed=closed)
+
+    def is_satisfied_by(self, val):
+        return not isinstance(val, (bool, np.bool_)) and super().is_satisfied_by(val)
+
+    def __str__(self):
+        return super().__str__().replace("an int", "an int (not a bool)", 1)
