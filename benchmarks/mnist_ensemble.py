@@ -22,7 +22,6 @@ from sk01loss import MLP01Classifier, SCD01Classifier
 from sk01loss.datasets import load_mnist
 
 from ._common import DEFAULT_DATA, environment
-from .table1 import first_votes
 
 MODELS = {
     "scd01": (SCD01Classifier, lambda seed: LinearSVC(C=0.01, dual=False), "LinearSVC(C=0.01)"),
@@ -81,7 +80,7 @@ def run(args):
             saved = pickle.load(fh)
         # every class has the same number of votes: fractions rank as counts
         fractions.append(saved["model"].predict_proba(X_test)[:, 1])
-        single.append(first_votes(saved["model"], 1).predict_proba(X_test)[:, 1])
+        single.append(saved["model"].select_votes(1).predict_proba(X_test)[:, 1])
         total_seconds += saved["seconds"]
         n_jobs.add(saved.get("n_jobs"))
     n_votes = saved["model"].n_estimators

@@ -12,7 +12,6 @@ for SCD01 and MLP01, whose single run is vote 0 of the same fit. A bootstrap
 ensemble's fit time is the sum of its members' fit times.
 """
 
-import copy
 import os
 import time
 import warnings
@@ -140,15 +139,6 @@ def _fit_member(estimator, X, y, rows, X_test, classes):
     return np.searchsorted(classes, estimator.predict(X_test)), seconds
 
 
-def first_votes(model, k):
-    """The ensemble made of the first ``k`` votes of a fitted SCD01/MLP01 model."""
-    part = copy.copy(model)
-    for name in model._vote_attributes + ("train_objective_",):
-        setattr(part, name, getattr(model, name)[:, :k])
-    part.n_estimators = k
-    return part
-
-
 def make_models(args, n_classes):
     votes = ensemble_size(args)
     grid = [1e-3, 1e-2, 1e-1] if args.quick else [1e-4, 1e-3, 1e-2, 1e-1, 1]
@@ -188,7 +178,7 @@ def run(args):
                 model, seconds = grown_ensemble(store, model_name(name, votes), models[name],
                                                 X, y)
                 single, ensemble = (_accuracy(m, X_test, y_test)
-                                    for m in (first_votes(model, 1), model))
+                                    for m in (model.select_votes(1), model))
             extra = {} if C is None else {
                 "C": C, "C_chosen_by": "cv" if args.svm_C is None else "--svm-C"}
             store.add(f"{name}/accuracy", model=name, single=single, votes=votes,

@@ -10,7 +10,6 @@ import pytest
 
 from benchmarks.__main__ import main
 from benchmarks import table1
-from benchmarks.table1 import first_votes
 
 
 def write_idx(path, array, magic):
@@ -164,7 +163,7 @@ def test_table1_grows_0_1_ensembles_in_saved_steps(tiny_mnist, tmp_path, capsys)
     assert not (folder / "scd01-6-partial.pkl").exists()
     whole = pickle.loads((folder / "scd01-6.pkl").read_bytes())
     # as if the run had been killed after the first step
-    partial = first_votes(whole["model"], 4).set_params(warm_start=True)
+    partial = whole["model"].select_votes(4).set_params(warm_start=True)
     (folder / "scd01-6-partial.pkl").write_bytes(
         pickle.dumps({"model": partial, "seconds": 1.0}))
     (folder / "scd01-6.pkl").unlink()
