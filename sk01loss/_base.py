@@ -24,7 +24,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._kernels import DEVICES, get_kernel, resolve_device
 from ._kernels.scores import row_chunks
 from ._plans import SearchParams, VotePlan, draw_entropy, vote_seeds
-from ._sklearn_compat import Count, Interval, StrOptions
+from ._sklearn_compat import Count, NumberInterval, StrOptions
 
 #: The largest coordinate step: larger steps make every candidate almost a unit
 #: vector of its own coordinate, and their squares approach float64's range.
@@ -44,11 +44,11 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         "n_estimators": [Count(1)],
         "max_iter": [Count(1)],
         "n_coordinates": [Count(1)],
-        "step_size": [Interval(Real, 0, MAX_STEP_SIZE, closed="right")],
-        "batch_fraction": [Interval(Real, 0, 1, closed="right")],
-        "max_features": [Count(1), Interval(Real, 0, 1, closed="right")],
+        "step_size": [NumberInterval(Real, 0, MAX_STEP_SIZE, closed="right")],
+        "batch_fraction": [NumberInterval(Real, 0, 1, closed="right")],
+        "max_features": [Count(1), NumberInterval(Real, 0, 1, closed="right")],
         "bias_window": [Count(1)],
-        "balanced_fraction": [Interval(Real, 0, 1, closed="both")],
+        "balanced_fraction": [NumberInterval(Real, 0, 1, closed="both")],
         "random_state": ["random_state"],
         "n_jobs": [Count(None), None],
         "verbose": ["verbose"],
@@ -229,6 +229,8 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         ------
         ValueError
             If no vote is selected or an index is out of range.
+        TypeError
+            If ``votes`` is neither an int nor a sequence of ints.
         """
         check_is_fitted(self)
         n_votes = self._n_votes()
@@ -237,9 +239,10 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
                 raise ValueError(f"votes={votes!r}: the model has {n_votes} votes per "
                                  f"problem; pass a count in [1, {n_votes}].")
             votes = range(int(votes))
-        index = np.asarray(list(votes))
-        if (index.size == 0 or index.ndim != 1 or index.dtype.kind not in "iu"
-                or index.min() < -n_votes or index.max() >= n_votes):
+        index = np.asarray(list(votes) if np.iterable(votes) else votes)
+        if index.ndim != 1 or (index.size and index.dtype.kind not in "iu"):
+            raise TypeError(f"votes must be an int or a sequence of ints; got {votes!r}.")
+        if index.size == 0 or index.min() < -n_votes or index.max() >= n_votes:
             raise ValueError(f"votes={votes!r} must be a non-empty sequence of vote "
                              f"indices in range({n_votes}).")
         part = copy.copy(self)

@@ -7,7 +7,7 @@ import numpy as np
 
 from ._base import MAX_STEP_SIZE, BaseZeroOneEnsemble
 from ._kernels.scores import positive, row_chunks
-from ._sklearn_compat import Count, Interval
+from ._sklearn_compat import Count, NumberInterval
 
 
 class MLP01Classifier(BaseZeroOneEnsemble):
@@ -114,7 +114,7 @@ class MLP01Classifier(BaseZeroOneEnsemble):
     _parameter_constraints = {
         **BaseZeroOneEnsemble._parameter_constraints,
         "n_hidden": [Count(1)],
-        "output_step_size": [Interval(Real, 0, MAX_STEP_SIZE, closed="right")],
+        "output_step_size": [NumberInterval(Real, 0, MAX_STEP_SIZE, closed="right")],
     }
     _model = "mlp01"
     _vote_attributes = ("hidden_coef_", "hidden_intercept_", "coef_", "intercept_")

@@ -15,18 +15,21 @@ from sklearn.utils._param_validation import (  # noqa: F401 (re-exported)
 )
 
 
-class Count(Interval):
-    """An integer interval that rejects booleans: ``True`` is an ``Integral`` in
-    Python, but never a count. Any NumPy integer type is accepted. ``Count(1)`` is
-    ``[1, inf)``, ``Count(0, 5)`` is ``[0, 5]``, ``Count(None)`` any int."""
-
-    def __init__(self, left, right=None):
-        closed = {(False, False): "both", (False, True): "left", (True, False): "right",
-                  (True, True): "neither"}[left is None, right is None]
-        super().__init__(Integral, left, right, closed=closed)
+class NumberInterval(Interval):
+    """An interval of ``type`` that rejects booleans: ``True`` is an ``Integral`` and a
+    ``Real`` in Python, but never a count, a fraction or a step. Any NumPy number type
+    is accepted."""
 
     def is_satisfied_by(self, val):
         return not isinstance(val, (bool, np.bool_)) and super().is_satisfied_by(val)
 
     def __str__(self):
-        return super().__str__().replace("an int", "an int (not a bool)", 1)
+        return super().__str__().replace(" in the range", " (not a bool) in the range", 1)
+
+
+def Count(left, right=None):
+    """``NumberInterval`` of ints: ``Count(1)`` is ``[1, inf)``, ``Count(0, 5)`` is
+    ``[0, 5]``, ``Count(None)`` any int."""
+    closed = {(False, False): "both", (False, True): "left", (True, False): "right",
+              (True, True): "neither"}[left is None, right is None]
+    return NumberInterval(Integral, left, right, closed=closed)

@@ -49,10 +49,10 @@ def positive(X, W, b, out):
 def row_chunks(X, n_units):
     """``(rows, chunk)`` pairs covering ``X`` (n, d) in order: ``chunk`` is
     ``X[rows]`` as a C-contiguous float32 or float64 array (a view where ``X`` is one
-    already), sized so that a chunk and its ``(rows, n_units)`` answers stay within
-    :data:`CHUNK_BYTES`."""
+    already), sized so that two chunks (the one in use and the next) and their
+    ``(rows, n_units)`` answers stay within :data:`CHUNK_BYTES`."""
     n, d = X.shape
-    step = max(1, CHUNK_BYTES // (8 * d + n_units + 1))
+    step = max(1, CHUNK_BYTES // (2 * (8 * d + n_units + 1)))
     dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
     for start in range(0, n, step):
         rows = slice(start, min(n, start + step))
