@@ -101,8 +101,9 @@ def check_perturbation_within_eps(case, X, y):
 
 
 def check_clip_respected(case, X, y):
-    X_adv = case["make"](eps=0.5, clip=(0.25, 0.75)).fit(X, y).generate(X, y)
-    assert X_adv.min() >= 0.25 and X_adv.max() <= 0.75
+    X_adv = case["make"](eps=0.5, clip=(0.15, 0.85)).fit(X, y).generate(X, y)
+    assert X_adv.min() >= 0.15 and X_adv.max() <= 0.85
+    assert X_adv.min() == 0.15 or X_adv.max() == 0.85  # some point was clipped
     X_adv = case["make"](eps=0.5, clip=None).fit(X, y).generate(X, y)
     assert X_adv.min() < 0 or X_adv.max() > 1  # nothing clips it to [0, 1]
     X_adv = case["make"](eps=0.5).fit(X, y).generate(X, y)  # default (0, 1)
@@ -217,9 +218,26 @@ def check_bad_input(case, X, y):
         case["make"]().transform(X)
 
 
+def check_data_outside_clip_rejected(case, X, y):
+    # an attack that clipped them would move points by more than eps
+    message = r"X has values in \[0\.2.*, 0\.7.*\] outside clip=\(0\.25, 0\.75\).*MinMaxScaler"
+    with pytest.raises(ValueError, match=message):
+        case["make"](clip=(0.25, 0.75)).fit(X, y)
+    attack = case["make"](eps=0.1).fit(X, y)
+    for scaled in (X * 16, X - 0.5, (X * 255).astype(np.uint8)):
+        with pytest.raises(ValueError, match="outside clip=.*or pass clip=None"):
+            attack.transform(scaled)
+        with pytest.raises(ValueError, match="outside clip=.*or pass clip=None"):
+            attack.generate(scaled, y)
+    # the bounds themselves are inside (float32 bounds rounded as the outputs are)
+    edges = np.round(X).astype(np.float32)
+    assert attack.generate(edges, y).dtype == np.float32
+
+
 ATTACK_CHECKS = [
     check_perturbation_within_eps,
     check_clip_respected,
+    check_data_outside_clip_rejected,
     check_input_not_mutated,
     check_deterministic,
     check_shape_and_dtype,
@@ -675,3 +693,150 @@ def test_substitute_errors():
         SubstituteAttack(target, n_rounds=0).fit(X)
     with pytest.raises(ValueError, match="max_set_size=10 is smaller than the 20 seed"):
         SubstituteAttack(target, n_rounds=1, n_initial=20, max_set_size=10).fit(X)
+
+
+# --- Input domain and finite outputs (every attack) -------------------------------
+
+
+def _digits():
+    from sklearn.datasets import load_digits
+    return load_digits(return_X_y=True)
+
+
+def test_digits_pixels_outside_clip_are_rejected_not_clipped():
+    # the reported case: 0..16 pixels with the default clip came back clipped to [0, 1],
+    # 15 away from the input with eps=0.1
+    X, y = _digits()
+    X, y = X[:300], y[:300]
+    message = (r"X has values in \[0, 16\] outside clip=\(0\.0, 1\.0\); .* Scale X into "
+               r"clip \(e\.g\. with MinMaxScaler\) or pass clip=None or clip=\(0, 16\)\.")
+    for pixels in (X, X.astype(np.uint8)):
+        with pytest.raises(ValueError, match=message):
+            LinearSignAttack(LinearSVC(), eps=0.1).fit(pixels, y)
+    fitted = LinearSignAttack(LinearSVC(), eps=0.1).fit(X / 16, y)
+    for pixels in (X, X.astype(np.uint8)):
+        with pytest.raises(ValueError, match=message):
+            fitted.generate(pixels, y)
+        with pytest.raises(ValueError, match=message):
+            fitted.transform(pixels)
+    # either fix keeps the promise ||x' - x||_inf = eps
+    scaled = fitted.generate(X / 16, y)
+    assert np.abs(scaled - X / 16).max() == pytest.approx(0.1, rel=1e-12)
+    for pixels in (X, X.astype(np.uint8)):
+        wide = LinearSignAttack(LinearSVC(), eps=0.1, clip=(0, 16)).fit(pixels, y)
+        X_adv = wide.generate(pixels, y)
+        assert X_adv.dtype == np.float64
+        assert np.abs(X_adv - X).max() == pytest.approx(0.1, rel=1e-12)
+        assert X_adv.min() >= 0 and X_adv.max() <= 16
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_huge_eps_on_float32_overflows_with_a_clear_error_or_ends_on_clip(name, data):
+    X, y = data
+    X32 = X.astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        clipped = CASES[name]["make"](eps=1e300).fit(X32, y)
+        X_adv = clipped.generate(X32, y)
+        # each moved feature ends on a bound of clip: finite, float32
+        assert X_adv.dtype == np.float32 and np.all(np.isfinite(X_adv))
+        moved = X_adv != X32
+        assert moved.any() and np.all(np.isin(X_adv[moved], [0.0, 1.0]))
+        unclipped = CASES[name]["make"](eps=1e300, clip=None).fit(X32, y)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)  # no overflow warning either
+            with pytest.raises(ValueError, match=r"overflows float32 \(finite up to 3\.4e\+38\)"
+                               r".*smaller eps.*float64 X"):
+                unclipped.generate(X32, y)
+        # float64 holds x + 1e300 (exactly 1e300 in magnitude)
+        X_adv = CASES[name]["make"](eps=1e300, clip=None).fit(X, y).generate(X, y)
+        assert np.all(np.isin(np.abs(X_adv[X_adv != X]), [1e300]))
+
+
+def test_eps_beyond_float64_with_clip_none_raises():
+    X, y = separable()
+    attack = LinearSignAttack(LogisticRegression(), eps=1e308, clip=None).fit(X, y)
+    near_max = np.where(X > 0.5, 1.7e308, -1.7e308)  # within float64, so accepted...
+    with pytest.raises(ValueError, match="overflows float64.*smaller eps"):
+        attack.generate(near_max, y)  # ...but some x +- 1e308 is not
+    with pytest.raises(ValueError, match="'eps' parameter.*range \\[0.0, inf\\)"):
+        LinearSignAttack(LogisticRegression(), eps=np.inf, clip=(0, 1)).fit(X, y)
+
+
+def test_fgsm_at_overflowing_inputs_linear_limit_or_a_clear_error():
+    # the reported case: |x| near 1e308 overflowed the logits and FGSM returned NaN
+    X, y = load_iris(return_X_y=True)
+    X = X / X.max(axis=0)
+    model = LogisticRegression(max_iter=500).fit(X, y)
+    huge = X.copy()
+    huge[:, 0] = 1e308  # logits overflow; the other features keep moderate values
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        X_adv = FGSMAttack(FrozenEstimator(model), eps=0.1, clip=None).fit(X).generate(huge, y)
+    # the softmax's limit: all weight on the best other class j (largest w_j[0])
+    W = model.coef_
+    others = np.where(np.arange(3)[None, :] == y[:, None], -np.inf, W[:, 0][None, :])
+    best = np.argmax(others, axis=1)
+    expected = huge + 0.1 * np.sign(W[best] - W[y])
+    np.testing.assert_array_equal(X_adv, expected)
+    assert np.all(np.isfinite(X_adv))
+    # where the logits do not overflow, the scaled rows change nothing
+    np.testing.assert_array_equal(
+        FGSMAttack(FrozenEstimator(model), eps=0.1, clip=None).fit(X).generate(X, y),
+        X + 0.1 * np.sign(loss_gradient(model, X, y, scaled=True)))
+    # a network's arithmetic does not scale: a clear error instead of NaN
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        mlp = MLPClassifier((5,), max_iter=50, random_state=0).fit(X, y)
+    huge[:, :] = 1e308
+    with pytest.raises(ValueError, match=r"FGSMAttack: the input gradient of the model is not "
+                       r"finite at 150 rows .*Scale X"):
+        FGSMAttack(FrozenEstimator(mlp), eps=0.1, clip=None).fit(X).generate(huge, y)
+
+
+def test_unscaled_loss_gradient_at_overflowing_logits_is_the_limit():
+    X, y = load_iris(return_X_y=True)
+    X = X / X.max(axis=0)
+    model = LogisticRegression(max_iter=500).fit(X, y)
+    huge = np.full((3, 4), 1e308)
+    # all rows the same: the predicted class p gets probability 1 in the limit, so
+    # the plain gradient is (p - onehot_y) @ W: zero for y = p, else W_p - W_y
+    p = np.argmax(W0 := model.coef_.sum(axis=1))
+    gradient = loss_gradient(model, huge, np.arange(3))
+    expected = model.coef_[p][None, :] - model.coef_
+    np.testing.assert_allclose(gradient, expected, atol=1e-12)
+    assert np.all(np.isfinite(W0))
+
+
+def test_labels_of_any_type_get_a_clear_error():
+    X, y = separable()
+    attack = LinearSignAttack(LogisticRegression()).fit(X, y)
+    for labels, shown in [(np.array([None] * len(y), dtype=object), r"\[None\]"),
+                          (np.array(["a", "b"] * (len(y) // 2)), r"\['a', 'b'\]"),
+                          (np.full(len(y), np.nan), r"\[nan\]")]:
+        with pytest.raises(ValueError, match=f"labels the model does not know: {shown}"):
+            attack.generate(X, labels)
+    # object labels that match (ints stored as objects) are the same labels
+    np.testing.assert_array_equal(attack.generate(X, y.astype(object)), attack.generate(X, y))
+    substitute = SubstituteAttack(FrozenEstimator(attack.estimator_),
+                                  substitute=LogisticRegression(), n_rounds=1,
+                                  n_initial=20, random_state=0).fit(X)
+    with pytest.raises(ValueError, match="y has labels of dtype <U1.*labels the target returned"):
+        substitute.generate(X, np.array(["a", "b"] * (len(y) // 2)))
+
+
+def test_substitute_checks_its_eval_set_and_augmentation_steps():
+    X, y = separable()
+    target = FrozenEstimator(LogisticRegression().fit(X, y))
+    params = dict(substitute=LogisticRegression(), n_rounds=2, n_initial=20, random_state=0)
+    with pytest.raises(ValueError, match=r"X_eval has values in \[20\.28.*\] outside "
+                       r"clip=\(0\.0, 1\.0\).*clip=\(0, 80\)"):
+        SubstituteAttack(target, **params).fit(X, eval_set=(X * 100, y))
+    with pytest.raises(ValueError, match=r"X has values in \[3\.2.*\] outside clip"):
+        SubstituteAttack(target, **params).fit(X * 16)
+    with pytest.raises(ValueError, match="x \\+ lmbda \\* sign.*overflows float32.*lmbda"):
+        SubstituteAttack(target, lmbda=1e300, **params).fit(X.astype(np.float32))
+    # clipped augmentation keeps such steps in the domain
+    clipped = SubstituteAttack(target, lmbda=1e300, clip_augmented=True, **params).fit(
+        X.astype(np.float32))
+    assert clipped.n_rounds_ == 2

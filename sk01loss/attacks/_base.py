@@ -39,18 +39,71 @@ def check_clip(clip):
     return low, high
 
 
-def clip_to(X, clip):
+def _rounded(value, up):
+    """``value`` as a short number: itself when 3 significant digits hold it, else
+    rounded outwards (``up``: to a larger number) to 3 significant digits."""
+    value = float(value)
+    short = f"{value:.3g}"
+    if float(short) == value or not np.isfinite(value):
+        return short
+    scale = 10.0 ** (np.floor(np.log10(abs(value))) - 2)
+    with np.errstate(over="ignore"):  # near float64's limits: inf, still a valid bound
+        rounded = f"{(np.ceil if up else np.floor)(value / scale) * scale:.3g}"
+    if (float(rounded) >= value) if up else (float(rounded) <= value):
+        return rounded
+    return repr(value)  # pragma: no cover - rounding that went the wrong way
+
+
+def check_in_clip(X, clip, *, what="X"):
+    """Raise a ValueError naming the range and the fix when ``X`` has values outside
+    ``clip`` (``None``: any finite values). The bounds are compared in the dtype of
+    ``X``, the precision the attack clips its outputs in."""
+    bounds = check_clip(clip)
+    if bounds is None or X.size == 0:
+        return
+    with np.errstate(over="ignore"):  # a bound beyond the dtype's range is +-inf there
+        low, high = np.asarray(bounds, dtype=np.float64).astype(X.dtype)
+    lowest, highest = X.min(), X.max()
+    if lowest < low or highest > high:
+        low, high = bounds
+        wider = f"({_rounded(min(lowest, low), False)}, {_rounded(max(highest, high), True)})"
+        raise ValueError(
+            f"{what} has values in [{lowest:g}, {highest:g}] outside "
+            f"clip=({low!r}, {high!r}); the attack would move them by more "
+            f"than eps. Scale {what} into clip (e.g. with MinMaxScaler) or pass clip=None "
+            f"or clip={wider}.")
+
+
+def check_finite_step(X, *, step="eps"):
+    """Raise a ValueError unless every entry of the stepped (and clipped) ``X`` is
+    finite: a step too large for the dtype of ``X`` (or for float64) overflows."""
+    if np.all(np.isfinite(X)):
+        return X
+    n_bad = int(np.count_nonzero(~np.isfinite(X)))
+    limit = np.finfo(X.dtype).max
+    raise ValueError(
+        f"x + {step} * sign(...) overflows {X.dtype.name} (finite up to {limit:.3g}) at "
+        f"{n_bad} entries. Pass a smaller {step}, a finite clip inside that range, "
+        + ("or float64 X." if X.dtype != np.float64 else "or smaller X."))
+
+
+def clip_to(X, clip, *, step="eps"):
     """Clip ``X`` in place to ``clip`` (``None``: leave it) and return it; the one
-    clipping rule every attack uses."""
+    clipping rule every attack uses. Raises a ValueError if a value is not finite
+    after clipping (a ``step`` that overflowed the dtype, see ``check_finite_step``)."""
     bounds = check_clip(clip)
     if bounds is not None:
         np.clip(X, bounds[0], bounds[1], out=X)
-    return X
+    return check_finite_step(X, step=step)
 
 
 def sign_step(X, step):
-    """``X + step`` in the dtype of ``X`` (``step`` already holds ``eps * sign``)."""
-    return X + np.asarray(step, dtype=X.dtype)
+    """``X + step`` in the dtype of ``X`` (``step`` already holds ``eps * sign``).
+
+    A step beyond the range of that dtype gives +-inf (no warning): ``clip_to``
+    either clips it back into ``clip`` or raises."""
+    with np.errstate(over="ignore"):
+        return X + np.asarray(step, dtype=X.dtype)
 
 
 def estimator_input(estimator, X):
@@ -67,13 +120,51 @@ def estimator_input(estimator, X):
 
 
 def encode_labels(classes, y):
-    """Indices of ``y`` in ``classes``; -1 for labels that ``classes`` lacks."""
+    """Indices of ``y`` in ``classes``; -1 for labels that ``classes`` lacks (labels of
+    another type, e.g. strings for integer classes, included)."""
     classes = np.asarray(classes)
-    order = np.argsort(classes, kind="stable")
-    ordered = classes[order]
-    position = np.clip(np.searchsorted(ordered, y), 0, len(classes) - 1)
-    found = ordered[position] == y
-    return np.where(found, order[position], -1)
+    y = np.asarray(y)
+    try:
+        order = np.argsort(classes, kind="stable")
+        ordered = classes[order]
+        position = np.clip(np.searchsorted(ordered, y), 0, len(classes) - 1)
+        found = np.asarray(ordered[position] == y, dtype=bool)
+        if found.shape == y.shape:
+            return np.where(found, order[position], -1)
+    except TypeError:  # labels that do not order (None, mixed types): look them up
+        pass
+    index = {}
+    for i, label in enumerate(classes.tolist()):
+        index.setdefault(_hashable(label), i)
+    return np.array([index.get(_hashable(label), -1) for label in y.tolist()],
+                    dtype=np.intp).reshape(y.shape)
+
+
+def _hashable(label):
+    try:
+        hash(label)
+    except TypeError:
+        return repr(label)
+    return label
+
+
+def unique_labels(y):
+    """The distinct labels of ``y`` (sorted when they order), for error messages."""
+    try:
+        return np.unique(y).tolist()
+    except TypeError:
+        return list(dict.fromkeys(_hashable(label) for label in np.asarray(y).tolist()))
+
+
+def check_label_kind(y, classes, *, whose="the model's classes"):
+    """Raise a ValueError when ``y`` holds labels of another kind than ``classes``
+    (strings for numbers or the reverse): no label could ever match."""
+    y, classes = np.asarray(y), np.asarray(classes)
+    kinds = {y.dtype.kind, classes.dtype.kind}
+    if kinds & set("US") and kinds & set("biuf"):
+        raise ValueError(
+            f"y has labels of dtype {y.dtype} ({unique_labels(y)[:5]}), but {whose} are "
+            f"of dtype {classes.dtype} ({classes.tolist()[:5]}).")
 
 
 def fit_target(attack, estimator, X, y):
@@ -103,8 +194,15 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     ``fit(X, y)`` fits a clone of ``estimator`` (or keeps a ``FrozenEstimator`` as
     it is), ``transform(X)`` attacks the labels the fitted model predicts (no label
     leaking, Kurakin et al. 2016) and ``generate(X, y)`` attacks given labels, e.g.
-    the true ones as in the paper. Outputs have the dtype and shape of ``X``, are
-    clipped to ``clip``, and never alias the input.
+    the true ones as in the paper. Outputs have the shape of ``X`` and its dtype
+    (float32 kept, any other dtype as float64), are finite, within ``eps`` of ``X``
+    (L-infinity, up to the rounding of that dtype), clipped to ``clip``, and never
+    alias the input.
+
+    ``clip`` is the input domain, checked on the way in: ``fit``, ``transform`` and
+    ``generate`` raise a ValueError for data outside it (an attack that clipped them
+    would move them by more than ``eps``). Scale such data into ``clip`` or widen it
+    (``clip=None``: any finite values).
     """
 
     _parameter_constraints = {
@@ -154,6 +252,15 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         -------
         self : object
             Fitted attack.
+
+        Raises
+        ------
+        ValueError
+            If ``X`` has values outside ``clip``, non-finite values or the wrong
+            shape, if ``clip`` is not ``None`` or an increasing pair of numbers, or if
+            ``y`` is missing for an estimator that is not frozen.
+        TypeError
+            If the attack does not apply to ``estimator``.
         """
         self._fit(X, y)
         return self
@@ -163,11 +270,14 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             X = validate_data(self, X, y=None, dtype=[np.float64, np.float32])
         else:
             X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
+        check_in_clip(X, self.clip)
         return X, y
 
     def _validate_X(self, X):
         check_is_fitted(self)
-        return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        check_in_clip(X, self.clip)
+        return X
 
     def _predicted_index(self, X):
         """Indices in ``classes_`` of the labels the attacked model predicts."""
@@ -180,9 +290,9 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             raise ValueError(f"X has {n_samples} rows but y has {y.shape[0]} labels.")
         index = encode_labels(self.classes_, y)
         if np.any(index < 0):
-            unknown = np.unique(y[index < 0])
+            unknown = unique_labels(y[index < 0])
             raise ValueError(
-                f"y contains labels the model does not know: {unknown[:5].tolist()}; "
+                f"y contains labels the model does not know: {unknown[:5]}; "
                 f"its classes are {self.classes_.tolist()}.")
         return index
 
@@ -197,7 +307,14 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         X_adv : ndarray of shape (n_samples, n_features)
-            Perturbed copy of ``X``, in its dtype (float32 kept, others as float64).
+            Perturbed copy of ``X``, in its dtype (float32 kept, any other dtype,
+            integers included, as float64): finite, within ``eps`` of ``X`` and
+            inside ``clip``.
+
+        Raises
+        ------
+        ValueError
+            As ``generate``.
         """
         return self.generate(X)
 
@@ -215,7 +332,20 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         X_adv : ndarray of shape (n_samples, n_features)
-            Perturbed copy of ``X``, in its dtype.
+            Perturbed copy of ``X``, in its dtype (float32 kept, any other dtype
+            as float64): finite, within ``eps`` of ``X`` and inside ``clip``.
+
+        Raises
+        ------
+        ValueError
+            If ``X`` has values outside ``clip``, non-finite values or another
+            number of features than in ``fit``; if ``y`` has another length than
+            ``X`` or labels the model does not know; if a step of ``eps`` leaves the
+            range of the dtype of ``X`` (e.g. ``eps=1e300`` on float32 data without a
+            finite ``clip``); if the model's input gradient is not finite (FGSM on
+            data so large that the model's arithmetic overflows).
+        NotFittedError
+            If the attack is not fitted.
         """
         X = self._validate_X(X)
         y_index = self._predicted_index(X) if y is None else self._label_index(y, X.shape[0])

@@ -172,6 +172,37 @@ def logits_vjp(model, X, G):
         delta = grad * derivative(outputs[i])
 
 
+def _overflowed_loss_weights(model, X, y_index, scaled):
+    """The rows ``G`` of ``loss_gradient`` for rows of ``X`` where a linear model's
+    logits overflow float64, or ``None`` for models that are not linear (their
+    logits do not scale).
+
+    Each row is scaled by a power of two ``2**e`` that brings it into [-1, 1]
+    (exactly), its logits ``Z / 2**e`` computed there, and the differences the
+    softmax needs scaled back, where huge ones become ``-inf`` (as they would in
+    ``exp``): the limit of the softmax, without ``inf - inf``.
+    """
+    model = unwrap(model)
+    if _brings_its_gradient(model) or _is_mlp(model):
+        return None
+    coef, intercept = linear_view(model)
+    _, exponent = np.frexp(np.abs(X).max(axis=1))  # max |x| < 2**exponent
+    exponent = exponent[:, None]
+    S = np.ldexp(X, -exponent) @ coef.T + np.ldexp(intercept, -exponent)  # Z / 2**e
+    rows = np.arange(len(S))
+    others = S.copy()
+    others[rows, y_index] = -np.inf
+    best_other = others.max(axis=1, keepdims=True)
+    with np.errstate(over="ignore"):
+        D = np.ldexp(others - best_other, exponent)  # Z_k - max_{j != y} Z_j
+        G = softmax(D, axis=1)
+        G[rows, y_index] = -1.0
+        if not scaled:  # times 1 - p_y = expit(logsumexp_{k != y} Z_k - Z_y)
+            margin = np.ldexp(best_other[:, 0] - S[rows, y_index], exponent[:, 0])
+            G *= expit(margin + logsumexp(D, axis=1))[:, None]
+    return G
+
+
 def loss_gradient(model, X, y_index, *, scaled=False):
     """Gradient of the cross-entropy of the logits for labels ``y_index`` (indices
     in ``classes_``), shape (n_samples, n_features).
@@ -179,25 +210,56 @@ def loss_gradient(model, X, y_index, *, scaled=False):
     ``scaled=True`` divides each row by ``1 - p_y`` (a positive factor): the same
     signs, but no underflow for confident predictions, where ``1 - p_y`` rounds to 0
     and the plain gradient vanishes (FGSM would not move the point).
+
+    Rows whose logits overflow float64 (inputs near the top of its range) get the
+    limit of the softmax for a linear model, the exact arithmetic done on the row
+    scaled by a power of two; for other models they are NaN (``gradient_sign``
+    raises for them).
     """
-    Z = logits(model, X)
+    X = np.asarray(X, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflowed rows: see above
+        Z = logits(model, X)
     y_index = np.asarray(y_index)
     if Z.shape[1] == 1:
         if scaled:
             G = np.where(y_index == 1, -1.0, 1.0)[:, None]
         else:
             G = np.where(y_index[:, None] == 1, -expit(-Z), expit(Z))
-        return logits_vjp(model, X, G)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return logits_vjp(model, X, G)
     rows = np.arange(len(Z))
     others = Z.copy()
     others[rows, y_index] = -np.inf
     # softmax - onehot divided by 1 - p_y = sum of the other classes' probabilities:
     # the softmax over the other classes, and -1 for the label
-    G = softmax(others, axis=1)
-    G[rows, y_index] = -1.0
-    if not scaled:
-        G *= np.exp(logsumexp(others, axis=1) - logsumexp(Z, axis=1))[:, None]
-    return logits_vjp(model, X, G)
+    with np.errstate(invalid="ignore"):  # rows with overflowed logits become NaN
+        G = softmax(others, axis=1)
+        G[rows, y_index] = -1.0
+        if not scaled:
+            G *= np.exp(logsumexp(others, axis=1) - logsumexp(Z, axis=1))[:, None]
+    overflowed = ~np.all(np.isfinite(Z), axis=1)
+    if np.any(overflowed):
+        limit = _overflowed_loss_weights(model, X[overflowed], y_index[overflowed], scaled)
+        if limit is not None:
+            G[overflowed] = limit
+    with np.errstate(over="ignore", invalid="ignore"):  # NaN rows: see gradient_sign
+        return logits_vjp(model, X, G)
+
+
+def gradient_sign(gradient, *, who="This attack"):
+    """``np.sign(gradient)``, or a ValueError naming the rows where the gradient is
+    NaN: the model's arithmetic overflowed there (inputs too large for it), so the
+    gradient, and the step that follows it, are undefined."""
+    gradient = np.asarray(gradient)
+    bad = np.isnan(gradient).any(axis=1) if gradient.ndim == 2 else np.isnan(gradient)
+    if np.any(bad):
+        rows = np.flatnonzero(bad)
+        raise ValueError(
+            f"{who}: the input gradient of the model is not finite at {rows.size} rows "
+            f"(first: {rows[:5].tolist()}); the model's arithmetic overflows there, "
+            "typically for inputs of enormous magnitude. Scale X into a moderate range "
+            "(e.g. with MinMaxScaler).")
+    return np.sign(gradient)
 
 
 def logit_gradient(model, X, y_index):

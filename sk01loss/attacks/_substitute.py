@@ -12,9 +12,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import column_or_1d, validate_data
 
-from ._base import BaseAttack, check_clip, clip_to, encode_labels, estimator_input, fit_target, \
-    sign_step
-from ._gradients import check_gradient_support, logit_gradient, loss_gradient
+from ._base import BaseAttack, check_clip, check_finite_step, check_in_clip, \
+    check_label_kind, clip_to, encode_labels, estimator_input, fit_target, sign_step
+from ._gradients import check_gradient_support, gradient_sign, logit_gradient, loss_gradient
 
 
 def default_substitute():
@@ -71,7 +71,9 @@ class SubstituteAttack(BaseAttack):
         FGSM step on the substitute (L-infinity radius). The paper: 0.3 (0.2 in its
         job script) for MNIST, 0.0625 for CIFAR10 and Mini-ImageNet.
     clip : (float, float) or None, default=(0.0, 1.0)
-        Bounds the adversaries are clipped to; ``None`` leaves them unclipped.
+        The input domain: ``X`` (in ``fit``, ``transform``, ``generate``) and
+        ``eval_set`` must lie in it (a ValueError otherwise), and the adversaries are
+        clipped to it; ``None`` allows any finite values and leaves them unclipped.
     n_rounds : int, default=20
         Rounds of labelling and training (the paper's 20 "epochs").
     lmbda : float, default=0.1
@@ -136,7 +138,8 @@ class SubstituteAttack(BaseAttack):
     row, not counted in ``n_queries_``); ``generate(X, y)`` attacks the labels ``y``
     (the paper uses the true labels) without querying the target. A label the
     substitute never saw cannot be pushed away from; such rows step away from the
-    substitute's own prediction instead.
+    substitute's own prediction instead. Labels of another kind than the target's
+    (strings for numeric labels, or the reverse) raise a ValueError.
 
     Augmentation can drive the whole set to one side of the target (steps that
     always go the same way, clipped, e.g. an SCD01 substitute without random
@@ -233,6 +236,18 @@ class SubstituteAttack(BaseAttack):
         -------
         self : object
             Fitted attack.
+
+        Raises
+        ------
+        ValueError
+            If ``X`` or ``eval_set``'s points have values outside ``clip`` or
+            non-finite values; if the target answers a single class on the seed
+            points; if ``max_set_size`` is smaller than the number of seeds; if an
+            augmentation step of ``lmbda`` overflows the dtype of ``X`` (a huge
+            ``lmbda`` without ``clip_augmented``) or the substitute's gradient is not
+            finite.
+        TypeError
+            If the substitute has no input gradient.
         """
         check_clip(self.clip)
         X, y = self._validate_fit_data(X, y)
@@ -305,6 +320,7 @@ class SubstituteAttack(BaseAttack):
         except (TypeError, ValueError):
             raise ValueError("eval_set must be a pair (X_eval, y_eval).") from None
         X_eval = validate_data(self, X_eval, dtype=[np.float64, np.float32], reset=False)
+        check_in_clip(X_eval, self.clip, what="X_eval")
         y_eval = column_or_1d(y_eval)
         if y_eval.shape[0] != X_eval.shape[0]:
             raise ValueError(f"eval_set has {X_eval.shape[0]} points but "
@@ -340,12 +356,13 @@ class SubstituteAttack(BaseAttack):
             side = encode_labels(substitute.classes_, substitute.predict(data))
             direction = -(2.0 * side - 1.0)[:, None]  # broadcast over every feature
         else:
-            direction = np.sign(logit_gradient(
-                substitute, data, encode_labels(substitute.classes_, labels)))
+            direction = gradient_sign(logit_gradient(
+                substitute, data, encode_labels(substitute.classes_, labels)),
+                who="SubstituteAttack's augmentation")
         new = sign_step(data, sign * self.lmbda * direction)
         if self.clip_augmented:
-            clip_to(new, self.clip)
-        return new
+            return clip_to(new, self.clip, step="lmbda")
+        return check_finite_step(new, step="lmbda")
 
     def _fgsm(self, substitute, X, y_index):
         unknown = y_index < 0
@@ -354,7 +371,7 @@ class SubstituteAttack(BaseAttack):
             y_index[unknown] = encode_labels(substitute.classes_,
                                              substitute.predict(X[unknown]))
         gradient = loss_gradient(substitute, X, y_index, scaled=True)
-        X_adv = sign_step(X, self.eps * np.sign(gradient))
+        X_adv = sign_step(X, self.eps * gradient_sign(gradient, who="SubstituteAttack"))
         return clip_to(X_adv, self.clip)
 
     def _predicted_index(self, X):
@@ -364,6 +381,9 @@ class SubstituteAttack(BaseAttack):
         y = column_or_1d(y, warn=True)
         if y.shape[0] != n_samples:
             raise ValueError(f"X has {n_samples} rows but y has {y.shape[0]} labels.")
+        # labels the substitute never saw step away from its own prediction, but
+        # labels of another kind (strings for numbers, say) are a mistake, not those
+        check_label_kind(y, self.classes_, whose="the labels the target returned")
         return encode_labels(self.classes_, y)
 
     def _perturb(self, X, y_index):

@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import Interval
 from .._mlp01 import MLP01Classifier
 from .._scd01 import SCD01Classifier
 from ._base import BaseAttack, clip_to, sign_step
-from ._gradients import check_gradient_support, linear_view, loss_gradient
+from ._gradients import check_gradient_support, gradient_sign, linear_view, loss_gradient
 
 
 def _combine_votes(positive):
@@ -245,7 +245,7 @@ class FGSMAttack(BaseAttack):
 
     def _perturb(self, X, y_index):
         gradient = loss_gradient(self.estimator_, X, y_index, scaled=True)
-        return sign_step(X, self.eps * np.sign(gradient))
+        return sign_step(X, self.eps * gradient_sign(gradient, who="FGSMAttack"))
 
 
 class MLP01Attack(BaseAttack):
