@@ -2,10 +2,22 @@
 
 from numbers import Real
 
+import warnings
+
 import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, Options
 from sklearn.utils.validation import validate_data
+
+
+def _warn_outside_unit_interval(X):
+    lowest, highest = X.min(), X.max()
+    if lowest < 0 or highest > 1:
+        warnings.warn(
+            f"X has values in [{lowest:g}, {highest:g}] outside [0, 1], the range Saturate "
+            "is meant for; it saturates around 0.5 and maps only [0, 1] onto [0, 1]. "
+            "Scale X into [0, 1] first (e.g. X / X.max() for pixels, or "
+            "MinMaxScaler(clip=True)).", UserWarning, stacklevel=3)
 
 
 class Saturate(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -32,17 +44,29 @@ class Saturate(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of features seen during fit, when ``X`` has string feature names.
 
+    Warns
+    -----
+    UserWarning
+        When ``X`` (in ``fit`` or ``transform``) has values outside [0, 1]; the
+        message names the range found and the fix.
+
     Notes
     -----
     The transform is stateless: ``fit`` only records the number of features, and
     ``transform`` works without it. The formula is odd around 0.5 and defined for any
-    real input, but meant for data in [0, 1], which it maps onto [0, 1]. The paper's
+    real input, but meant for data in [0, 1], which it maps onto [0, 1]. Data outside
+    [0, 1] are transformed by the same formula (values beyond the ends move away from
+    [0, 1], except for ``p = np.inf``), with a ``UserWarning``: unscaled data such as
+    0..255 pixels would otherwise be saturated around 0.5 without notice. Scale them
+    into [0, 1] first (e.g. ``X / 255`` or ``MinMaxScaler(clip=True)``). The paper's
     printed exponent 2 is garbled (it would be ``p = 1``); ``2/p`` follows Ding et al.
     (spec §8 row 27).
 
     Examples
     --------
-    >>> import numpy as np
+    >>> import warnings
+
+import numpy as np
     >>> from sk01loss import Saturate
     >>> X = np.array([[0.0, 0.25, 0.5, 0.75, 1.0]])
     >>> Saturate(p=2).fit_transform(X)
@@ -73,8 +97,19 @@ class Saturate(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         self : object
+
+        Raises
+        ------
+        ValueError
+            If ``X`` has non-finite values.
+
+        Warns
+        -----
+        UserWarning
+            If ``X`` has values outside [0, 1].
         """
-        validate_data(self, X, dtype=[np.float64, np.float32])
+        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        _warn_outside_unit_interval(X)
         return self
 
     def transform(self, X):
@@ -87,14 +122,34 @@ class Saturate(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         X_p : ndarray of shape (n_samples, n_features)
-            New array in the dtype of ``X`` (float32 kept, others as float64).
+            New array in the dtype of ``X`` (float32 kept, others as float64); in
+            [0, 1] when ``X`` is.
+
+        Raises
+        ------
+        ValueError
+            If ``X`` has non-finite values or another number of features than in
+            ``fit``, or if the result overflows (values of enormous magnitude, far
+            outside [0, 1]).
+
+        Warns
+        -----
+        UserWarning
+            If ``X`` has values outside [0, 1].
         """
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        centred = 2 * X - 1
-        if self.p == np.inf:
-            return np.sign(centred) / 2 + X.dtype.type(0.5)
-        exponent = X.dtype.type(2.0 / self.p)
-        return np.sign(centred) * np.abs(centred) ** exponent / 2 + X.dtype.type(0.5)
+        _warn_outside_unit_interval(X)
+        with np.errstate(over="ignore"):  # checked below
+            centred = 2 * X - 1
+            if self.p == np.inf:
+                return np.sign(centred) / 2 + X.dtype.type(0.5)
+            exponent = X.dtype.type(2.0 / self.p)
+            X_p = np.sign(centred) * np.abs(centred) ** exponent / 2 + X.dtype.type(0.5)
+        if not np.all(np.isfinite(X_p)):
+            raise ValueError(
+                f"Saturate(p={self.p!r}) overflows {X.dtype.name} on X, which has values "
+                f"up to {np.abs(X).max():g} in magnitude; scale X into [0, 1].")
+        return X_p
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,6 +1,7 @@
 """Saturate: the formula of spec §6, its limits, and the transformer contract."""
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -88,3 +89,37 @@ def test_nan_and_wrong_width(X):
         Saturate().transform(X_nan)
     with pytest.raises(ValueError, match="features"):
         Saturate().fit(X).transform(X[:, :3])
+
+
+@pytest.mark.parametrize("p", [4.0, np.inf])
+def test_data_outside_the_unit_interval_warn_naming_range_and_fix(X, p):
+    pixels = np.round(X * 255)
+    message = (r"X has values in \[0, 255\] outside \[0, 1\], the range Saturate is meant "
+               r"for.*Scale X into \[0, 1\] first")
+    with pytest.warns(UserWarning, match=message):
+        Saturate(p=p).fit(pixels)
+    saturate = Saturate(p=p).fit(X)
+    for data in (pixels, pixels.astype(np.uint8)):
+        with pytest.warns(UserWarning, match=message):
+            out = saturate.transform(data)
+        # the formula, applied as documented (not clipped)
+        expected = np.vectorize(lambda x: _saturate_scalar(x, p) if p != np.inf
+                                else (1.0 if x > 0.5 else 0.0 if x < 0.5 else 0.5))(pixels)
+        np.testing.assert_allclose(out, expected, rtol=1e-12)
+    with pytest.warns(UserWarning, match=r"\[-0\.5, 0\.5\] outside \[0, 1\]"):
+        saturate.transform(X - 0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # [0, 1] itself, the bounds included: no warning
+        saturate.transform(np.clip(np.round(X), 0, 1))
+
+
+def test_an_overflowing_result_is_a_clear_error():
+    huge = np.full((2, 3), 1e308)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        with pytest.raises(ValueError, match="Saturate\\(p=4.0\\) overflows float64.*1e\\+308"):
+            Saturate(p=4.0).fit_transform(huge)
+        with pytest.raises(ValueError, match="overflows float32"):
+            Saturate(p=1.0).fit_transform(np.full((2, 3), 1e30, dtype=np.float32))
+        # sign only: no overflow at any magnitude
+        np.testing.assert_array_equal(Saturate(p=np.inf).fit_transform(huge), 1.0)
