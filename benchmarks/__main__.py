@@ -2,13 +2,14 @@
 
 import argparse
 
-from . import batch_size, blackbox, demo, fig7, gpu_fit, mnist_ensemble, regions, table1, \
-    table3, table4, vote_time
+from . import batch_size, blackbox, demo, fig7, gpu_fit, memory, mnist_ensemble, regions, \
+    table1, table3, table4, vote_time
 
 EXPERIMENTS = {
     "demo": demo,
     "vote-time": vote_time,
     "gpu-fit": gpu_fit,
+    "memory": memory,
     "mnist-ensemble": mnist_ensemble,
     "batch-size": batch_size,
     "table1": table1,

@@ -475,3 +475,11 @@ def test_fig7_quick_runs_and_resumes(tiny_mnist, tmp_path, capsys):
     assert "fitting" not in out and "labelled" not in out
     with pytest.raises(SystemExit, match="other settings"):
         main(args[:-6] + ["--hidden", "9", "--rounds", "2", "--n-initial", "10", "--resume"])
+
+
+def test_memory_reports_fit_and_predict_against_their_budgets(tiny_mnist, capsys):
+    main(["memory", "--data-dir", str(tiny_mnist), "--max-iter", "1"])
+    out = capsys.readouterr().out
+    for name in ("SCD01Classifier", "MLP01Classifier"):
+        assert f"{name} fit on uint8: peak +" in out
+        assert f"{name} predict on float32: peak +" in out and f"{name} predict on uint8" in out
