@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
 from ._mlp01 import MLP01Classifier
 from .attacks import FGSMAttack, LinearSignAttack, MLP01Attack
-from .attacks._base import BaseAttack, estimator_input, unwrap
+from .attacks._base import BaseAttack, check_in_clip, check_label_kind, estimator_input, unwrap
 from .attacks._gradients import linear_view
 
 
@@ -102,7 +102,9 @@ def transfer_matrix(sources, targets, X, y, *, attack="auto", eps=0.1, clip=(0.0
     eps : float, default=0.1
         L-infinity radius of the ``"auto"`` attacks.
     clip : (float, float) or None, default=(0.0, 1.0)
-        Input domain of the ``"auto"`` attacks.
+        Input domain of the ``"auto"`` attacks: ``X`` must lie in it (a ValueError
+        otherwise; an attack instance checks ``X`` against its own ``clip``), and the
+        adversaries are clipped to it. ``None`` allows any finite values.
     labels : {"true", "predicted"}, default="true"
         Attack the true labels ``y`` (the paper's tables) or the labels each source
         predicts.
@@ -118,6 +120,21 @@ def transfer_matrix(sources, targets, X, y, *, attack="auto", eps=0.1, clip=(0.0
         Rows ``"clean"`` and one per source, columns one per target, values the
         accuracy in [0, 1] of the target on the row's points (clean ``X`` or the
         source's adversaries).
+
+    Raises
+    ------
+    ValueError
+        If ``X`` has values outside the attacks' ``clip`` or non-finite values, if
+        ``y`` has another length than ``X`` (or, with ``labels="true"``, labels a
+        source does not know), if ``sources`` or ``targets`` is empty or repeats a
+        name, if ``attack``, ``labels``, ``as_frame``, ``eps`` or ``clip`` are
+        invalid, or if an attack's step overflows the dtype of ``X``.
+    TypeError
+        If ``sources``/``targets`` are not named estimators, if ``attack`` is not an
+        attack, or if no white-box attack is known for a source with
+        ``attack="auto"``.
+    NotFittedError
+        If a source or target is not fitted.
 
     Examples
     --------
@@ -140,10 +157,15 @@ def transfer_matrix(sources, targets, X, y, *, attack="auto", eps=0.1, clip=(0.0
         raise ValueError(f"as_frame must be True, False or 'auto'; got {as_frame!r}.")
     sources = _named(sources, "sources")
     targets = _named(targets, "targets")
-    check_array(X, dtype=[np.float64, np.float32])  # a clear error before any attack runs
+    # clear errors before any attack runs
+    X_checked = check_array(X, dtype=[np.float64, np.float32])
     y = column_or_1d(y)
     if len(y) != len(X):
         raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels.")
+    for name, target in targets:
+        classes = getattr(target, "classes_", None)
+        if classes is not None:  # else nothing to compare with
+            check_label_kind(y, classes, whose=f"the classes of targets[{name!r}]")
     if isinstance(attack, dict):
         missing = [name for name, _ in sources if name not in attack]
         if missing:
@@ -159,6 +181,11 @@ def transfer_matrix(sources, targets, X, y, *, attack="auto", eps=0.1, clip=(0.0
         if not isinstance(template, BaseAttack):
             raise TypeError(f"attack must be 'auto', an attack transformer (e.g. FGSMAttack) "
                             f"or a dict of them; got {template!r}.")
+    if isinstance(attack, dict):
+        for name, _ in sources:
+            check_in_clip(X_checked, attack[name].clip, what=f"X (for attack[{name!r}])")
+    else:
+        check_in_clip(X_checked, clip if isinstance(attack, str) else attack.clip)
     rng = check_random_state(random_state)
 
     def accuracies(points):

@@ -144,3 +144,30 @@ def test_sources_left_untouched(digits):
     np.testing.assert_array_equal(X, X_copy)
     assert before == {name: model.get_params() for name, model in models.items()}
     assert isinstance(auto_attack(models["MLP01"]), MLP01Attack)
+
+
+def test_data_outside_clip_rejected_before_any_attack(digits):
+    models, X, y = digits
+    pixels = np.round(X * 16)
+    message = r"X has values in \[0, 16\] outside clip=\(0\.0, 1\.0\).*clip=\(0, 16\)"
+    for data in (pixels, pixels.astype(np.uint8)):
+        with pytest.raises(ValueError, match=message):
+            transfer_matrix(models, models, data, y)
+    with pytest.raises(ValueError, match=r"outside clip=\(0\.0, 0\.5\)"):
+        transfer_matrix(models, models, X, y, clip=(0.0, 0.5))
+    with pytest.raises(ValueError, match=r"X \(for attack\['SVM'\]\) has values"):
+        transfer_matrix(models, models, X, y, attack={
+            name: auto_attack(model, clip=(0.0, 0.5)) for name, model in models.items()})
+    with pytest.raises(ValueError, match=r"outside clip=\(0\.0, 0\.5\)"):
+        transfer_matrix({"SVM": models["SVM"]}, models, X, y,
+                        attack=FGSMAttack(LinearSVC(), clip=(0.0, 0.5)))
+    # a clip that holds the data: every cell an accuracy
+    table = transfer_matrix({"SVM": models["SVM"]}, models, pixels, y, eps=0.3 * 16,
+                            clip=(0, 16), as_frame=False)
+    assert all(0.0 <= v <= 1.0 for row in table.values() for v in row.values())
+
+
+def test_labels_of_another_kind_rejected(digits):
+    models, X, y = digits
+    with pytest.raises(ValueError, match=r"y has labels of dtype <U.*targets\['SVM'\]"):
+        transfer_matrix(models, models, X, np.where(y == 1, "one", "zero"))
