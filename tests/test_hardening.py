@@ -309,16 +309,33 @@ def test_positive_agrees_with_exact_arithmetic_away_from_rounding(X, W, b):
     W = W[:X.shape[1]]
     b = b[:W.shape[1]]
     out = positive(X, W, b, np.empty((X.shape[0], W.shape[1]), dtype=bool))
+    used = np.any(W != 0, axis=1)
     for i, x in enumerate(X):
+        largest = np.max(np.abs(x[used]), initial=0.0)
+        exponent = np.frexp(largest)[1] - 1 if largest > 0 else 0
         for c in range(W.shape[1]):
             exact = sum(Fraction(float(a)) * Fraction(float(w)) for a, w in zip(x, W[:, c]))
             score = exact + Fraction(float(b[c]))
             # what summing in float64 may get wrong: a few ulps of the largest terms
             size = sum(abs(Fraction(float(a)) * Fraction(float(w))) for a, w in zip(x, W[:, c]))
             error = (size + abs(Fraction(float(b[c])))) * Fraction(2) ** -50 * (len(x) + 2)
-            error += Fraction(2) ** -1000  # underflow of products near the subnormal range
+            # terms more than 2**1074 times smaller than the row's largest underflow
+            error += (len(x) + 1) * Fraction(2) ** int(exponent - 1073)
             if abs(score) > error:
                 assert out[i, c] == (score > 0), (x, W[:, c], b[c])
+
+
+def test_positive_on_rows_spanning_float64s_range():
+    # found by the exact-arithmetic property: a huge value the unit does not weigh must
+    # neither set the row's scale (losing the small term that decides) nor overflow
+    W = np.array([[-1.0], [0.0]])
+    for x in ([-8.03706613e-69, 1.7e308], [-5e-324, 1.0]):
+        out = positive(np.array([x]), W, np.zeros(1), np.empty((1, 1), dtype=bool))
+        assert out[0, 0]
+    # the bias decides when the weighed values sum to 0
+    out = positive(np.array([[1e308, -1e308]]), np.array([[1.0], [1.0]]), np.array([5e-324]),
+                   np.empty((1, 1), dtype=bool))
+    assert out[0, 0]
 
 
 # --- 5. memory ------------------------------------------------------------------------

@@ -22,18 +22,32 @@ CHUNK_BYTES = 16 << 20
 @jit
 def positive(X, W, b, out):
     """``out[i, c] = X[i] @ W[:, c] + b[c] > 0`` for float rows ``X`` (n, d), weights
-    ``W`` (d, C) and biases ``b`` (C,) (float64); ``out`` is a bool (n, C) array."""
+    ``W`` (d, C) with ``|W| <= 1`` and biases ``b`` (C,) (float64); ``out`` is a bool
+    (n, C) array.
+
+    Row ``i`` is summed in float64 after scaling it and the biases by ``2**-e``, with
+    ``2**e <= max |X[i, j]| < 2**(e+1)`` over the features some unit weighs: exact,
+    except that terms below ``2**(e - 1074)`` (more than 2**1074 times smaller than
+    the row's largest value) underflow.
+    """
     n, d = X.shape
     n_units = W.shape[1]
+    used = np.zeros(d, dtype=np.bool_)  # features some unit weighs
+    for j in range(d):
+        for c in range(n_units):
+            used[j] |= W[j, c] != 0.0
     acc = np.empty(n_units)
     for i in range(n):
         largest = 0.0
         for j in range(d):
-            largest = max(largest, abs(float(X[i, j])))
+            if used[j]:
+                largest = max(largest, abs(float(X[i, j])))
         # 2**-e brings the row's largest value into [1, 2); an all-zero row keeps e = 0
         e = math.frexp(largest)[1] - 1 if largest > 0.0 else 0
         acc[:] = 0.0
         for j in range(d):
+            if not used[j]:
+                continue  # (scaled, an unweighed value could overflow: inf * 0 = nan)
             x = math.ldexp(float(X[i, j]), -e)
             if x != 0.0:  # adding 0 * w changes no sum: image data is mostly zeros
                 for c in range(n_units):
