@@ -1,11 +1,28 @@
 """Dataset loaders on tiny files the tests write themselves."""
 
 import gzip
+import io
+import os
+import pathlib
+import pickle
+import shutil
+import tarfile
+import threading
+import tracemalloc
+import warnings
+import zipfile
+import zlib
 
 import numpy as np
 import pytest
 
-from sk01loss.datasets import load_mnist
+from sk01loss import datasets
+from sk01loss.datasets import (
+    image_folder_classes,
+    load_cifar10,
+    load_image_folder,
+    load_mnist,
+)
 
 
 def write_idx(path, array, magic):
@@ -65,6 +82,7 @@ def test_load_cifar10_batches(tmp_path):
         (folder / name).write_bytes(pickle.dumps(batch))
     X, y = load_cifar10(tmp_path, "train")
     assert X.shape == (20, 3072) and X.dtype == np.float32 and X.max() <= 1
+    assert y.tolist() == [0, 1, 2, 1] * 5
     X01, y01 = load_cifar10(folder, "test", classes=[0, 1])
     assert X01.shape == (3, 3072) and list(y01) == [0, 1, 1]
     wrong_width = {b"data": np.zeros((2, 100)), b"labels": [0, 1]}
@@ -123,3 +141,625 @@ def test_load_image_folder_errors(image_tree, tmp_path):
         load_image_folder(image_tree, "validation")
     with pytest.raises(FileNotFoundError, match="nowhere"):
         load_image_folder(tmp_path / "nowhere.tar.gz")
+
+
+# --- hardening: helpers ----------------------------------------------------------
+
+
+def idx_bytes(array, magic):
+    header = magic.to_bytes(4, "big") + b"".join(n.to_bytes(4, "big") for n in array.shape)
+    return header + np.asarray(array).astype(np.uint8).tobytes()
+
+
+def png_bytes(pixels, mode=None, fmt="PNG"):
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    image = pixels if hasattr(pixels, "save") else Image.fromarray(pixels, mode)
+    image.save(buffer, fmt)
+    return buffer.getvalue()
+
+
+def png_header_only(width, height):
+    """A PNG whose header announces width x height grey pixels, with no real data."""
+    def chunk(kind, data):
+        return (len(data).to_bytes(4, "big") + kind + data
+                + zlib.crc32(kind + data).to_bytes(4, "big"))
+    ihdr = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 0, 0, 0, 0])
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b""))
+            + chunk(b"IEND", b""))
+
+
+def write_tree(root, files):
+    """``files``: {relative path: bytes}; returns root."""
+    for name, data in files.items():
+        file = root / name
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_bytes(data)
+    return root
+
+
+def write_tar(path, members, mode="w:gz"):
+    """``members``: [(name, bytes or TarInfo-type, link target)]."""
+    with tarfile.open(path, mode) as archive:
+        for name, data, *link in members:
+            info = tarfile.TarInfo(name)
+            if link:
+                info.type, info.linkname = data, link[0]
+                archive.addfile(info)
+            else:
+                info.size = len(data)
+                archive.addfile(info, io.BytesIO(data))
+    return path
+
+
+def write_zip(path, members):
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members:
+            archive.writestr(name, data)
+    return path
+
+
+def promptly(function, fifo=None, timeout=20):
+    """``function()``'s result or exception, failing the test if it does not return
+    within ``timeout`` seconds (a reader blocked on ``fifo`` is then released)."""
+    outcome = {}
+
+    def target():
+        try:
+            outcome["value"] = function()
+        except BaseException as exc:  # noqa: BLE001
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        if fifo is not None:
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+            thread.join(5)
+        pytest.fail(f"{function} did not return within {timeout} s")
+    return outcome
+
+
+def raises_naming(function, file, *, match=None):
+    """Assert ``function()`` raises a ValueError naming ``file``; return its message."""
+    with pytest.raises(ValueError, match=match) as info:
+        function()
+    assert str(file) in str(info.value), str(info.value)
+    return str(info.value)
+
+
+RNG = np.random.default_rng(1)
+PIXELS = RNG.integers(0, 256, (4, 5, 3), dtype=np.uint8)
+
+
+# --- 1. CIFAR-10 batches are unpickled without running code --------------------------
+
+class RunsCode:
+    """Unpickles by calling ``function(*args)``: what a crafted batch would do."""
+
+    def __init__(self, function, *args):
+        self.function, self.args = function, args
+
+    def __reduce__(self):
+        return self.function, self.args
+
+
+def cifar_folder(root, batch_bytes=None, protocol=4):
+    folder = root / "cifar-10-batches-py"
+    folder.mkdir(exist_ok=True)
+    for i, name in enumerate([f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]):
+        batch = {b"batch_label": b"batch", b"labels": [i % 10, (i + 3) % 10],
+                 b"data": np.full((2, 3072), 10 * i, dtype=np.uint8),
+                 b"filenames": [b"a.png", b"b.png"]}
+        (folder / name).write_bytes(pickle.dumps(batch, protocol=protocol))
+    if batch_bytes is not None:
+        (folder / "test_batch").write_bytes(batch_bytes)
+    return folder
+
+
+@pytest.mark.parametrize("payload", ["os.system", "builtins.open", "builtins.exec",
+                                     "inside a valid batch"])
+def test_load_cifar10_never_runs_code_from_a_batch(tmp_path, payload):
+    import builtins
+
+    marker = tmp_path / "marker"
+    evil = {"os.system": RunsCode(os.system, f"touch {marker}"),
+            "builtins.open": RunsCode(builtins.open, str(marker), "w"),
+            "builtins.exec": RunsCode(builtins.exec, f"open({str(marker)!r}, 'w')"),
+            "inside a valid batch": {b"data": np.zeros((1, 3072), np.uint8),
+                                     b"labels": [RunsCode(os.system, f"touch {marker}")]},
+            }[payload]
+    folder = cifar_folder(tmp_path, pickle.dumps(evil, protocol=2))
+    message = raises_naming(lambda: load_cifar10(folder, "test"), folder / "test_batch",
+                            match="not a CIFAR-10 batch")
+    assert not marker.exists()
+    assert "refusing" in message and ("system" in message or "open" in message
+                                      or "exec" in message)
+
+
+def test_load_cifar10_refuses_numpy_calls_that_allocate_or_eval(tmp_path):
+    # numpy.ndarray called directly would allocate whatever shape the pickle asks
+    huge = b"\x80\x02cnumpy\nndarray\nJ\x00\x00\x00\x40\x85\x85R."
+    folder = cifar_folder(tmp_path, huge)
+    raises_naming(lambda: load_cifar10(folder, "test"), folder / "test_batch")
+    # an object array may hold anything: refused at its dtype
+    (folder / "test_batch").write_bytes(pickle.dumps(
+        {b"data": np.zeros((1, 3072), object), b"labels": [0]}, protocol=2))
+    raises_naming(lambda: load_cifar10(folder, "test"), folder / "test_batch")
+    for module, name in [("numpy", "load"), ("numpy.lib.npyio", "load"), ("pickle", "loads"),
+                         ("numpy", "frombuffer"), ("copyreg", "_reconstructor")]:
+        crafted = b"\x80\x02c" + f"{module}\n{name}\n".encode() + b")R."
+        (folder / "test_batch").write_bytes(crafted)
+        message = raises_naming(lambda: load_cifar10(folder, "test"), folder / "test_batch")
+        assert f"{module}.{name}" in message
+
+
+def py2_batch(data, labels):
+    """The bytes of a CIFAR-10 batch as Python 2's cPickle wrote the official ones
+    (protocol 2, str as SHORT_BINSTRING/BINSTRING, numpy.core paths)."""
+    def s(b):
+        return (b"U" + bytes([len(b)]) + b if len(b) < 256
+                else b"T" + len(b).to_bytes(4, "little") + b)
+
+    def i(n):
+        return b"J" + n.to_bytes(4, "little", signed=True)
+
+    array = (b"cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\n" + i(0) + b"\x85"
+             + s(b"b") + b"\x87R(" + i(1) + i(len(data)) + i(3072) + b"\x86"
+             + b"cnumpy\ndtype\n" + s(b"u1") + i(0) + i(1) + b"\x87R(" + i(3) + s(b"|")
+             + b"NNN" + i(-1) + i(-1) + i(0) + b"tb\x89" + s(data.tobytes()) + b"tb")
+    label_list = b"](" + b"".join(i(int(v)) for v in labels) + b"e"
+    return (b"\x80\x02}(" + s(b"batch_label") + s(b"testing batch 1 of 1") + s(b"labels")
+            + label_list + s(b"data") + array + s(b"filenames") + b"](" + s(b"x.png") * len(labels)
+            + b"eu.")
+
+
+def test_load_cifar10_reads_python2_and_every_pickle_protocol(tmp_path):
+    data = RNG.integers(0, 256, (3, 3072), dtype=np.uint8)
+    folder = cifar_folder(tmp_path, py2_batch(data, [7, 0, 9]))
+    X, y = load_cifar10(folder, "test")
+    np.testing.assert_array_equal(X, data.astype(np.float32) / np.float32(255))
+    assert y.tolist() == [7, 0, 9] and y.dtype == np.int64
+    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+        for batch in ({b"data": data, b"labels": [7, 0, 9]},
+                      {"data": data, "labels": np.array([7, 0, 9], np.int16)},
+                      {b"data": data.astype(">u2"), b"labels": [np.int64(7), np.uint8(0), 9]},
+                      {b"data": np.asfortranarray(data), b"labels": (7, 0, 9)}):
+            (folder / "test_batch").write_bytes(pickle.dumps(batch, protocol=protocol))
+            X, y = load_cifar10(pathlib.Path(folder), "test")
+            np.testing.assert_array_equal(X * 255, data)
+            assert y.tolist() == [7, 0, 9]
+
+
+@pytest.mark.parametrize("batch, problem", [
+    ([1, 2], "list, not a dict"),
+    ({b"data": np.zeros((0, 3072), np.uint8), b"labels": []}, "no images"),
+    ({b"data": np.zeros((1, 3072), np.float32), b"labels": [0]}, "not pixels"),
+    ({b"data": np.full((1, 3072), 256, np.int16), b"labels": [0]}, "not pixels"),
+    ({b"data": np.full((1, 3072), -1, np.int16), b"labels": [0]}, "not pixels"),
+    ({b"data": np.zeros((1, 3072), np.uint8), b"labels": [10]}, "labels"),
+    ({b"data": np.zeros((1, 3072), np.uint8), b"labels": [-1]}, "labels"),
+    ({b"data": np.zeros((1, 3072), np.uint8), b"labels": ["0"]}, "labels"),
+    ({b"data": np.zeros((2, 3072), np.uint8), b"labels": [0]}, "expected"),
+    ({b"data": np.zeros((1, 3072), np.uint8), b"labels": 0}, "expected"),
+    ({b"data": b"\x00" * 3072, b"labels": [0]}, "expected"),
+    ({b"labels": [0]}, "no b'data'"),
+])
+def test_load_cifar10_checks_what_a_batch_holds(tmp_path, batch, problem):
+    folder = cifar_folder(tmp_path, pickle.dumps(batch))
+    raises_naming(lambda: load_cifar10(folder, "test"), folder / "test_batch", match=problem)
+
+
+def test_load_cifar10_tells_archives_and_files_apart(tmp_path):
+    import gzip as gz
+
+    good = pickle.dumps({b"data": np.zeros((1, 3072), np.uint8), b"labels": [0]})
+    folder = cifar_folder(tmp_path, gz.compress(good))
+    raises_naming(lambda: load_cifar10(folder, "test"), folder / "test_batch", match="gzip")
+    archive = write_tar(tmp_path / "cifar-10-python.tar.gz", [("a", good)])
+    raises_naming(lambda: load_cifar10(archive, "test"), archive, match="extracted")
+    with pytest.raises(ValueError, match="dtype"):
+        load_cifar10(folder, "test", dtype=np.int32)
+
+
+# --- 2. class discovery: one class list for all splits -------------------------------
+
+def animal_tree(root, empty_test_dog=True):
+    files = {}
+    for split in ("train", "test"):
+        for name in ("cat", "dog", "frog"):
+            if split == "test" and name == "dog":
+                continue
+            files[f"{split}/{name}/0.png"] = png_bytes(PIXELS)
+    write_tree(root, files)
+    if empty_test_dog:
+        (root / "test" / "dog").mkdir()
+    return root
+
+
+@pytest.mark.parametrize("empty_test_dog", [True, False])
+def test_empty_or_missing_class_keeps_every_label(tmp_path, empty_test_dog):
+    tree = animal_tree(tmp_path / "tree", empty_test_dog)
+    _, y_train = load_image_folder(tree, "train")
+    assert y_train.tolist() == [0, 1, 2]  # cat, dog, frog
+    with pytest.warns(UserWarning, match=r"split 'test' has no images of the class\(es\) 'dog' \(1\)"):
+        _, y_test = load_image_folder(tree, "test")
+    assert y_test.tolist() == [0, 2]  # frog is 2 in both splits
+    assert image_folder_classes(tree) == ["cat", "dog", "frog"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # dog not asked for: nothing to report
+        _, y_frog = load_image_folder(tree, "test", classes=[2])
+    assert y_frog.tolist() == [2]
+    archive = shutil.make_archive(str(tmp_path / "tree"), "gztar", root_dir=tree)
+    with pytest.warns(UserWarning, match="'dog'"):
+        assert load_image_folder(archive, "test")[1].tolist() == [0, 2]
+
+
+@pytest.mark.parametrize("name", ["train/../x.png", "train/../../etc/x.png", "/train/cat/0.png",
+                                  "train/cat/../../../x.png", "..\\..\\train\\cat\\x.png",
+                                  "C:/train/cat/x.png"])
+@pytest.mark.parametrize("packing", ["tar.gz", "zip"])
+def test_archive_with_path_traversal_is_refused(tmp_path, name, packing):
+    members = [("train/cat/0.png", png_bytes(PIXELS)), (name, png_bytes(PIXELS))]
+    archive = tmp_path / f"tree.{packing}"
+    write_tar(archive, members) if packing == "tar.gz" else write_zip(archive, members)
+    raises_naming(lambda: load_image_folder(archive, "train"), archive, match="path traversal")
+
+
+def test_hidden_entries_are_never_classes_or_images(tmp_path):
+    junk = b"\x00\x05\x16\x07 AppleDouble, not an image"
+    files = {"train/cat/0.png": png_bytes(PIXELS), "train/dog/0.png": png_bytes(PIXELS[::-1]),
+             "train/cat/._0.png": junk, "train/cat/.DS_Store": junk, "train/.DS_Store": junk,
+             "train/.ipynb_checkpoints/0.png": png_bytes(PIXELS), "__MACOSX/train/cat/._0.png": junk,
+             ".hidden/cat/0.png": png_bytes(PIXELS), "train/cat/.x/1.png": png_bytes(PIXELS)}
+    tree = write_tree(tmp_path / "tree", files)
+    expected_X, expected_y = load_image_folder(
+        write_tree(tmp_path / "clean", {k: v for k, v in files.items() if k.count(".") == 1
+                                        and "__MACOSX" not in k}), "train")
+    assert expected_y.tolist() == [0, 1]
+    zipped = write_zip(tmp_path / "tree.zip", list(files.items()))
+    tarred = write_tar(tmp_path / "tree.tgz", [(f"./{k}", v) for k, v in files.items()])
+    for path in (tree, zipped, tarred):
+        X, y = load_image_folder(path, "train")
+        np.testing.assert_array_equal(X, expected_X)
+        np.testing.assert_array_equal(y, expected_y)
+        assert image_folder_classes(path) == ["cat", "dog"]
+
+
+def test_split_must_be_one_visible_folder(image_tree):
+    for split in ("../tree", "train/cat", "..", ".", "", ".hidden", "__MACOSX"):
+        with pytest.raises(ValueError, match="split"):
+            load_image_folder(image_tree, split)
+    assert load_image_folder(image_tree, "train/")[0].shape == (6, 144)
+
+
+# --- 3. formats told from the bytes, every PathLike, every Pillow mode ----------------
+
+def test_idx_compression_is_told_from_the_bytes(mnist_dir):
+    import gzip as gz
+
+    expected = load_mnist(mnist_dir, "train")
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"):
+        gzipped = (mnist_dir / f"{name}.gz").read_bytes()
+        (mnist_dir / f"{name}.gz").unlink()
+        (mnist_dir / name).write_bytes(gzipped)  # gzip bytes, no .gz
+    for X, y in [load_mnist(mnist_dir, "train"), expected]:
+        np.testing.assert_array_equal(X, expected[0])
+        np.testing.assert_array_equal(y, expected[1])
+    raw = gz.decompress((mnist_dir / "train-images-idx3-ubyte").read_bytes())
+    (mnist_dir / "train-images-idx3-ubyte.gz").write_bytes(raw)  # raw bytes named .gz
+    np.testing.assert_array_equal(load_mnist(str(mnist_dir), "train")[0], expected[0])
+    (mnist_dir / "train-images-idx3-ubyte.gz").write_bytes(zipfile_bytes({"x": raw}))
+    raises_naming(lambda: load_mnist(mnist_dir, "train"), "train-images", match="zip file")
+
+
+def zipfile_bytes(members):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_archives_are_told_from_the_bytes_and_any_pathlike_works(image_tree, tmp_path):
+    expected = load_image_folder(image_tree, "train")
+    gztar = shutil.make_archive(str(tmp_path / "a"), "gztar", root_dir=image_tree)
+    zipped = shutil.make_archive(str(tmp_path / "b"), "zip", root_dir=image_tree)
+    plain = shutil.make_archive(str(tmp_path / "c"), "tar", root_dir=image_tree)
+    xz = shutil.make_archive(str(tmp_path / "d"), "xztar", root_dir=image_tree)
+    swapped = {tmp_path / "gz.zip": gztar, tmp_path / "zip.tar.gz": zipped,
+               tmp_path / "tar.data": plain, tmp_path / "xz": xz}
+    for target, source in swapped.items():
+        shutil.copy(source, target)
+    for path in [pathlib.Path(gztar), *swapped]:
+        X, y = load_image_folder(path, "train")
+        np.testing.assert_array_equal(X, expected[0])
+        np.testing.assert_array_equal(y, expected[1])
+    # an image's format comes from its bytes too: a PNG named .jpg is a PNG
+    (image_tree / "train" / "cat" / "0.png").rename(image_tree / "train" / "cat" / "0.JPG")
+    np.testing.assert_array_equal(load_image_folder(image_tree, "train")[0], expected[0])
+
+
+def test_load_mnist_and_cifar_take_pathlike(mnist_dir, tmp_path):
+    class Where(os.PathLike):
+        def __init__(self, path):
+            self.path = path
+
+        def __fspath__(self):
+            return str(self.path)
+
+    assert load_mnist(Where(mnist_dir), "test")[0].shape == (5, 784)
+    assert load_cifar10(Where(cifar_folder(tmp_path)), "test")[0].shape == (2, 3072)
+    with pytest.raises(TypeError, match="os.PathLike"):
+        load_image_folder(3, "train")
+
+
+def one_image_tree(root, data, name="0.png"):
+    return write_tree(root, {f"train/only/{name}": data})
+
+
+def mode_image(mode, values):
+    from PIL import Image
+
+    if mode in ("I", "F", "I;16"):
+        image = Image.new(mode, (values.shape[1], values.shape[0]))
+        image.putdata(values.ravel().tolist())
+        return image
+    return Image.fromarray(values, mode)
+
+
+@pytest.mark.parametrize("mode", ["1", "L", "P", "LA", "RGBA", "RGB", "I;16", "I", "F"])
+def test_every_pillow_mode_maps_by_value(tmp_path, mode):
+    from PIL import Image
+
+    rgb = PIXELS
+    if mode == "1":
+        bits = (rgb[..., 0] > 127)
+        image, expected = Image.fromarray(bits), np.repeat(bits[None], 3, 0).astype(float)
+    elif mode == "L":
+        image, expected = Image.fromarray(rgb[..., 0]), np.repeat(rgb[None, ..., 0], 3, 0) / 255
+    elif mode == "P":
+        palette = RNG.integers(0, 256, (256, 3), dtype=np.uint8)
+        index = rgb[..., 0]
+        image = Image.fromarray(index, "P")
+        image.putpalette(palette.ravel().tolist())
+        expected = palette[index].transpose(2, 0, 1) / 255
+    elif mode == "LA":
+        la = np.stack([rgb[..., 0], rgb[..., 1]], axis=-1)
+        image, expected = Image.fromarray(la, "LA"), np.repeat(la[None, ..., 0], 3, 0) / 255
+    elif mode in ("RGBA", "RGB"):
+        rgba = np.concatenate([rgb, rgb[..., :1]], axis=-1)
+        image = Image.fromarray(rgba if mode == "RGBA" else rgb, mode)
+        expected = rgb.transpose(2, 0, 1) / 255  # alpha dropped, colours as stored
+    elif mode in ("I;16", "I"):
+        values = RNG.integers(0, 65536, rgb.shape[:2])
+        values[0, 0], values[0, 1] = 0, 65535
+        image, expected = mode_image(mode, values), np.repeat(values[None], 3, 0) / 65535
+    else:
+        values = RNG.random(rgb.shape[:2]).astype(np.float32)
+        values[0, 0], values[0, 1] = 0, 1
+        image, expected = mode_image(mode, values), np.repeat(values[None], 3, 0)
+    fmt = "TIFF" if mode in ("I", "F") else "PNG"
+    tree = one_image_tree(tmp_path / "tree", png_bytes(image, fmt=fmt), f"0.{fmt.lower()}")
+    X, y = load_image_folder(tree, "train", dtype=np.float64)
+    assert X.shape == (1, 3 * 4 * 5) and y.tolist() == [0]
+    np.testing.assert_allclose(X[0], expected.ravel(), rtol=1e-7, atol=1e-7)
+    assert 0 <= X.min() and X.max() <= 1
+
+
+@pytest.mark.parametrize("mode, value, problem", [
+    ("I", 70000, "0-65535"), ("I", -1, "0-65535"), ("F", 1.5, r"\[0, 1\]"),
+    ("F", -0.25, r"\[0, 1\]"), ("F", float("nan"), "finite")])
+def test_integer_and_float_images_out_of_range_are_refused(tmp_path, mode, value, problem):
+    values = np.zeros((3, 3), np.float32 if mode == "F" else np.int64)
+    values[1, 1] = value
+    tree = one_image_tree(tmp_path / "tree", png_bytes(mode_image(mode, values), fmt="TIFF"),
+                          "0.tif")
+    raises_naming(lambda: load_image_folder(tree, "train"), tree / "train/only/0.tif",
+                  match=problem)
+
+
+def test_only_plain_image_formats_are_decoded(tmp_path):
+    eps = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 4 4\n0 0 moveto\nshowpage\n"
+    tree = one_image_tree(tmp_path / "tree", eps)
+    raises_naming(lambda: load_image_folder(tree, "train"), tree / "train/only/0.png",
+                  match="not a readable image")
+
+
+# --- 4. unreadable or hostile files: a ValueError naming the file, promptly -------------
+
+def test_broken_archives_raise_value_errors(image_tree, tmp_path):
+    gztar = pathlib.Path(shutil.make_archive(str(tmp_path / "t"), "gztar", root_dir=image_tree))
+    zipped = pathlib.Path(shutil.make_archive(str(tmp_path / "z"), "zip", root_dir=image_tree))
+    stored = zipfile_bytes({"train/a/0.png": png_bytes(PIXELS)})  # bad CRC once changed
+    cases = {"truncated.tar.gz": gztar.read_bytes()[:-100],
+             "half.tar.gz": gztar.read_bytes()[: gztar.stat().st_size // 2],
+             "garbage.tar.gz": b"this is not an archive" * 40,
+             "empty.tar.gz": b"",
+             "bad.zip": b"PK\x03\x04" + b"\x00" * 100,
+             "truncated.zip": zipped.read_bytes()[:-30],
+             "corrupt.zip": stored.replace(b"IDAT", b"IDAX")}
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+        raises_naming(lambda name=name: load_image_folder(tmp_path / name, "train"),
+                      tmp_path / name)
+
+
+def test_decompression_bomb_image_is_refused_promptly(tmp_path):
+    tree = one_image_tree(tmp_path / "tree", png_header_only(15000, 15000))
+    outcome = promptly(lambda: load_image_folder(tree, "train"), timeout=10)
+    assert isinstance(outcome.get("error"), ValueError), outcome
+    assert "0.png" in str(outcome["error"]) and "MAX_IMAGE_PIXELS" in str(outcome["error"])
+
+
+def test_image_limits_are_settings(tmp_path, monkeypatch):
+    tree = one_image_tree(tmp_path / "tree", png_bytes(PIXELS))
+    monkeypatch.setattr(datasets, "MAX_IMAGE_PIXELS", 19)
+    raises_naming(lambda: load_image_folder(tree, "train"), "0.png", match="MAX_IMAGE_PIXELS")
+    monkeypatch.setattr(datasets, "MAX_IMAGE_PIXELS", 20)
+    assert load_image_folder(tree, "train")[0].shape == (1, 60)
+    monkeypatch.setattr(datasets, "MAX_FILE_BYTES", 50)
+    for path in (tree, write_zip(tmp_path / "t.zip", [("train/a/0.png", png_bytes(PIXELS))]),
+                 write_tar(tmp_path / "t.tar", [("train/a/0.png", png_bytes(PIXELS))], "w")):
+        raises_naming(lambda path=path: load_image_folder(path, "train"), path,
+                      match="MAX_FILE_BYTES")
+    monkeypatch.setattr(datasets, "MAX_ARCHIVE_MEMBERS", 2)
+    many = write_tar(tmp_path / "many.tar", [(f"train/a/{i}.png", b"") for i in range(3)], "w")
+    raises_naming(lambda: load_image_folder(many, "train"), many, match="MAX_ARCHIVE_MEMBERS")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_named_pipes_are_never_opened(tmp_path, mnist_dir):
+    tree = one_image_tree(tmp_path / "tree", png_bytes(PIXELS))
+    cases = []
+    fifo = tree / "train" / "only" / "x.png"
+    os.mkfifo(fifo)
+    cases.append((fifo, lambda: load_image_folder(tree, "train")))
+    archive = tmp_path / "x.tar.gz"
+    os.mkfifo(archive)
+    cases.append((archive, lambda: load_image_folder(archive, "train")))
+    labels = mnist_dir / "t10k-labels-idx1-ubyte.gz"
+    labels.unlink()
+    os.mkfifo(labels)
+    cases.append((labels, lambda: load_mnist(mnist_dir, "test")))
+    folder = cifar_folder(tmp_path)
+    (folder / "test_batch").unlink()
+    os.mkfifo(folder / "test_batch")
+    cases.append((folder / "test_batch", lambda: load_cifar10(folder, "test")))
+    for fifo, load in cases:
+        outcome = promptly(load, fifo=fifo, timeout=10)
+        assert isinstance(outcome.get("error"), ValueError), outcome
+        assert str(fifo) in str(outcome["error"]) and "named pipe" in str(outcome["error"])
+
+
+def test_links_and_special_members_of_archives_are_refused(tmp_path):
+    png = png_bytes(PIXELS)
+    tar = write_tar(tmp_path / "links.tar.gz", [("train/a/0.png", png),
+                                                ("train/a/1.png", tarfile.SYMTYPE, "/etc/passwd")])
+    raises_naming(lambda: load_image_folder(tar, "train"), "train/a/1.png", match="regular")
+    hard = write_tar(tmp_path / "hard.tar", [("train/a/0.png", png),
+                                             ("train/a/1.png", tarfile.LNKTYPE, "train/a/0.png")],
+                     "w")
+    raises_naming(lambda: load_image_folder(hard, "train"), "train/a/1.png", match="regular")
+    info = zipfile.ZipInfo("train/a/1.png")
+    info.create_system, info.external_attr = 3, (0o120777 << 16)  # a symbolic link
+    with zipfile.ZipFile(tmp_path / "links.zip", "w") as archive:
+        archive.writestr("train/a/0.png", png)
+        archive.writestr(info, "/etc/passwd")
+    raises_naming(lambda: load_image_folder(tmp_path / "links.zip", "train"), "train/a/1.png",
+                  match="regular")
+    # the links of a split not loaded do not matter
+    elsewhere = write_tar(tmp_path / "elsewhere.tar.gz", [
+        ("train/a/0.png", png), ("test/a/1.png", tarfile.SYMTYPE, "/etc/passwd")])
+    assert load_image_folder(elsewhere, "train")[1].tolist() == [0]
+
+
+def test_tar_member_with_a_negative_size_is_refused_promptly(tmp_path):
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:", format=tarfile.GNU_FORMAT) as archive:
+        info = tarfile.TarInfo("train/a/0.png")
+        info.size = 4
+        archive.addfile(info, io.BytesIO(b"abcd"))
+    raw = bytearray(buffer.getvalue())
+    raw[124:136] = b"\xff" * 11 + b"\x00"  # base-256 size: minus 256
+    raw[148:156] = b" " * 8
+    raw[148:156] = b"%06o\x00 " % sum(raw[:512])
+    (tmp_path / "neg.tar").write_bytes(bytes(raw))
+    outcome = promptly(lambda: load_image_folder(tmp_path / "neg.tar", "train"), timeout=10)
+    assert isinstance(outcome.get("error"), ValueError), outcome
+    assert "neg.tar" in str(outcome["error"])
+
+
+def test_encrypted_zip_member_is_a_value_error(tmp_path):
+    data = bytearray(zipfile_bytes({"train/a/0.png": png_bytes(PIXELS)}))
+    data[6] |= 1  # local header: encrypted
+    central = data.rindex(b"PK\x01\x02")
+    data[central + 8] |= 1  # central directory: encrypted
+    (tmp_path / "locked.zip").write_bytes(bytes(data))
+    raises_naming(lambda: load_image_folder(tmp_path / "locked.zip", "train"), "locked.zip",
+                  match="encrypted")
+
+
+@pytest.mark.parametrize("problem, images_header, images_payload, match", [
+    ("zero items", (2051, 0, 28, 28), b"", "no data"),
+    ("zero rows", (2051, 3, 0, 28), b"", "no data"),
+    ("absurd count", (2051, 2 ** 32 - 1, 28, 28), b"", "MAX_FILE_BYTES"),
+    ("declared more than the payload", (2051, 3, 28, 28), bytes(100), "truncated"),
+    ("declared less than the payload", (2051, 3, 2, 2), bytes(100), "trailing"),
+    ("wrong magic", (2049, 3, 28, 28), bytes(3 * 784), "magic number 2049"),
+    ("no header", (2051,), b"", "truncated"),
+], ids=lambda value: value if isinstance(value, str) else "")
+@pytest.mark.parametrize("compress", [False, True])
+def test_idx_headers_are_checked(mnist_dir, problem, images_header, images_payload, match,
+                                 compress):
+    import gzip as gz
+
+    data = b"".join(n.to_bytes(4, "big") for n in images_header) + images_payload
+    if len(images_header) > 1 and 0 < images_header[1] < 100:  # as many labels
+        (mnist_dir / "t10k-labels-idx1-ubyte.gz").write_bytes(
+            idx_bytes(np.arange(images_header[1]), 2049))
+    (mnist_dir / "t10k-images-idx3-ubyte.gz").write_bytes(gz.compress(data) if compress else data)
+    raises_naming(lambda: load_mnist(mnist_dir, "test"), mnist_dir / "t10k-images-idx3-ubyte.gz",
+                  match=match)
+
+
+def test_idx_counts_are_compared_before_any_payload(mnist_dir):
+    labels = mnist_dir / "t10k-labels-idx1-ubyte.gz"
+    labels.write_bytes(idx_bytes(np.arange(4), 2049))
+    message = raises_naming(lambda: load_mnist(mnist_dir, "test"), labels, match="5 images")
+    assert "4 labels" in message
+
+
+@pytest.fixture(scope="module")
+def gzip_bomb():
+    """261 KB of gzip that inflates to 256 MiB of zero bytes."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+    chunk = bytes(1 << 20)
+    return b"".join([compressor.compress(chunk) for _ in range(256)] + [compressor.flush()])
+
+
+def bounded(function, limit=16 << 20):
+    """``function()``'s ValueError message, asserting it came within ``limit`` bytes of
+    Python/NumPy allocations."""
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError) as info:
+            function()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < limit, f"{peak} bytes allocated"
+    return str(info.value)
+
+
+def test_gzip_bomb_is_not_inflated(mnist_dir, gzip_bomb):
+    images = mnist_dir / "t10k-images-idx3-ubyte.gz"
+    assert len(gzip_bomb) < 300_000
+    images.write_bytes(gzip_bomb)  # its header: magic number 0
+    assert "magic number 0" in bounded(lambda: load_mnist(mnist_dir, "test"))
+    header = idx_bytes(np.zeros((0, 28, 28)), 2051)[:4] + b"".join(
+        n.to_bytes(4, "big") for n in (400_000, 28, 28))
+    # a right header declaring 300 MB, then zeros: more than the 261 KB can hold
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+    images.write_bytes(compressor.compress(header) + gzip_bomb[10:])  # not even valid gzip
+    bounded(lambda: load_mnist(mnist_dir, "test"))
+    images.write_bytes(gzip.compress(header) + gzip_bomb)
+    assert "cannot hold" in bounded(lambda: load_mnist(mnist_dir, "test"))
+    # a right header declaring 5 images (as the labels say), then 256 MiB of zeros:
+    # read up to the declared size only
+    header = idx_bytes(np.zeros((5, 28, 28)), 2051)[:16]
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+    chunk = bytes(1 << 20)
+    images.write_bytes(b"".join([compressor.compress(header)]
+                                + [compressor.compress(chunk) for _ in range(256)]
+                                + [compressor.flush()]))
+    assert "trailing" in bounded(lambda: load_mnist(mnist_dir, "test"))
+
+
+def test_cifar_batch_limits(tmp_path, monkeypatch):
+    folder = cifar_folder(tmp_path)
+    monkeypatch.setattr(datasets, "MAX_FILE_BYTES", 1000)
+    raises_naming(lambda: load_cifar10(folder, "test"), folder / "test_batch",
+                  match="MAX_FILE_BYTES")
