@@ -10,7 +10,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from sklearn.datasets import load_breast_cancer
@@ -159,6 +159,22 @@ def test_any_finite_data_of_any_dtype_gives_an_error_or_a_valid_model(Estimator,
     result = check_valid(outcome, Estimator, len(X))
     if result is None:  # only one class drawn, or biases beyond float64
         assert len(set(y)) < 2 or "magnitude" in outcome[1][1], outcome[1][1]
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@settings(max_examples=5)
+@given(data=training_sets(), seed=st.integers(0, 2**32 - 1))
+def test_the_same_model_for_any_n_jobs(Estimator, data, seed):
+    X, y = data
+    if len(set(y)) < 2:
+        return
+    params = dict(TINY[Estimator], random_state=seed)
+    outcomes = [run_isolated(fit_and_predict, Estimator, {**params, "n_jobs": n_jobs}, X, y, X)
+                for n_jobs in (1, 2)]
+    assert outcomes[0][0] == outcomes[1][0]
+    if outcomes[0][0] == "ok":
+        for name, value in outcomes[0][1]["attributes"].items():
+            np.testing.assert_array_equal(outcomes[1][1]["attributes"][name], value)
 
 
 count_values = st.one_of(st.integers(1, 5), st.sampled_from([2**31, 2**62, 2**63 - 1]))
