@@ -13,46 +13,12 @@ from ._base import BaseAttack, clip_to, sign_step
 from ._gradients import check_gradient_support, gradient_sign, linear_view, loss_gradient
 
 
-def _combine_votes(positive):
-    """Label indices from positive votes, bool (n_problems, n_votes, n_samples): the
-    estimators' rule (binary majority, ties to ``classes_[0]``; one-vs-all argmax of
-    the counts, ties to the first class)."""
-    counts = positive.sum(axis=1)
-    if counts.shape[0] == 1:
-        return (2 * counts[0] > positive.shape[1]).astype(np.intp)
-    return np.argmax(counts, axis=0)
-
-
-def _scd01_predict_index(model, X, votes):
-    positive = np.array([
-        ((X @ model.coef_[p].T + model.intercept_[p]) > 0)[:, votes].T
-        for p in range(model.coef_.shape[0])
-    ])
-    return _combine_votes(positive)
-
-
-def _mlp01_vote_scores(model, X, problem, vote):
-    # the estimator's arithmetic, unit by unit, so labels agree bit for bit
-    hidden = X @ model.hidden_coef_[problem, vote] + model.hidden_intercept_[problem, vote] > 0
-    out = np.zeros(X.shape[0])
-    for h, weight in enumerate(model.coef_[problem, vote]):
-        out += hidden[:, h] * weight
-    return out + model.intercept_[problem, vote]
-
-
-def _mlp01_predict_index(model, X, votes):
-    positive = np.array([
-        [_mlp01_vote_scores(model, X, p, v) > 0 for v in votes]
-        for p in range(model.coef_.shape[0])
-    ])
-    return _combine_votes(positive)
-
-
 def _check_vote(attack, model):
-    if attack.vote is not None and attack.vote >= model.n_estimators:
+    n_votes = model._n_votes()
+    if attack.vote is not None and attack.vote >= n_votes:
         raise ValueError(
             f"vote={attack.vote} but the {type(model).__name__} has only "
-            f"{model.n_estimators} votes per problem.")
+            f"{n_votes} votes per problem.")
 
 
 class LinearSignAttack(BaseAttack):
@@ -162,7 +128,7 @@ class LinearSignAttack(BaseAttack):
     def _predicted_index(self, X):
         model = self.estimator_
         if self.vote is not None:
-            return _scd01_predict_index(model, X, [self.vote])
+            return model._predict_index(X, [self.vote])
         return super()._predicted_index(X)
 
     def _perturb(self, X, y_index):
@@ -340,11 +306,11 @@ class MLP01Attack(BaseAttack):
 
     def _votes(self):
         if self.vote is None:
-            return list(range(self.estimator_.n_estimators))
+            return list(range(self.estimator_._n_votes()))
         return [self.vote]
 
     def _predicted_index(self, X):
-        return _mlp01_predict_index(self.estimator_, X, self._votes())
+        return self.estimator_._predict_index(X, self._votes())
 
     def _perturb(self, X, y_index):
         model = self.estimator_
@@ -356,13 +322,9 @@ class MLP01Attack(BaseAttack):
         candidate_vote = np.repeat(votes, n_hidden)
         candidate_node = np.tile(np.arange(n_hidden), len(votes))
         # node outputs at x as -1/+1: the side of each hyperplane the row is on
-        side = np.empty((X.shape[0], len(candidate_vote)))
-        for i, v in enumerate(votes):
-            block = side[:, i * n_hidden:(i + 1) * n_hidden]
-            for p in np.unique(problems):
-                at = problems == p
-                on = X[at] @ model.hidden_coef_[p, v] + model.hidden_intercept_[p, v] > 0
-                block[at] = np.where(on, 1.0, -1.0)
+        on = model._hidden_bits(X, model._prediction_units(votes)).reshape(
+            X.shape[0], model.hidden_coef_.shape[0], len(votes) * n_hidden)
+        side = np.where(on[rows, problems], 1.0, -1.0)
 
         def candidate(c_vote, c_node, c_side):
             direction = np.sign(model.hidden_coef_[problems, c_vote, :, c_node])
@@ -371,7 +333,7 @@ class MLP01Attack(BaseAttack):
         fooled = np.empty(side.shape, dtype=bool)
         for c in range(side.shape[1]):
             X_c = candidate(candidate_vote[c], candidate_node[c], side[:, c])
-            fooled[:, c] = _mlp01_predict_index(model, X_c, votes) != y_index
+            fooled[:, c] = model._predict_index(X_c, votes) != y_index
         rng = check_random_state(self.random_state)
         order = np.argsort(rng.random_sample(side.shape), axis=1)
         # the first fooling node in the row's order, else (argmax of all False) its first
