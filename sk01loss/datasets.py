@@ -129,6 +129,19 @@ def _sniff(head):
 _DECOMPRESSION_ERRORS = (OSError, EOFError, zlib.error)
 
 
+def _read_upto(fh, n):
+    """At most ``n`` bytes of ``fh``, read in pieces: memory follows the bytes that
+    are there, not the ``n`` a header may claim."""
+    pieces = []
+    while n > 0:
+        piece = fh.read(min(n, 1 << 20))
+        if not piece:
+            break
+        pieces.append(piece)
+        n -= len(piece)
+    return b"".join(pieces)
+
+
 # --- MNIST (IDX) ------------------------------------------------------------------
 
 class _IdxFile:
@@ -146,8 +159,11 @@ class _IdxFile:
         path = self.path
         self._file, size = _open_regular(path, "MNIST-format file")
         try:
-            head = self._file.read(512)
-            self._file.seek(0)
+            try:
+                head = self._file.read(512)
+                self._file.seek(0)
+            except OSError as exc:
+                raise ValueError(f"{path} cannot be read: {exc}") from None
             self._kind = _sniff(head)
             if self._kind == "gzip":
                 self._stream = gzip.GzipFile(fileobj=self._file, mode="rb")
@@ -165,7 +181,7 @@ class _IdxFile:
 
     def _read(self, n):
         try:
-            return self._stream.read(n)
+            return _read_upto(self._stream, n)
         except _DECOMPRESSION_ERRORS as exc:
             raise ValueError(f"{self.path} is not a readable (gzipped) IDX file: {exc}") from None
 
@@ -208,11 +224,6 @@ class _IdxFile:
             raise ValueError(f"{self.path} {problem}: {found} of data for the shape "
                              f"{self.shape} its header announces")
         return np.frombuffer(data, np.uint8).reshape(self.shape)
-
-
-def _read_idx(path, magic, ndim):
-    with _IdxFile(path, magic, ndim) as idx:
-        return idx.read()
 
 
 def load_mnist(path, split="train", classes=None, dtype=np.float32):
@@ -403,9 +414,25 @@ _BATCH_GLOBALS = {
 }
 
 
-class _BatchUnpickler(pickle.Unpickler):
+def _load_bytearray8(unpickler):
+    # pickle._Unpickler allocates the declared length first: read what is there
+    size = int.from_bytes(unpickler.read(8), "little")
+    data = unpickler.read(size)
+    if len(data) != size:
+        raise pickle.UnpicklingError("pickle data was truncated")
+    unpickler.append(bytearray(data))
+
+
+class _BatchUnpickler(pickle._Unpickler):
     """Unpickles what a CIFAR-10 python batch holds (dicts, lists, bytes, str, numbers
-    and numeric NumPy arrays) and refuses every other global, so no code runs."""
+    and numeric NumPy arrays) and refuses every other global, so no code runs.
+
+    The pure-Python unpickler, with BYTEARRAY8 read without trusting its length: the
+    C one allocates the length a BINBYTES8 or BYTEARRAY8 opcode declares before
+    reading it (CPython gh-115952), so a few bytes could claim gigabytes; this one
+    holds only the bytes that are there."""
+
+    dispatch = {**pickle._Unpickler.dispatch, pickle.BYTEARRAY8[0]: _load_bytearray8}
 
     def find_class(self, module, name):
         try:
@@ -435,7 +462,7 @@ def _read_cifar_batch(file):
                              f"MAX_FILE_BYTES ({MAX_FILE_BYTES}); raise that limit if the "
                              f"batch is genuine")
         try:
-            data = fh.read(MAX_FILE_BYTES + 1)
+            data = _read_upto(fh, size + 1)
         except OSError as exc:
             raise ValueError(f"{file} cannot be read: {exc}") from None
     try:
@@ -543,7 +570,7 @@ def load_cifar10(path, split="train", classes=None, dtype=np.float32):
 _IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 # the formats Pillow may decode, whatever a file's name says (no EPS, which runs
 # Ghostscript, and none of Pillow's rarer plugins)
-_PIL_FORMATS = ("PNG", "JPEG", "MPO", "BMP", "GIF", "WEBP", "TIFF")
+_PIL_FORMATS = ("PNG", "JPEG", "BMP", "GIF", "WEBP", "TIFF")
 
 
 def _hidden(name):
@@ -581,7 +608,7 @@ def _read_regular(file):
                 raise ValueError(f"{file} is {size} bytes, more than sk01loss.datasets."
                                  f"MAX_FILE_BYTES ({MAX_FILE_BYTES})")
             try:
-                return fh.read(MAX_FILE_BYTES + 1)
+                return _read_upto(fh, size + 1)
             except OSError as exc:
                 raise ValueError(f"{file} cannot be read: {exc}") from None
     return read
@@ -608,7 +635,7 @@ def _member_parts(path, name):
     """The path components of an archive member; refuses the archive for absolute
     paths and ``..`` (path traversal). ``.`` and empty components are dropped."""
     unified = name.replace("\\", "/")
-    if unified.startswith("/") or (len(unified) > 1 and unified[1] == ":"):
+    if unified.startswith("/") or (unified[:1].isalpha() and unified[1:2] == ":"):
         raise ValueError(f"{path} holds a member with an absolute path ({name!r}): refusing "
                          f"the archive (path traversal); re-create it with relative paths")
     parts = [part for part in unified.split("/") if part not in ("", ".")]
@@ -651,7 +678,7 @@ class _BoundedReads:
         self.fh, self.path = fh, path
 
     def read(self, n=-1):
-        if n is None or n < 0 or n > MAX_FILE_BYTES:
+        if n is None or n < 0 or n > max(MAX_FILE_BYTES, 1 << 20):
             raise tarfile.ReadError(f"a tar header or member of more than sk01loss."
                                     f"datasets.MAX_FILE_BYTES ({MAX_FILE_BYTES}) bytes")
         return self.fh.read(n)
@@ -680,10 +707,6 @@ def _archive_call(path, function, *args):
         if type(exc).__module__ in ("lzma", "_lzma", "bz2", "_bz2"):
             raise ValueError(f"{path} is not a readable archive: {exc!r}") from None
         raise
-
-
-def _read_all(fh, n):
-    return fh.read(n)
 
 
 def _scan_tar(path, archive, split):
@@ -716,7 +739,7 @@ def _scan_tar(path, archive, split):
         elif member.size > MAX_FILE_BYTES:
             raise ValueError(_too_big(display, member.size))
         else:
-            data = _archive_call(path, _read_all, archive.extractfile(member), member.size)
+            data = _archive_call(path, _read_upto, archive.extractfile(member), member.size)
             if len(data) != member.size:
                 raise ValueError(f"{display} is truncated")
             read = lambda data=data: data
@@ -746,7 +769,7 @@ def _scan_zip(path, fh, split):
             def read(info=info, display=display):
                 try:
                     with archive.open(info) as member:
-                        return member.read(MAX_FILE_BYTES + 1)
+                        return _read_upto(member, info.file_size + 1)
                 except _ARCHIVE_ERRORS as exc:
                     raise ValueError(f"{display} cannot be extracted: {exc!r}") from None
         images[key] = _Image(*key, display, read)
@@ -759,7 +782,7 @@ def _archive_images(path, split):
     gzip, bzip2 or xz). The archive stays open in the ``with`` block."""
     fh, _ = _open_regular(path, "image folder or archive")
     with fh:
-        head = _archive_call(path, _read_all, fh, 512)
+        head = _archive_call(path, _read_upto, fh, 512)
         fh.seek(0)
         kind = _sniff(head)
         if kind == "zip" or (kind is None and _archive_call(path, zipfile.is_zipfile, fh)):
@@ -968,7 +991,7 @@ def load_image_folder(path, split="train", classes=None, size=None, crop=None,
     -----
     Images are the files with a ``.jpg``, ``.jpeg``, ``.png``, ``.bmp``, ``.gif``,
     ``.webp``, ``.tif`` or ``.tiff`` name (any case) exactly two folders below the
-    root; their format is told from the bytes, and only PNG, JPEG (and MPO), BMP,
+    root; their format is told from the bytes, and only PNG, JPEG, BMP,
     GIF, WebP and TIFF are decoded. Hidden entries (names starting with ``.``, such
     as macOS's ``._x.png``, and ``__MACOSX``) are skipped, as folders and as images.
     Every image comes back with three channels, by Pillow mode:

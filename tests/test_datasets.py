@@ -763,3 +763,12 @@ def test_cifar_batch_limits(tmp_path, monkeypatch):
     monkeypatch.setattr(datasets, "MAX_FILE_BYTES", 1000)
     raises_naming(lambda: load_cifar10(folder, "test"), folder / "test_batch",
                   match="MAX_FILE_BYTES")
+
+
+@pytest.mark.parametrize("opcode", [pickle.BINBYTES8, pickle.BYTEARRAY8, pickle.BINUNICODE8,
+                                    pickle.FRAME])
+def test_cifar_pickle_lengths_are_not_trusted(tmp_path, opcode):
+    # 12 bytes claiming 8 GiB: the C unpickler would allocate them before reading
+    crafted = b"\x80\x05" + opcode + (2 ** 33).to_bytes(8, "little") + b"abc."
+    folder = cifar_folder(tmp_path, crafted)
+    assert "test_batch" in bounded(lambda: load_cifar10(folder, "test"))
