@@ -1017,8 +1017,8 @@ def load_image_folder(path, split="train", classes=None, size=None, crop=None,
 
     split = _check_split(split)
     for name, value in (("size", size), ("crop", crop)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer))
-                                  or value < 1):
+        integer = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+        if value is not None and not (integer and value >= 1):
             raise ValueError(f"{name} must be a positive int or None, got {value!r}")
     dtype = _float_dtype(dtype)
     path = _fspath(path)
@@ -1040,7 +1040,7 @@ def _load_images(Image, path, split, entries, classes, size, crop, dtype):
         warnings.warn(f"{path}: split '{split}' has no images of the class(es) "
                       f"{', '.join(missing)} that other splits have; labels are positions "
                       f"in the class list of all splits, so the others keep theirs",
-                      UserWarning, stacklevel=2)
+                      UserWarning, stacklevel=3)  # the caller of load_image_folder
     members = [member for member in members
                if classes is None or index[member.label] in classes]
     if not members:
