@@ -934,6 +934,16 @@ def _decode(Image, data, file, size, crop):
     return pixels, scale
 
 
+def _pixels_or_none(name, value):
+    """``value`` as a positive int (an integral float such as 84.0 too), or None."""
+    if value is None:
+        return None
+    number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    if not (number and value >= 1 and float(value).is_integer()):
+        raise ValueError(f"{name} must be a positive int or None, got {value!r}")
+    return int(value)
+
+
 def load_image_folder(path, split="train", classes=None, size=None, crop=None,
                       dtype=np.float32):
     """Load a ``split/class/image`` tree of images (a directory or an archive).
@@ -1016,10 +1026,7 @@ def load_image_folder(path, split="train", classes=None, size=None, crop=None,
     from PIL import Image
 
     split = _check_split(split)
-    for name, value in (("size", size), ("crop", crop)):
-        integer = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-        if value is not None and not (integer and value >= 1):
-            raise ValueError(f"{name} must be a positive int or None, got {value!r}")
+    size, crop = _pixels_or_none("size", size), _pixels_or_none("crop", crop)
     dtype = _float_dtype(dtype)
     path = _fspath(path)
     with _tree_images(path, split) as entries:

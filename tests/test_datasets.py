@@ -772,3 +772,11 @@ def test_cifar_pickle_lengths_are_not_trusted(tmp_path, opcode):
     crafted = b"\x80\x05" + opcode + (2 ** 33).to_bytes(8, "little") + b"abc."
     folder = cifar_folder(tmp_path, crafted)
     assert "test_batch" in bounded(lambda: load_cifar10(folder, "test"))
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2.5, float("nan"), True, "4"])
+def test_size_and_crop_are_positive_integers(image_tree, bad):
+    for name in ("size", "crop"):
+        with pytest.raises(ValueError, match=f"{name} must be a positive int"):
+            load_image_folder(image_tree, "train", **{name: bad})
+    assert load_image_folder(image_tree, "train", size=4.0, crop=np.int64(4))[0].shape == (6, 48)
