@@ -131,10 +131,9 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         columns = kernel.describe_columns(XT)
         chunk = kernel.votes_per_call or n_new
         progress = _Progress(self, len(targets))
-        # A batched kernel's host work (random draws, array launches) holds the GIL, so
-        # its problems run side by side only in processes; the Numba kernels release it.
-        batched = kernel.votes_per_call is None and len(targets) > 1
-        chunks = Parallel(n_jobs=self.n_jobs, prefer="processes" if batched else "threads")(
+        # one problem of a batched kernel is one task: threads spare shipping the data
+        prefer = kernel.prefer if len(targets) > 1 else "threads"
+        chunks = Parallel(n_jobs=self.n_jobs, prefer=prefer)(
             delayed(_fit_votes)(self._model, device, XT, columns, target, seeds[p][v:v + chunk],
                                 params, progress, p, n_done + v)
             for p, target in enumerate(targets)
@@ -144,7 +143,7 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         shape = (len(targets), n_new)
         fitted = {}
         for i, name in enumerate(self._vote_attributes + ("train_objective_",)):
-            parts = [(*vote, objective)[i] for vote, objective in results]
+            parts = [(*result.params, result.objective)[i] for result in results]
             fitted[name] = np.asarray(parts).reshape(shape + np.shape(parts[0]))
         # the kernels saw X * 2**-exponent: biases back to the units of X
         for name in self._bias_attributes:
@@ -343,8 +342,8 @@ def _fit_votes(model, device, XT, columns, target, seeds, params, progress, prob
     plans = [VotePlan(seed, target, XT.shape[0], params) for seed in seeds]
     report = progress.iteration_reporter(problem, first_vote, len(plans))
     votes = get_kernel(model, device).fit_votes(XT, target, plans, params, columns, report)
-    for v, (_, objective) in enumerate(votes):
-        progress.vote_done(problem, first_vote + v, objective)
+    for v, result in enumerate(votes):
+        progress.vote_done(problem, first_vote + v, result.objective)
     return votes
 
 

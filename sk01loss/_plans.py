@@ -6,9 +6,21 @@ only consume the draws, so a vote is identical on every backend and for any
 ``n_jobs``, and the draws of vote ``v`` do not depend on how many votes there are.
 """
 
+from collections import namedtuple
 from dataclasses import dataclass
 
 import numpy as np
+
+#: The draws of one SCD01 iteration: the batch (positives first) and the coordinates
+#: whose candidates are ranked, in order.
+SCD01Draws = namedtuple("SCD01Draws", ["batch", "coords"])
+
+#: The draws of one MLP01 iteration: the batch, the node order of the greedy bias
+#: pass (iteration 0 only; empty after), the order of the output weights' candidates,
+#: the hidden node to update and its input coordinates.
+MLP01Draws = namedtuple("MLP01Draws", ["batch", "node_order", "output_order", "node", "coords"])
+
+_NO_NODES = np.empty(0, dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -69,6 +81,7 @@ class VotePlan:
             self.features = np.arange(n_features)
         self.n_features = n_features
         self.n_coordinates = min(params.n_coordinates, self.features.size)
+        self.n_hidden = params.n_hidden
 
     def initial_weights(self, n_columns=None):
         """Unit-norm N(0, 1) weights on the vote's features; zeros elsewhere.
@@ -102,6 +115,19 @@ class VotePlan:
     def draw_iteration(self):
         """Batch and coordinates of one linear SCD iteration."""
         return self.draw_batch(), self.draw_coordinates()
+
+    # --- each model's iteration, in the one order every back-end consumes -----------
+
+    def scd01_draws(self):
+        """:class:`SCD01Draws` of the next SCD01 iteration."""
+        return SCD01Draws(*self.draw_iteration())
+
+    def mlp01_draws(self, it):
+        """:class:`MLP01Draws` of MLP01 iteration ``it`` (called for it = 0, 1, ...)."""
+        batch = self.draw_batch()
+        node_order = self.permutation(self.n_hidden) if it == 0 else _NO_NODES
+        return MLP01Draws(batch, node_order, self.permutation(self.n_hidden),
+                          self.integer(self.n_hidden), self.draw_coordinates())
 
     def permutation(self, n):
         """A random order of ``range(n)`` (hidden units)."""

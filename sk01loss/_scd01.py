@@ -59,13 +59,15 @@ class SCD01Classifier(BaseZeroOneEnsemble):
         seed as in a single fit with all votes, so growing an ensemble in steps (and
         saving it between them) gives the same model as fitting it at once, provided
         the data and the other parameters stay the same.
-    device : {"cpu", "cuda", "auto"}, default="cpu"
+    device : {"cpu", "cuda", "numpy", "auto"}, default="cpu"
         Where the coordinate search runs: ``"cpu"`` (Numba kernel, votes in
         parallel over ``n_jobs``), ``"cuda"`` (CuPy: all votes of a problem as one
-        batched computation on the GPU; needs ``pip install 'sk01loss[gpu]'``) or
-        ``"auto"`` (CUDA when CuPy and a GPU are usable, else CPU). The random draws
-        are the same on every device, and the fitted attributes are NumPy arrays,
-        so a model fitted on a GPU pickles and predicts anywhere.
+        batched computation on the GPU; needs ``pip install 'sk01loss[gpu]'``),
+        ``"numpy"`` (that batched computation on NumPy: slow, to check a GPU fit on
+        a machine without one) or ``"auto"`` (CUDA when CuPy and a GPU are usable,
+        else CPU). The random draws are the same on every device, and the fitted
+        attributes are NumPy arrays, so a model fitted on a GPU pickles and
+        predicts anywhere.
 
     Attributes
     ----------

@@ -7,9 +7,9 @@ import pickle
 import numpy as np
 import pytest
 
-import sk01loss._base
 from sk01loss import MLP01Classifier, SCD01Classifier
-from sk01loss._kernels import batched, cpu_mlp01, cpu_scd01, cuda_status, get_kernel
+from sk01loss._kernels import (batched_mlp01, batched_scd01, batched_search, cpu_mlp01,
+                               cpu_scd01, cpu_search, cuda_status, get_kernel)
 from sk01loss._plans import SearchParams, VotePlan
 
 from .test_kernel_scd01 import draw_step, make_problem
@@ -47,17 +47,17 @@ def test_window_search_matches_numba_for_any_bucketing(data, n_buckets, bound, x
         W = rng.standard_normal((3, X.shape[1]))
         W /= np.linalg.norm(W, axis=1, keepdims=True)
         XT = np.ascontiguousarray(X.T)
-        P = np.stack([cpu_scd01.project(XT, w) for w in W])
+        P = np.stack([cpu_search.project(XT, w) for w in W])
         zeros, ones = np.zeros_like(P, dtype=np.int8), np.ones_like(P, dtype=np.int8)
         inputs = (XT, bound * np.abs(XT).max(axis=1), P, W, y, zeros, ones,
                   np.stack([batch] * 3), np.stack([coords] * 3))
-        got = batched.search_steps(xp, *map(xp.asarray, inputs), step, window, kind,
+        got = batched_search.search_steps(xp, *map(xp.asarray, inputs), step, window, kind,
                                    n_buckets=n_buckets)
-        got = [batched._to_host(a) for a in got]
+        got = [batched_search.to_host(a) for a in got]
         constant = X.min(0)[coords] == X.max(0)[coords]
         for v, w in enumerate(W):
-            want = cpu_scd01.search_step(XT, P[v], w, y, 0 * y, 1 + 0 * y, batch, coords, step,
-                                         window, kind, cpu_scd01.describe_columns(XT))
+            want = cpu_search.search_step(XT, P[v], w, y, 0 * y, 1 + 0 * y, batch, coords, step,
+                                         window, kind, cpu_search.describe_columns(XT))
             t0, obj0, bias0, c, t, obj, bias = (a[v] for a in got)
             assert (t0, obj0, bias0) == want[:3]
             if not constant.any() or want[5] > want[1]:  # the kernel skips constant columns
@@ -84,21 +84,21 @@ def test_cuda_kernels_equal_the_array_code(shared, dtype):
         rng.integers(0, d, (V, C)), rng.choice([-0.3, 0.3], C), low, high, scale,
         rng.integers(-1, 2, (V, n_b)), rng.integers(-1, 2, (V, n_b)))]
     for got, want in zip(_cuda.histograms(*args, n_buckets),
-                         batched._histograms_array(cupy, *args, n_buckets)):
+                         batched_search._histograms_array(cupy, *args, n_buckets)):
         cupy.testing.assert_array_equal(got, want)
 
     first = cupy.asarray(rng.integers(0, n_buckets + 2, (V, C)))
     last = cupy.minimum(first + cupy.asarray(rng.integers(0, 3, (V, C))), n_buckets + 1)
-    _, bucket = batched._candidates_array(cupy, *args[:8], n_buckets)
+    _, bucket = batched_search._candidates_array(cupy, *args[:8], n_buckets)
     size = int(((bucket >= first[..., None]) & (bucket <= last[..., None])).sum(-1).max())
     for got, want in zip(_cuda.gather(*args, n_buckets, first, last, size),
-                         batched._gather_array(cupy, *args, n_buckets, first, last, size)):
+                         batched_search._gather_array(cupy, *args, n_buckets, first, last, size)):
         assert got.dtype == want.dtype
         cupy.testing.assert_array_equal(got, want)
 
     w = rng.standard_normal((5, 300))
     np.testing.assert_array_equal(_cuda.sequential_sum_of_squares(cupy.asarray(w)).get(),
-                                  batched._sequential_sum_of_squares(np, w))
+                                  batched_search._sequential_sum_of_squares(np, w))
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -111,10 +111,10 @@ def test_batched_scd01_fits_the_same_votes_as_numba(seed, max_features):
     seeds = np.random.SeedSequence(seed).spawn(3)
     plans = [VotePlan(s, y, X.shape[1], params) for s in seeds]
     # a tiny memory budget forces one candidate per chunk: chunking must not matter
-    got = batched.fit_votes_scd01(XT, y, plans, params, max_bytes=1)
+    got = batched_scd01.fit_votes(XT, y, plans, params, max_bytes=1)
     for s, ((w, b), obj) in zip(seeds, got):
         (w_ref, b_ref), obj_ref = cpu_scd01.fit_vote(
-            XT, y, VotePlan(s, y, X.shape[1], params), params, cpu_scd01.describe_columns(XT))
+            XT, y, VotePlan(s, y, X.shape[1], params), params, cpu_search.describe_columns(XT))
         assert obj == obj_ref and b == b_ref
         np.testing.assert_array_equal(w, w_ref)
 
@@ -127,32 +127,37 @@ def test_batched_mlp01_fits_the_same_votes_as_numba(seed):
                           n_hidden=5, output_step_size=0.2)
     XT = np.ascontiguousarray(X.T)
     seeds = np.random.SeedSequence(seed).spawn(3)
-    got = batched.fit_votes_mlp01(XT, y, [VotePlan(s, y, X.shape[1], params) for s in seeds],
+    got = batched_mlp01.fit_votes(XT, y, [VotePlan(s, y, X.shape[1], params) for s in seeds],
                                   params)
     for s, (parts, obj) in zip(seeds, got):
         ref_parts, obj_ref = cpu_mlp01.fit_vote(
-            XT, y, VotePlan(s, y, X.shape[1], params), params, cpu_scd01.describe_columns(XT))
+            XT, y, VotePlan(s, y, X.shape[1], params), params, cpu_search.describe_columns(XT))
         assert obj == obj_ref
         for part, ref_part in zip(parts, ref_parts):
             np.testing.assert_array_equal(part, ref_part)
 
 
+BATCHED_DEVICES = ["numpy", pytest.param("cuda", marks=pytest.mark.gpu)]
+
+
+@pytest.mark.parametrize("device", BATCHED_DEVICES)
 @pytest.mark.parametrize("Estimator", [SCD01Classifier, MLP01Classifier])
-def test_estimator_on_the_batched_path_equals_cpu(monkeypatch, Estimator):
+def test_estimator_on_the_batched_path_equals_cpu(Estimator, device):
     X, y = integer_problem(0, n=240, d=6)
     y3 = y + (X[:, 2] > 1)  # three classes: one-vs-all
     kwargs = dict(n_estimators=3, max_iter=30, random_state=0)
     cpu = Estimator(**kwargs).fit(X, y3)
-    monkeypatch.setattr(sk01loss._base, "resolve_device", lambda device: "numpy")
     # n_jobs=2: the problems of a batched kernel are fitted in processes
-    numpy = Estimator(**kwargs, device="cuda", n_jobs=2).fit(X, y3)
+    batched = Estimator(**kwargs, device=device, n_jobs=2).fit(X, y3)
     # grown in steps with warm_start: each call batches a different set of votes
-    grown = Estimator(**{**kwargs, "n_estimators": 1}, warm_start=True, device="cuda")
+    grown = Estimator(**{**kwargs, "n_estimators": 1}, warm_start=True, device=device)
     grown.fit(X, y3).set_params(n_estimators=3).fit(X, y3)
     for name in cpu._vote_attributes:
-        np.testing.assert_array_equal(getattr(cpu, name), getattr(numpy, name))
+        np.testing.assert_array_equal(getattr(cpu, name), getattr(batched, name))
         np.testing.assert_array_equal(getattr(cpu, name), getattr(grown, name))
-    assert get_kernel(Estimator._model, "numpy").votes_per_call is None
+    kernel = get_kernel(Estimator._model, device)
+    assert (kernel.votes_per_call, kernel.prefer) == (None, "processes")
+    assert get_kernel(Estimator._model, "cpu").prefer == "threads"
 
 
 @pytest.mark.skipif(cuda_status() is None, reason="CuPy and a GPU are available")
@@ -185,9 +190,9 @@ def test_cuda_fits_the_cpu_model_and_pickles_as_numpy(Estimator):
     np.testing.assert_array_equal(restored.predict(X), cpu.predict(X))
 
 
-@pytest.mark.parametrize("device", ["numpy", pytest.param("cuda", marks=pytest.mark.gpu)])
+@pytest.mark.parametrize("device", BATCHED_DEVICES)
 @pytest.mark.parametrize("Estimator", [SCD01Classifier, MLP01Classifier])
-def test_one_vs_all_in_processes_on_memmapped_data_equals_cpu(monkeypatch, Estimator, device):
+def test_one_vs_all_in_processes_on_memmapped_data_equals_cpu(Estimator, device):
     """joblib hands data over 1 MB to worker processes as a read-only memmap: the
     batched problems must fit the CPU model from it too."""
     X, y = integer_problem(2, n=2000, d=80)
@@ -195,9 +200,7 @@ def test_one_vs_all_in_processes_on_memmapped_data_equals_cpu(monkeypatch, Estim
     y3 = y + (X[:, 2] > 1)
     kwargs = dict(n_estimators=2, max_iter=15, random_state=0)
     cpu = Estimator(**kwargs).fit(X, y3)
-    if device == "numpy":
-        monkeypatch.setattr(sk01loss._base, "resolve_device", lambda device: "numpy")
-    batched = Estimator(**kwargs, device="cuda", n_jobs=2).fit(X, y3)
+    batched = Estimator(**kwargs, device=device, n_jobs=2).fit(X, y3)
     for name in cpu._vote_attributes + ("train_objective_",):
         assert type(getattr(batched, name)) is np.ndarray
         np.testing.assert_array_equal(getattr(cpu, name), getattr(batched, name))

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sk01loss._kernels import cpu_scd01
+from sk01loss._kernels import cpu_scd01, cpu_search
 from sk01loss._plans import SearchParams, VotePlan
 
 from .reference import scd01 as ref
@@ -52,9 +52,9 @@ def test_search_step_matches_reference(data, kind, window, max_density):
         batch, coords, w = draw_step(rng, X, y)
         step = float(rng.choice([0.17, 0.5, 2.0]))
         XT = np.ascontiguousarray(X.T)
-        P = cpu_scd01.project(XT, w)
-        columns = cpu_scd01.describe_columns(XT, max_density)
-        got = cpu_scd01.search_step(XT, P, w, y, 0 * y, 1 + 0 * y, batch, coords, step, window,
+        P = cpu_search.project(XT, w)
+        columns = cpu_search.describe_columns(XT, max_density)
+        got = cpu_search.search_step(XT, P, w, y, 0 * y, 1 + 0 * y, batch, coords, step, window,
                                     kind, columns)
         want = ref.search_step(X, w, y, batch, coords, step, window, kind)
         t0, obj0, bias0, c, t, obj, bias = got
@@ -79,9 +79,9 @@ def test_sparse_step_on_image_like_batch(max_density):
     for _ in range(4):
         batch, coords, w = draw_step(rng, X, y)
         XT = np.ascontiguousarray(X.T)
-        got = cpu_scd01.search_step(XT, cpu_scd01.project(XT, w), w, y, 0 * y, 1 + 0 * y, batch,
+        got = cpu_search.search_step(XT, cpu_search.project(XT, w), w, y, 0 * y, 1 + 0 * y, batch,
                                     coords, 0.17, 20, ref.PLUS,
-                                    cpu_scd01.describe_columns(XT, max_density))
+                                    cpu_search.describe_columns(XT, max_density))
         want = ref.search_step(X, w, y, batch, coords, 0.17, 20, ref.PLUS)
         assert got[:2] == want[:2] and got[3:6] == want[3:6]
         assert got[6] == pytest.approx(want[6], rel=1e-6)
@@ -96,7 +96,7 @@ def test_fit_vote_matches_reference(seed):
                           max_features=1.0, bias_window=5, balanced_fraction=0.2)
     XT = np.ascontiguousarray(X.T)
     (w, b), obj = cpu_scd01.fit_vote(XT, y, VotePlan(np.random.SeedSequence(seed), y, 5, params),
-                                     params, cpu_scd01.describe_columns(XT))
+                                     params, cpu_search.describe_columns(XT))
     w_ref, b_ref, obj_ref = ref.fit_vote(X, y, VotePlan(np.random.SeedSequence(seed), y, 5, params),
                                          30, 0.17, 5, 0.2)
     assert obj == obj_ref
@@ -110,9 +110,9 @@ def test_incremental_projections_stay_exact():
     XT = np.ascontiguousarray(X.T)
     w = rng.standard_normal(30)
     w /= np.linalg.norm(w)
-    P = cpu_scd01.project(XT, w)
+    P = cpu_search.project(XT, w)
     for _ in range(300):
-        cpu_scd01.apply_move(XT, P, w, int(rng.integers(30)), float(rng.choice([-0.17, 0.17])))
+        cpu_search.apply_move(XT, P, w, int(rng.integers(30)), float(rng.choice([-0.17, 0.17])))
     assert np.linalg.norm(w) == pytest.approx(1.0, abs=1e-12)
     np.testing.assert_allclose(P, X.astype(np.float64) @ w, atol=1e-6)
 
@@ -132,7 +132,7 @@ def test_describe_columns_lists_the_nonzero_rows_of_sparse_columns():
     rng = np.random.default_rng(0)
     X = rng.random((40, 5)) * (rng.random((40, 5)) < [0.1, 0.4, 0.6, 1.0, 0.0])
     X[3, 2] = -1.0
-    columns = cpu_scd01.describe_columns(np.ascontiguousarray(X.T), max_density=0.5)
+    columns = cpu_search.describe_columns(np.ascontiguousarray(X.T), max_density=0.5)
     np.testing.assert_array_equal(columns.min, X.min(0))
     np.testing.assert_array_equal(columns.max, X.max(0))
     for j in range(5):
@@ -152,7 +152,7 @@ def test_non_zero_lists_change_nothing_but_speed():
     params = SearchParams(max_iter=60, step_size=0.17, n_coordinates=16, batch_fraction=0.75,
                           max_features=1.0, bias_window=20, balanced_fraction=0.2)
     fits = [cpu_scd01.fit_vote(XT, y, VotePlan(np.random.SeedSequence(5), y, 40, params),
-                               params, cpu_scd01.describe_columns(XT, max_density))
+                               params, cpu_search.describe_columns(XT, max_density))
             for max_density in (0.0, 0.5, 1.0)]
     for (w, b), obj in fits[1:]:
         np.testing.assert_array_equal(w, fits[0][0][0])

@@ -49,7 +49,7 @@ for est in (SCD01Classifier(n_estimators=1, max_iter=2),
     out["shapes"].append(list(est.fit(X, y).predict(X).shape))
 out["seconds"] = time.perf_counter() - t0
 hits = 0
-for name in ("_threshold", "cpu_scd01", "cpu_mlp01"):
+for name in ("_threshold", "cpu_search", "cpu_mlp01", "scores"):
     module = sys.modules["sk01loss._kernels." + name]
     for attr, f in vars(module).items():
         if isinstance(f, numba.core.registry.CPUDispatcher) and f.signatures:

@@ -1,23 +1,45 @@
 """Kernel back-ends behind one functional interface.
 
-``get_kernel(model, device)`` returns a :class:`Kernel`: ``describe_columns(XT)``
+Layout, one job per module:
+
+- ``core``: objective codes, the balanced-then-plus ``Schedule``, ``decode_step``,
+  the named results ``SearchResult`` and ``VoteResult``;
+- the coordinate search once per back-end: ``cpu_search`` (Numba, one vote) and
+  ``batched_search`` (array code over all votes of a problem, on NumPy or CuPy;
+  ``_cuda`` holds its CUDA kernels), with ``_threshold`` the Numba threshold scans;
+- one vote loop per model and back-end: ``cpu_scd01``, ``cpu_mlp01``,
+  ``batched_scd01``, ``batched_mlp01``; every random draw comes from the vote's
+  ``VotePlan`` (``sk01loss._plans``), in one order all back-ends consume;
+- ``scores``: the prediction kernel (which side of its boundary each row falls);
+- ``_jit``: the one Numba decorator.
+
+``get_kernel(model, backend)`` returns a :class:`Kernel`: ``describe_columns(XT)``
 summarises the feature-major training data once per fit (whatever the kernel needs
 to know about its columns, or ``None``); ``fit_votes(XT, y, plans, params, columns,
-report)`` fits the votes of ``plans`` (see ``sk01loss._plans``) on one binary problem
-and returns ``[(vote parameters, best objective), ...]``; ``votes_per_call`` says how
-many plans a call should get (1 for the Numba kernels, which the estimators
-parallelise with joblib; ``None`` = all votes of a problem for the batched kernels,
-which parallelise inside). The estimators never see Numba or CuPy: CuPy is imported
-only when the CUDA back-end is asked for.
+report)`` fits the votes of ``plans`` on one binary problem and returns a
+``VoteResult`` per plan; ``votes_per_call`` says how many plans a call should get (1
+for the Numba kernels, which the estimators parallelise with joblib; ``None`` = all
+votes of a problem for the batched kernels, which parallelise inside); ``prefer``
+is the joblib parallelism its calls want side by side (``"threads"`` for the Numba
+kernels, which release the GIL; ``"processes"`` for the batched ones, whose host
+work holds it). The estimators never see Numba or CuPy: CuPy is imported only when
+the CUDA back-end is asked for.
 """
 
 from collections import namedtuple
 from functools import partial
 from importlib import import_module
 
-Kernel = namedtuple("Kernel", ["describe_columns", "fit_votes", "votes_per_call"])
+Kernel = namedtuple("Kernel", ["describe_columns", "fit_votes", "votes_per_call", "prefer"])
 
-DEVICES = ("cpu", "cuda", "auto")
+#: Back-ends: ``"cpu"`` (Numba), and the batched algorithm on an array namespace,
+#: ``"cuda"`` (CuPy) or ``"numpy"`` (NumPy: the GPU's algorithm on any machine).
+BACKENDS = ("cpu", "cuda", "numpy")
+
+
+#: Values of the estimators' ``device`` parameter: a back-end of :data:`BACKENDS`, or
+#: ``"auto"`` (CUDA when usable, else the CPU).
+DEVICES = ("cpu", "cuda", "numpy", "auto")
 
 
 def cuda_status():
@@ -35,7 +57,7 @@ def cuda_status():
 
 
 def resolve_device(device):
-    """``"cpu"`` or ``"cuda"`` for the estimator parameter ``device``."""
+    """The back-end of :data:`BACKENDS` for the estimator parameter ``device``."""
     if device == "auto":
         return "cuda" if cuda_status() is None else "cpu"
     if device == "cuda":
@@ -46,6 +68,19 @@ def resolve_device(device):
     return device
 
 
+def get_namespace(backend):
+    """The array module of a batched back-end (``"numpy"`` or ``"cuda"``)."""
+    if backend == "cuda":
+        import cupy
+
+        return cupy
+    if backend == "numpy":
+        import numpy
+
+        return numpy
+    raise ValueError(f"unknown batched back-end {backend!r}; use 'numpy' or 'cuda'.")
+
+
 def _per_vote(fit_vote, XT, y, plans, params, columns, report=None):
     return [fit_vote(XT, y, plan, params, columns, report) for plan in plans]
 
@@ -54,21 +89,14 @@ def _no_columns(XT):
     return None  # the batched kernels read whole columns: nothing to prepare
 
 
-def get_kernel(model, device="cpu"):
-    """Kernel for ``model`` (``"scd01"`` or ``"mlp01"``) on a resolved device:
-    ``"cpu"`` (Numba), ``"cuda"`` (the batched algorithm on CuPy) or ``"numpy"``
-    (the batched algorithm on NumPy, to test it anywhere)."""
-    if device == "cpu":
-        from .cpu_scd01 import describe_columns
+def get_kernel(model, backend="cpu"):
+    """:class:`Kernel` for ``model`` (``"scd01"`` or ``"mlp01"``) on a back-end of
+    :data:`BACKENDS`."""
+    if backend == "cpu":
+        from .cpu_search import describe_columns
 
         module = import_module(f"{__name__}.cpu_{model}")
-        return Kernel(describe_columns, partial(_per_vote, module.fit_vote), 1)
-    from . import batched
-
-    if device == "cuda":
-        import cupy as xp
-    elif device == "numpy":
-        import numpy as xp
-    else:
-        raise ValueError(f"unknown device {device!r}")
-    return Kernel(_no_columns, partial(getattr(batched, f"fit_votes_{model}"), xp=xp), None)
+        return Kernel(describe_columns, partial(_per_vote, module.fit_vote), 1, "threads")
+    xp = get_namespace(backend)
+    module = import_module(f"{__name__}.batched_{model}")
+    return Kernel(_no_columns, partial(module.fit_votes, xp=xp), None, "processes")

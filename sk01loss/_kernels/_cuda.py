@@ -1,6 +1,6 @@
-"""CUDA kernels (CuPy) for the hot steps of ``batched``.
+"""CUDA kernels (CuPy) for the hot steps of ``batched_search``.
 
-Each function computes exactly what its NumPy-written counterpart in ``batched``
+Each function computes exactly what its NumPy-written counterpart in ``batched_search``
 computes (``_histograms_array``, ``_gather_array``, ``_sequential_sum_of_squares``);
 the GPU tests compare them bit for bit. Where the array code builds (vote,
 candidate, row) tensors, these kernels give each candidate one thread block that
@@ -167,7 +167,7 @@ def _candidate_args(XT, p, batch, columns, signs, low, high, scale, tp_drop, tn_
 
 
 def histograms(XT, p, batch, columns, signs, low, high, scale, tp_drop, tn_gain, n_buckets):
-    """``batched._histograms_array`` with one thread block per candidate."""
+    """``batched_search._histograms_array`` with one thread block per candidate."""
     XT, V, C, args = _candidate_args(XT, p, batch, columns, signs, low, high, scale, tp_drop,
                                      tn_gain)
     n_bins = n_buckets + 2
@@ -179,7 +179,7 @@ def histograms(XT, p, batch, columns, signs, low, high, scale, tp_drop, tn_gain,
 
 def gather(XT, p, batch, columns, signs, low, high, scale, tp_drop, tn_gain, n_buckets, first,
            last, size):
-    """``batched._gather_array`` with one thread block per candidate."""
+    """``batched_search._gather_array`` with one thread block per candidate."""
     XT, V, C, args = _candidate_args(XT, p, batch, columns, signs, low, high, scale, tp_drop,
                                      tn_gain)
     values = cupy.full((V, C, size), np.inf)
@@ -192,7 +192,7 @@ def gather(XT, p, batch, columns, signs, low, high, scale, tp_drop, tn_gain, n_b
 
 
 def sequential_sum_of_squares(w):
-    """``batched._sequential_sum_of_squares`` in one kernel."""
+    """``batched_search._sequential_sum_of_squares`` in one kernel."""
     w = _dense(w, np.float64)
     out = cupy.empty(w.shape[0])
     blocks = (w.shape[0] + _THREADS - 1) // _THREADS

@@ -22,13 +22,7 @@ For a linear model ``tp_drop = y``, ``tn_gain = 1 - y``, ``tp_above = n_pos`` an
 import numpy as np
 
 from ._jit import jit as _jit
-
-#: Objective codes understood by the kernels (spec §1.5).
-BALANCED = 0
-PLUS = 1
-
-# Bias used when every row of the batch is predicted 1 (t = 0), as in the paper's code.
-EDGE_OFFSET = 0.01
+from .core import BALANCED, EDGE_OFFSET, PLUS  # noqa: F401 (the objective codes)
 
 
 @_jit

@@ -1,10 +1,11 @@
-"""Numba kernel for MLP01: one hidden layer of 0/1 sign units, trained on the 0/1
-loss by stochastic coordinate descent (spec §2, fast path §9.2 item 6).
+"""MLP01's vote loop on the CPU: one hidden layer of 0/1 sign units, trained on the
+0/1 loss by stochastic coordinate descent with the Numba search steps (spec §2, fast
+path §9.2 item 6).
 
 State kept for all ``n`` training rows and updated in O(n) per change:
 ``A = W1.T @ X.T`` (hidden pre-activations without bias, ``(H, n)``), the hidden bits
 ``S = A + b1 > 0`` and the output scores ``z = w2 @ S``. Both steps of an iteration
-are the linear coordinate search of ``cpu_scd01.search_step``:
+are the linear coordinate search of ``cpu_search.search_step``:
 
 * the output node is a linear model on the hidden bits (``XT = S``, ``P = z``);
 * a hidden node ``h`` is a linear model on the data whose "above the threshold"
@@ -16,7 +17,8 @@ import numpy as np
 
 from . import _threshold as th
 from ._jit import jit as _jit
-from .cpu_scd01 import Columns, apply_move, project, search_step
+from .core import Schedule, VoteResult, decode_step
+from .cpu_search import Columns, apply_move, project, search_step
 
 _NO_COORDINATES = np.empty(0, dtype=np.int64)
 
@@ -89,17 +91,15 @@ class Network:
     def output_step(self, y, batch, order, step, window, kind):
         """Spec §2.4 A: coordinate step of the output node over all hidden units."""
         below, above = np.zeros_like(y), np.ones_like(y)
-        t0, obj0, bias0, c, t, obj, bias = search_step(
-            self.S, self.z, self.w2, y, below, above, batch, order, step, window, kind,
-            self._bit_columns,
-        )
-        self.b2 = bias0
-        if c >= 0 and obj > obj0:
-            k = order.shape[0]
-            apply_move(self.S, self.z, self.w2, order[c % k], step if c < k else -step)
+        found = search_step(self.S, self.z, self.w2, y, below, above, batch, order, step,
+                            window, kind, self._bit_columns)
+        self.b2 = found.bias0
+        if found.best_c >= 0 and found.best_obj > found.obj0:
+            position, sigma = decode_step(found.best_c, order.shape[0], step)
+            apply_move(self.S, self.z, self.w2, order[position], sigma)
             output_scores(self.S, self.w2, self.z)
-            self.b2 = bias
-        return t0, obj0, c, t, obj
+            self.b2 = found.best_bias
+        return found
 
     def node_search(self, y, batch, h, coords, step, window, kind, columns):
         """Full bias scan of node ``h`` through the output, then (with ``coords``) its
@@ -113,16 +113,15 @@ class Network:
     def hidden_step(self, y, batch, h, coords, step, window, kind, columns):
         """Spec §2.4 B: the node's bias from a full scan (always applied), then a
         k-coordinate step of its weights on strict improvement."""
-        t1, obj1, bias1, c, t, obj, bias = self.node_search(
-            y, batch, h, coords, step, window, kind, columns)
-        self.b1[h] = bias1
-        if c >= 0 and obj > obj1:
-            k = coords.shape[0]
-            apply_move(self.XT, self.A[h], self.W1T[h], coords[c % k], step if c < k else -step)
-            self.b1[h] = bias
+        found = self.node_search(y, batch, h, coords, step, window, kind, columns)
+        self.b1[h] = found.bias0
+        if found.best_c >= 0 and found.best_obj > found.obj0:
+            position, sigma = decode_step(found.best_c, coords.shape[0], step)
+            apply_move(self.XT, self.A[h], self.W1T[h], coords[position], sigma)
+            self.b1[h] = found.best_bias
         set_node(self.A[h], self.b1[h], self.S[h], self.z, self.w2[h])
         output_scores(self.S, self.w2, self.z)
-        return t1, obj1, c, t, obj
+        return found
 
     def initialise_biases(self, y, batch, node_order, window, kind, columns):
         """Spec §2.3 with the recommended fixes (§8 row 10): hidden biases at minus
@@ -137,22 +136,21 @@ class Network:
             set_node(self.A[h], self.b1[h], self.S[h], self.z, self.w2[h])
         output_scores(self.S, self.w2, self.z)
         below, above = np.zeros_like(y), np.ones_like(y)
-        _, obj, self.b2, *_ = search_step(
-            self.S, self.z, self.w2, y, below, above, batch, _NO_COORDINATES, 0.0, window,
-            kind, self._bit_columns,
-        )
+        output = search_step(self.S, self.z, self.w2, y, below, above, batch, _NO_COORDINATES,
+                             0.0, window, kind, self._bit_columns)
+        obj, self.b2 = output.obj0, output.bias0
         for h in node_order:
-            _, value, bias, *_ = self.node_search(
-                y, batch, h, _NO_COORDINATES, 0.0, window, kind, columns)
-            if value > obj:
-                obj = value
-                self.b1[h] = bias
+            node = self.node_search(y, batch, h, _NO_COORDINATES, 0.0, window, kind, columns)
+            if node.obj0 > obj:
+                obj = node.obj0
+                self.b1[h] = node.bias0
                 set_node(self.A[h], self.b1[h], self.S[h], self.z, self.w2[h])
                 output_scores(self.S, self.w2, self.z)
 
 
 def fit_vote(XT, y, plan, params, columns, report=None):
-    """Fit one MLP01 vote; returns ``((W1, b1, w2, b2), best_objective)``.
+    """Fit one MLP01 vote; returns a :class:`VoteResult` with ``params = (W1, b1, w2,
+    b2)``.
 
     Same contract as ``cpu_scd01.fit_vote``; ``params.n_hidden`` hidden units,
     ``params.step_size`` for hidden weights, ``params.output_step_size`` for the
@@ -163,24 +161,22 @@ def fit_vote(XT, y, plan, params, columns, report=None):
                   plan.initial_output_weights(n_hidden), 0.0)
     n_pos = int(y.sum())
     n_neg = y.shape[0] - n_pos
-    n_balanced = int(params.max_iter * params.balanced_fraction)
+    schedule = Schedule(params)
     window = params.bias_window
     best_obj, best = -np.inf, net.parameters()
     for it in range(params.max_iter):
-        batch = plan.draw_batch()
-        search_kind = th.BALANCED if it <= n_balanced else th.PLUS
+        draws = plan.mlp01_draws(it)
+        search_kind, eval_kind = schedule.kinds(it)
         if it == 0:
-            net.initialise_biases(y, batch, plan.permutation(n_hidden), window, search_kind,
+            net.initialise_biases(y, draws.batch, draws.node_order, window, search_kind,
                                   columns)
-        net.output_step(y, batch, plan.permutation(n_hidden), params.output_step_size,
-                        window, search_kind)
-        h = plan.integer(n_hidden)
-        net.hidden_step(y, batch, h, plan.draw_coordinates(), params.step_size, window,
+        net.output_step(y, draws.batch, draws.output_order, params.output_step_size, window,
+                        search_kind)
+        net.hidden_step(y, draws.batch, draws.node, draws.coords, params.step_size, window,
                         search_kind, columns)
-        eval_kind = th.BALANCED if it < n_balanced else th.PLUS
         full_obj = th.score_rows(net.scores(), y, n_pos, n_neg, eval_kind)
         if full_obj > best_obj:
             best_obj, best = full_obj, net.parameters()
         if report is not None:
             report(it, best_obj)
-    return best, best_obj
+    return VoteResult(best, best_obj)

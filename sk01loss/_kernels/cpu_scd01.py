@@ -1,268 +1,19 @@
-"""Numba kernel for SCD01: stochastic coordinate descent on the linear 0/1 loss.
-
-Exact-semantics fast path of spec §9.2. Per iteration, for a batch of ``n_b`` rows:
-
-* the projections of *all* training rows ``P = X @ w`` are maintained incrementally,
-  so the batch projection is a gather and the full-data evaluation is O(n);
-* the current ``w`` gets a full threshold scan by prefix counts (no n_b² matrix);
-* a candidate ``w + sigma * e_j`` projects to ``p + sigma * x_j`` (no matmul;
-  ranks are invariant to the candidate's positive normalisation, only the bias is
-  divided by its norm);
-* a candidate's windowed threshold search needs only the ranks ``lo-1 .. hi-1`` of
-  its projections. Every projection moves by ``sigma * x`` within a known range, so
-  rows far below (above) the window in the current order stay below (above) it; only
-  the band in between is read. Inside it, rows with ``x = 0`` keep their order, so
-  bucket counts come from binary searches plus O(1) work per non-zero ``x``, and
-  only the rows in the buckets around the window are partially sorted;
-* the non-zero ``x`` of the band are found from a per-column list of the rows where
-  the column is non-zero (:func:`describe_columns`), read in row order, when that
-  list is shorter than the band (image data is mostly zeros), else by reading the
-  band;
-* a candidate whose column is constant over the training data only shifts every
-  projection, so it cannot be strictly better than the current ``w``: skipped.
-
-The data is read feature-major (``XT = X.T``, C-contiguous): a column is one
-contiguous row of ``XT``. Ties between equal projections are broken by batch
-position (the order a stable sort gives), which makes results reproducible and
-comparable with the reference.
-"""
-
-from collections import namedtuple
+"""SCD01's vote loop on the CPU (Numba search steps, spec §1)."""
 
 import numpy as np
 
 from . import _threshold as th
-from ._jit import jit as _jit
-
-#: What the coordinate search knows about the columns of ``XT`` (rows of ``XT``):
-#: bounds, and the rows where each column is non-zero, column ``j``'s at
-#: ``nonzero_rows[nonzero_start[j]:nonzero_start[j + 1]]``. A column without a list
-#: (an empty range although it is not constant) is read band by band instead.
-Columns = namedtuple("Columns", ["min", "max", "nonzero_start", "nonzero_rows"])
-
-#: Columns with more non-zeros than this fraction of rows get no list: reading the
-#: band is as fast for them, and the lists stay at most half the data's size.
-MAX_LISTED_DENSITY = 0.5
-
-
-def describe_columns(XT, max_density=MAX_LISTED_DENSITY):
-    """:class:`Columns` of the feature-major data ``XT`` (``(d, n)``, C-contiguous).
-
-    Computed once per fit and shared by all votes; the lists take 4 bytes per listed
-    non-zero (16 MB for MNIST's 60000 x 784 training set, where 577 of 784 columns get one).
-    """
-    n = XT.shape[1]
-    counts = _count_nonzero(XT)
-    counts[counts > max_density * n] = 0
-    start = np.zeros(XT.shape[0] + 1, dtype=np.int64)
-    np.cumsum(counts, out=start[1:])
-    rows = np.empty(start[-1], dtype=np.int32)  # row numbers: fewer than 2**31 rows
-    _list_nonzero(XT, start, rows)
-    return Columns(XT.min(axis=1).astype(np.float64), XT.max(axis=1).astype(np.float64),
-                   start, rows)
-
-
-@_jit
-def _count_nonzero(XT):
-    counts = np.zeros(XT.shape[0], dtype=np.int64)
-    for j in range(XT.shape[0]):
-        for i in range(XT.shape[1]):
-            counts[j] += XT[j, i] != 0
-    return counts
-
-
-@_jit
-def _list_nonzero(XT, start, rows):
-    for j in range(XT.shape[0]):
-        k = start[j]
-        if start[j + 1] > k:
-            for i in range(XT.shape[1]):
-                if XT[j, i] != 0:
-                    rows[k] = i
-                    k += 1
-
-
-@_jit
-def sort_batch(P, batch):
-    """The batch in stable ascending order of ``P``: values, rows, batch positions."""
-    n_b = batch.shape[0]
-    p = np.empty(n_b)
-    for i in range(n_b):
-        p[i] = P[batch[i]]
-    order = th.argsort_stable(p)
-    sorted_p = np.empty(n_b)
-    rows = np.empty(n_b, dtype=np.int64)
-    for k in range(n_b):
-        sorted_p[k] = p[order[k]]
-        rows[k] = batch[order[k]]
-    return sorted_p, rows, order
-
-
-@_jit
-def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns):
-    """One coordinate search of spec §1.6 steps 2-5, or §2.4 B for a hidden node
-    (nothing is modified).
-
-    Parameters
-    ----------
-    XT : (d, n) float array, the training data feature-major (``X.T``, C-contiguous).
-    P : (n,) float64, ``X @ w`` for the current ``w``.
-    w : (d,) float64 current weights.
-    y : (n,) int8 0/1 labels.
-    off, on : (n,) int8, the 0/1 prediction of each row when it is below / above the
-        threshold (a linear model: all 0 / all 1; a hidden node: the network's output
-        with the node off / on).
-    batch : (n_b,) int64 row indices.
-    coords : (k,) int64 coordinate indices, in the order candidates are ranked.
-    step : float, coordinate step (paper: w_inc).
-    window : int, half-width of the bias window in sorted positions (paper: interval).
-    kind : objective code (``BALANCED`` or ``PLUS``).
-    columns : :class:`Columns` of ``XT``.
-
-    Returns
-    -------
-    t0, obj0, bias0 : the current ``w``'s best threshold on the batch (full scan).
-    best_c, best_t, best_obj, best_bias : best candidate (index in sign-major order
-        ``+step for coords..., -step for coords...``), its threshold index, objective
-        and bias (in units of the normalised candidate); ``best_c = -1`` if every
-        candidate was skipped.
-    """
-    n_b = batch.shape[0]
-    k = coords.shape[0]
-    sorted_p, rows, order = sort_batch(P, batch)
-    tp_drop = np.empty(n_b, dtype=np.int64)
-    tn_gain = np.empty(n_b, dtype=np.int64)
-    drop_before = np.empty(n_b + 1, dtype=np.int64)  # prefix sums over sorted positions
-    gain_before = np.empty(n_b + 1, dtype=np.int64)
-    drop_before[0] = 0
-    gain_before[0] = 0
-    n_pos = 0
-    tp_above = 0
-    tn_above = 0
-    for t in range(n_b):
-        r = rows[t]
-        label = np.int64(y[r])
-        flip = np.int64(on[r]) - np.int64(off[r])
-        n_pos += label
-        tp_above += label * on[r]
-        tn_above += (1 - label) * (1 - on[r])
-        tp_drop[t] = label * flip
-        tn_gain[t] = (1 - label) * flip
-        drop_before[t + 1] = drop_before[t] + tp_drop[t]
-        gain_before[t + 1] = gain_before[t] + tn_gain[t]
-    n_neg = n_b - n_pos
-    t0, obj0 = th.full_scan(tp_drop, tn_gain, tp_above, tn_above, n_pos, n_neg, kind)
-    bias0 = th.bias_at(sorted_p, t0)
-
-    colmin, colmax = columns.min, columns.max
-    lo = max(0, t0 - window)
-    hi = min(n_b, t0 + window)
-    wsq = 0.0
-    for i in range(w.shape[0]):
-        wsq += w[i] * w[i]
-    moved = np.zeros(n_b, dtype=np.bool_)
-    # one spare slot: the scans below write a row before deciding to keep it
-    moved_pos = np.empty(n_b + 1, dtype=np.int64)
-    moved_x = np.empty(n_b + 1)
-    position = np.full(XT.shape[1], -1, dtype=np.int32)  # sorted position of a batch row
-    for t in range(n_b):
-        position[rows[t]] = t
-    values = np.empty(n_b)
-    tiebreak = np.empty(n_b, dtype=np.int64)
-    win_drop = np.empty(n_b, dtype=np.int64)
-    win_gain = np.empty(n_b, dtype=np.int64)
-
-    best_c, best_t, best_obj, best_bias = -1, -1, -np.inf, 0.0
-    for jj in range(k):
-        j = coords[jj]
-        if colmin[j] == colmax[j]:
-            continue
-        # every row's value moves by sigma * x with x in [colmin, colmax], or by 0
-        shift = step * max(abs(colmin[j]), abs(colmax[j]), colmax[j] - colmin[j])
-        # Rows below ``a`` (above ``end``) stay below rank lo-1 (above rank hi-1)
-        # whatever this column does to them: only the band between is read.
-        margin = 1e-9 * (1.0 + abs(sorted_p[lo]) + abs(sorted_p[hi - 1]) + shift)
-        a = 0
-        if lo > 0:
-            a = np.searchsorted(sorted_p, sorted_p[lo - 1] - shift - 2 * margin, side="left")
-        end = np.searchsorted(sorted_p, sorted_p[hi - 1] + shift + 2 * margin, side="right")
-        # Rows with x = 0 keep their value and hence their relative order. Branch-free
-        # scans: whether a row is kept is unpredictable.
-        n_moved = 0
-        x_row = XT[j]
-        first, last = columns.nonzero_start[j], columns.nonzero_start[j + 1]
-        if 0 < last - first <= end - a:
-            for i in range(first, last):
-                r = columns.nonzero_rows[i]
-                m = position[r]
-                moved_pos[n_moved] = m
-                moved_x[n_moved] = x_row[r]
-                n_moved += np.uint32(m - a) < np.uint32(end - a)  # a <= m < end
-        else:
-            for m in range(a, end):
-                x = x_row[rows[m]]
-                moved_pos[n_moved] = m
-                moved_x[n_moved] = x
-                n_moved += x != 0.0
-        for i in range(n_moved):
-            moved[moved_pos[i]] = True
-        for s in range(2):
-            sigma = step if s == 0 else -step
-            c = jj if s == 0 else k + jj
-            s_lo = min(0.0, sigma * colmin[j], sigma * colmax[j])
-            s_hi = max(0.0, sigma * colmin[j], sigma * colmax[j])
-            cand_t, cand_obj, value_lo, value_t = th.window_search(
-                sorted_p, tp_drop, tn_gain, order, drop_before, gain_before, moved,
-                moved_pos[:n_moved], moved_x[:n_moved], sigma, a, end, lo, hi,
-                sorted_p[max(lo - 1, 0)] + s_lo - margin, sorted_p[hi - 1] + s_hi + margin,
-                tp_above, tn_above, n_pos, n_neg, kind, values, tiebreak, win_drop, win_gain,
-            )
-            if cand_obj > best_obj or (cand_obj == best_obj and c < best_c):
-                norm = np.sqrt(wsq - w[j] * w[j] + (w[j] + sigma) ** 2)
-                if cand_t == 0:
-                    bias = -value_t / norm + th.EDGE_OFFSET
-                else:
-                    bias = -0.5 * (value_lo + value_t) / norm
-                best_c, best_t, best_obj, best_bias = c, cand_t, cand_obj, bias
-        for i in range(n_moved):
-            moved[moved_pos[i]] = False
-    return t0, obj0, bias0, best_c, best_t, best_obj, best_bias
-
-
-@_jit
-def apply_move(XT, P, w, j, sigma):
-    """``w <- (w + sigma e_j) / norm`` and the matching O(n) update of ``P = X @ w``."""
-    norm = 0.0
-    for i in range(w.shape[0]):
-        norm += w[i] * w[i]
-    norm = np.sqrt(norm - w[j] * w[j] + (w[j] + sigma) ** 2)
-    w[j] += sigma
-    for i in range(w.shape[0]):
-        w[i] /= norm
-    x_row = XT[j]
-    for i in range(P.shape[0]):
-        P[i] = (P[i] + sigma * x_row[i]) / norm
-
-
-@_jit
-def project(XT, w):
-    """``X @ w`` in float64, from the feature-major data."""
-    out = np.zeros(XT.shape[1])
-    for j in range(XT.shape[0]):
-        if w[j] != 0.0:
-            x_row = XT[j]
-            for i in range(out.shape[0]):
-                out[i] += x_row[i] * w[j]
-    return out
+from .core import Schedule, VoteResult, decode_step
+from .cpu_search import apply_move, project, search_step
 
 
 def fit_vote(XT, y, plan, params, columns, report=None):
-    """Fit one SCD01 vote; returns ``((w, b), best_objective)``.
+    """Fit one SCD01 vote; returns a :class:`VoteResult` with ``params = (w, b)``.
 
     ``XT`` is the training data feature-major, ``(d, n)`` C-contiguous. ``plan``
     (:class:`sk01loss._plans.VotePlan`) supplies every random draw, so the same plan
     gives the same vote on any backend; ``params`` is a :class:`SearchParams`;
-    ``columns`` is ``describe_columns(XT)``.
+    ``columns`` is ``cpu_search.describe_columns(XT)``.
     ``report(iteration, best_objective)``, if given, is called after each iteration.
     """
     w = plan.initial_weights()
@@ -270,24 +21,21 @@ def fit_vote(XT, y, plan, params, columns, report=None):
     below, above = np.zeros_like(y), np.ones_like(y)
     n_pos = int(y.sum())
     n_neg = y.shape[0] - n_pos
-    n_balanced = int(params.max_iter * params.balanced_fraction)
+    schedule = Schedule(params)
     best_obj, best_w, best_b = -np.inf, w.copy(), 0.0
     for it in range(params.max_iter):
-        batch, coords = plan.draw_iteration()
-        # spec §1.5: the batch search switches one iteration later than the evaluation
-        search_kind = th.BALANCED if it <= n_balanced else th.PLUS
-        t0, obj0, b, c, t, obj, bias = search_step(
-            XT, P, w, y, below, above, batch, coords, params.step_size, params.bias_window,
-            search_kind, columns,
-        )
-        if c >= 0 and obj > obj0:
-            k = coords.shape[0]
-            apply_move(XT, P, w, coords[c % k], params.step_size if c < k else -params.step_size)
-            b = bias
-        eval_kind = th.BALANCED if it < n_balanced else th.PLUS
+        draws = plan.scd01_draws()
+        search_kind, eval_kind = schedule.kinds(it)
+        found = search_step(XT, P, w, y, below, above, draws.batch, draws.coords,
+                            params.step_size, params.bias_window, search_kind, columns)
+        b = found.bias0
+        if found.best_c >= 0 and found.best_obj > found.obj0:
+            position, sigma = decode_step(found.best_c, draws.coords.shape[0], params.step_size)
+            apply_move(XT, P, w, draws.coords[position], sigma)
+            b = found.best_bias
         full_obj = th.score_rows(P + b, y, n_pos, n_neg, eval_kind)
         if full_obj > best_obj:
             best_obj, best_w, best_b = full_obj, w.copy(), b
         if report is not None:
             report(it, best_obj)
-    return (best_w, best_b), best_obj
+    return VoteResult((best_w, best_b), best_obj)

@@ -1,6 +1,7 @@
-"""The batched algorithm: all votes of a problem advance together, one iteration at
-a time, as array operations over (vote, candidate, row) written against an array
-namespace ``xp`` -- NumPy for tests on any machine, CuPy on a GPU (spec §9.3).
+"""The batched coordinate search: a search step of all votes of a problem at once, as
+array operations over (vote, candidate, row) written against an array namespace
+``xp`` -- NumPy on any machine, CuPy on a GPU (spec §9.3). ``batched_scd01`` and
+``batched_mlp01`` advance all votes together, one iteration at a time, with it.
 
 Every random draw still comes from each vote's ``VotePlan`` on the host, and every
 floating-point operation that decides something is the one the Numba kernels do
@@ -29,7 +30,7 @@ from functools import partial
 
 import numpy as np
 
-from ._threshold import BALANCED, EDGE_OFFSET, PLUS
+from .core import BALANCED, EDGE_OFFSET, SearchResult
 
 MAX_BYTES = 2 << 30
 N_BUCKETS = 1024
@@ -63,7 +64,7 @@ def project(xp, XT, w):
     """``w @ XT`` for every row of ``w`` (..., d), summed feature by feature like the
     Numba kernel (so on the same data both give the same bits)."""
     out = xp.zeros(w.shape[:-1] + (XT.shape[1],))
-    used = _to_host((w != 0).reshape(-1, w.shape[-1]).any(axis=0))  # one device sync
+    used = to_host((w != 0).reshape(-1, w.shape[-1]).any(axis=0))  # one device sync
     for j in np.flatnonzero(used):
         wj = w[..., j, None]
         out += xp.where(wj != 0, XT[j] * wj, 0.0)
@@ -104,14 +105,13 @@ def _bias_at(xp, sorted_values, t):
 
 def search_steps(xp, XT, x_bound, P, w, y, off, on, batch, coords, step, window, kind,
                  max_bytes=MAX_BYTES, n_buckets=N_BUCKETS):
-    """``cpu_scd01.search_step`` for every vote at once.
+    """``cpu_search.search_step`` for every vote at once.
 
     ``XT`` (d, n) data shared by the votes, or (V, d, n) one matrix per vote (the
     hidden bits for an output step), and ``x_bound`` (d,) or (V, d) an upper bound of
     its absolute values per feature; ``P`` (V, n) values, ``w`` (V, d) weights,
     ``off``/``on`` (V, n) predictions below/above the threshold, ``batch`` (V, n_b),
-    ``coords`` (V, k). Returns arrays over votes: ``t0, obj0, bias0, best_c, best_t,
-    best_obj, best_bias``
+    ``coords`` (V, k). Returns a :class:`SearchResult` of arrays over votes
     (``best_c`` indexes the sign-major candidate list).
     """
     V, n_b = batch.shape
@@ -151,7 +151,7 @@ def search_steps(xp, XT, x_bound, P, w, y, off, on, batch, coords, step, window,
     best_t = xp.zeros(V, dtype=np.int64)
     best_bias = xp.zeros(V)
     if k == 0:  # only the current threshold was asked for
-        return t0, obj0, bias0, best_c, best_t, best_obj, best_bias
+        return SearchResult(t0, obj0, bias0, best_c, best_t, best_obj, best_bias)
     signs = xp.concatenate([xp.full(k, step), xp.full(k, -step)])
     columns = xp.concatenate([coords, coords], axis=1)  # (V, 2k) sign-major
     histograms, gather, row_bytes = _backend(xp)
@@ -218,7 +218,7 @@ def search_steps(xp, XT, x_bound, P, w, y, off, on, batch, coords, step, window,
         best_c = xp.where(better, c, best_c)
         best_t = xp.where(better, t, best_t)
         best_bias = xp.where(better, bias, best_bias)
-    return t0, obj0, bias0, best_c, best_t, best_obj, best_bias
+    return SearchResult(t0, obj0, bias0, best_c, best_t, best_obj, best_bias)
 
 
 def _candidates_array(xp, XT, p, batch, columns, signs, low, high, scale, n_buckets):
@@ -315,199 +315,15 @@ def score_rows(xp, scores, y, n_pos, n_neg, kind):
     return _objective(xp, tp, tn, n_pos, n_neg, kind)
 
 
-def fit_votes_scd01(XT, y, plans, params, columns=None, report=None, xp=np,
-                    max_bytes=MAX_BYTES):
-    """Fit the SCD01 votes of ``plans`` together; same results as
-    ``cpu_scd01.fit_vote`` for each plan (up to float rounding and tie order);
-    ``columns`` is not used."""
-    XT_host = XT
-    XT = xp.asarray(XT)
-    y_dev = xp.asarray(y)
-    V = len(plans)
-    w = xp.asarray(np.stack([plan.initial_weights() for plan in plans]))
-    P = project(xp, XT, w)
-    x_bound = feature_bounds(xp, XT)
-    n = XT_host.shape[1]
-    below, above = xp.zeros((V, n), dtype=np.int8), xp.ones((V, n), dtype=np.int8)
-    n_pos = int(y.sum())
-    n_neg = n - n_pos
-    n_balanced = int(params.max_iter * params.balanced_fraction)
-    best_obj = xp.full(V, -np.inf)
-    best_w, best_b = w.copy(), xp.zeros(V)
-    step = params.step_size
-    for it, (batch, coords) in enumerate(_prefetched(xp, plans, params.max_iter, _scd01_draws)):
-        kind = BALANCED if it <= n_balanced else PLUS
-        t0, obj0, b, c, t, obj, bias = search_steps(
-            xp, XT, x_bound, P, w, y_dev, below, above, batch, coords, step,
-            params.bias_window, kind, max_bytes)
-        accept = (c >= 0) & (obj > obj0)
-        k = coords.shape[1]
-        c_safe = xp.maximum(c, 0)
-        j = coords[xp.arange(V), c_safe % k]
-        sigma = xp.where(c_safe < k, step, -step)
-        apply_moves(xp, XT, P, w, accept, j, sigma)
-        b = xp.where(accept, bias, b)
-        full = score_rows(xp, P + b[:, None], y_dev[None, :], n_pos, n_neg,
-                          BALANCED if it < n_balanced else PLUS)
-        improved = full > best_obj
-        best_obj = xp.where(improved, full, best_obj)
-        best_w = xp.where(improved[:, None], w, best_w)
-        best_b = xp.where(improved, b, best_b)
-        if report is not None:
-            report(it, float(best_obj.max()))
-    best_w, best_b, best_obj = (_to_host(a) for a in (best_w, best_b, best_obj))
-    return [((best_w[v], float(best_b[v])), float(best_obj[v])) for v in range(V)]
-
-
-def _output_scores(xp, S, w2):
-    """``z = w2 @ S`` per vote, unit by unit as the Numba kernel sums it."""
-    z = xp.zeros((S.shape[0], S.shape[2]))
-    for h in range(S.shape[1]):
-        z += S[:, h] * w2[:, h:h + 1]
-    return z
-
-
-class _Networks:
-    """The state of ``cpu_mlp01.Network`` for V votes: (V, H, ...) arrays."""
-
-    def __init__(self, xp, XT, W1, w2):
-        self.xp, self.XT = xp, XT
-        self.x_bound = feature_bounds(xp, XT)
-        V, _, H = W1.shape
-        self.W1T = xp.ascontiguousarray(xp.transpose(W1, (0, 2, 1)))
-        self.b1 = xp.zeros((V, H))
-        self.w2 = w2
-        self.b2 = xp.zeros(V)
-        self.A = project(xp, XT, self.W1T)
-        self.votes = xp.arange(V)
-        self.refresh()
-
-    def refresh(self):
-        self.S = (self.A + self.b1[:, :, None] > 0).astype(np.float64)
-        self.z = _output_scores(self.xp, self.S, self.w2)
-
-    def node_search(self, y, batch, h, coords, step, window, kind):
-        xp, v = self.xp, self.votes
-        weight = self.w2[v, h]
-        others = self.z - weight[:, None] * self.S[v, h] + self.b2[:, None]
-        off = (others > 0).astype(np.int8)
-        on = (others + weight[:, None] > 0).astype(np.int8)
-        return search_steps(xp, self.XT, self.x_bound, self.A[v, h], self.W1T[v, h], y, off, on,
-                            batch, coords, step, window, kind)
-
-    def set_bias(self, h, bias, where):
-        self.b1[self.votes, h] = self.xp.where(where, bias, self.b1[self.votes, h])
-        self.refresh()
-
-    def initialise_biases(self, y, batch, node_order, window, kind):
-        xp, V = self.xp, len(self.votes)
-        n_b = batch.shape[1]
-        rows = xp.broadcast_to(batch[:, None, :], self.A.shape[:2] + (n_b,))
-        A_batch = xp.take_along_axis(self.A, rows, -1)
-        middle = xp.sort(A_batch, axis=-1)[:, :, max(n_b // 2 - 1, 0):n_b // 2 + 1]
-        self.b1 = (-middle[..., 0] + EDGE_OFFSET if n_b // 2 == 0
-                   else -0.5 * (middle[..., 0] + middle[..., -1]))
-        self.refresh()
-        none = xp.zeros((V, 0), dtype=np.int64)
-        _, obj, self.b2, *_ = self._output_search(y, batch, none, 0.0, window, kind)
-        for i in range(node_order.shape[1]):
-            h = node_order[:, i]
-            _, value, bias, *_ = self.node_search(y, batch, h, none, 0.0, window, kind)
-            better = value > obj
-            obj = xp.where(better, value, obj)
-            self.set_bias(h, bias, better)
-
-    def _output_search(self, y, batch, order, step, window, kind):
-        xp = self.xp
-        shape = self.z.shape
-        # hidden bits are 0 or 1
-        return search_steps(xp, self.S, xp.ones(self.w2.shape), self.z, self.w2, y,
-                            xp.zeros(shape, dtype=np.int8), xp.ones(shape, dtype=np.int8), batch,
-                            order, step, window, kind)
-
-    def output_step(self, y, batch, order, step, window, kind):
-        xp = self.xp
-        t0, obj0, bias0, c, t, obj, bias = self._output_search(y, batch, order, step, window, kind)
-        accept = (c >= 0) & (obj > obj0)
-        k = order.shape[1]
-        c_safe = xp.maximum(c, 0)
-        apply_moves(xp, self.S, self.z, self.w2, accept, order[self.votes, c_safe % k],
-                    xp.where(c_safe < k, step, -step))
-        self.b2 = xp.where(accept, bias, bias0)
-        self.z = _output_scores(xp, self.S, self.w2)
-
-    def hidden_step(self, y, batch, h, coords, step, window, kind):
-        xp, v = self.xp, self.votes
-        t1, obj1, bias1, c, t, obj, bias = self.node_search(y, batch, h, coords, step, window, kind)
-        accept = (c >= 0) & (obj > obj1)
-        k = coords.shape[1]
-        c_safe = xp.maximum(c, 0)
-        A_h, W_h = self.A[v, h], self.W1T[v, h]
-        apply_moves(xp, self.XT, A_h, W_h, accept, coords[v, c_safe % k],
-                    xp.where(c_safe < k, step, -step))
-        self.A[v, h], self.W1T[v, h] = A_h, W_h
-        self.set_bias(h, xp.where(accept, bias, bias1), xp.ones(len(v), dtype=bool))
-
-
-def fit_votes_mlp01(XT, y, plans, params, columns=None, report=None, xp=np):
-    """Fit the MLP01 votes of ``plans`` together; same results as
-    ``cpu_mlp01.fit_vote`` for each plan (up to float rounding and tie order);
-    ``columns`` is not used."""
-    H = params.n_hidden
-    XT = xp.asarray(XT)
-    y_dev = xp.asarray(y)
-    V = len(plans)
-    net = _Networks(xp, XT, xp.asarray(np.stack([p.initial_weights(H) for p in plans])),
-                    xp.asarray(np.stack([p.initial_output_weights(H) for p in plans])))
-    n_pos = int(y.sum())
-    n_neg = y.shape[0] - n_pos
-    n_balanced = int(params.max_iter * params.balanced_fraction)
-    window = params.bias_window
-    best_obj = xp.full(V, -np.inf)
-    best = [a.copy() for a in (net.W1T, net.b1, net.w2, net.b2)]
-    draws = partial(_mlp01_draws, n_hidden=H)
-    for it, (batch, node_order, order, h, coords) in enumerate(
-            _prefetched(xp, plans, params.max_iter, draws)):
-        kind = BALANCED if it <= n_balanced else PLUS
-        if it == 0:
-            net.initialise_biases(y_dev, batch, node_order, window, kind)
-        net.output_step(y_dev, batch, order, params.output_step_size, window, kind)
-        net.hidden_step(y_dev, batch, h, coords, params.step_size, window, kind)
-        full = score_rows(xp, net.z + net.b2[:, None], y_dev[None, :], n_pos, n_neg,
-                          BALANCED if it < n_balanced else PLUS)
-        improved = full > best_obj
-        best_obj = xp.where(improved, full, best_obj)
-        for i, current in enumerate((net.W1T, net.b1, net.w2, net.b2)):
-            mask = improved.reshape((V,) + (1,) * (current.ndim - 1))
-            best[i] = xp.where(mask, current, best[i])
-        if report is not None:
-            report(it, float(best_obj.max()))
-    W1T, b1, w2, b2 = (_to_host(a) for a in best)
-    best_obj = _to_host(best_obj)
-    return [((W1T[v].T.copy(), b1[v], w2[v], float(b2[v])), float(best_obj[v]))
-            for v in range(V)]
-
-
-def _scd01_draws(plan, it):
-    return plan.draw_iteration()
-
-
-def _mlp01_draws(plan, it, n_hidden):
-    # the order of cpu_mlp01.fit_vote's draws; only iteration 0 uses a node order
-    batch = plan.draw_batch()
-    node_order = plan.permutation(n_hidden) if it == 0 else np.empty(0, dtype=np.int64)
-    return (batch, node_order, plan.permutation(n_hidden), plan.integer(n_hidden),
-            plan.draw_coordinates())
-
-
-def _prefetched(xp, plans, n_iter, draw):
-    """Iteration ``it``'s draws ``draw(plan, it)`` of every plan, stacked over votes on
-    the device; a host thread draws iteration ``it + 1`` while the device runs ``it``
-    (each plan's generator is only ever used by that thread, so the draws are those
-    of the Numba kernels)."""
+def prefetched(xp, plans, n_iter, draw):
+    """Iteration ``it``'s draws ``draw(plan, it)`` (a namedtuple, e.g.
+    ``VotePlan.mlp01_draws``) of every plan, stacked over votes on the device, for
+    ``it`` in ``range(n_iter)``. A host thread draws iteration ``it + 1`` while the
+    device runs ``it`` (each plan's generator is only ever used by that thread, so
+    the draws are those of the Numba kernels)."""
     def stacked(it):
-        parts = zip(*(draw(plan, it) for plan in plans))
-        return [np.stack(part) for part in parts]
+        draws = [draw(plan, it) for plan in plans]
+        return type(draws[0])._make(np.stack(part) for part in zip(*draws))
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = pool.submit(stacked, 0)
@@ -515,8 +331,9 @@ def _prefetched(xp, plans, n_iter, draw):
             current = pending.result()
             if it + 1 < n_iter:
                 pending = pool.submit(stacked, it + 1)
-            yield [xp.asarray(a) for a in current]
+            yield type(current)._make(xp.asarray(a) for a in current)
 
 
-def _to_host(a):
+def to_host(a):
+    """A device array as a NumPy array."""
     return a.get() if hasattr(a, "get") else np.asarray(a)
