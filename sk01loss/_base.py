@@ -49,6 +49,8 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         "max_features": [Count(1), NumberInterval(Real, 0, 1, closed="right")],
         "bias_window": [Count(1)],
         "balanced_fraction": [NumberInterval(Real, 0, 1, closed="both")],
+        "tol": [NumberInterval(Real, 0, None, closed="left"), None],
+        "n_iter_no_change": [Count(1)],
         "random_state": ["random_state"],
         "n_jobs": [Count(None), None],
         "verbose": ["verbose"],
@@ -142,8 +144,8 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         results = [vote for votes in chunks for vote in votes]
         shape = (len(targets), n_new)
         fitted = {}
-        for i, name in enumerate(self._vote_attributes + ("train_objective_",)):
-            parts = [(*result.params, result.objective)[i] for result in results]
+        for i, name in enumerate(self._per_vote_attributes()):
+            parts = [(*result.params, result.objective, result.n_iter)[i] for result in results]
             fitted[name] = np.asarray(parts).reshape(shape + np.shape(parts[0]))
         # the kernels saw X * 2**-exponent: biases back to the units of X
         for name in self._bias_attributes:
@@ -158,7 +160,6 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
             if warm:
                 new_votes = np.concatenate([getattr(self, name), new_votes], axis=1)
             setattr(self, name, new_votes)
-        self.n_iter_ = int(self.max_iter)
         return self
 
     def _search_params(self, n_samples):
@@ -169,11 +170,17 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         for field in fields(SearchParams):
             if hasattr(self, field.name):
                 value = getattr(self, field.name)
-                values[field.name] = int(value) if isinstance(value, Integral) else float(value)
+                if value is not None:
+                    value = int(value) if isinstance(value, Integral) else float(value)
+                values[field.name] = value
         values["bias_window"] = min(values["bias_window"], n_samples)
         return SearchParams(**values)
 
     # --- prediction: every method, and the attacks, go through _vote_counts ----------
+
+    def _per_vote_attributes(self):
+        """Fitted attributes with one entry per (problem, vote)."""
+        return self._vote_attributes + ("train_objective_", "n_iter_")
 
     def _n_votes(self):
         """Votes per problem of the fitted model (``n_estimators`` may have been
@@ -245,7 +252,7 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
             raise ValueError(f"votes={votes!r} must be a non-empty sequence of vote "
                              f"indices in range({n_votes}).")
         part = copy.copy(self)
-        for name in self._vote_attributes + ("train_objective_",):
+        for name in self._per_vote_attributes():
             setattr(part, name, getattr(self, name)[:, index].copy())
         part.n_estimators = int(index.size)
         return part

@@ -49,6 +49,16 @@ class MLP01Classifier(BaseZeroOneEnsemble):
     balanced_fraction : float, default=0.2
         Fraction of iterations on balanced accuracy before balanced + plain accuracy
         (``b_ratio``).
+    tol : float or None, default=None
+        Early stopping: a vote stops once its best objective on the full training
+        set has not risen more than ``tol`` for ``n_iter_no_change`` consecutive
+        iterations (counted from the first balanced + plain iteration; the balanced
+        phase always runs in full). ``None`` runs ``max_iter`` iterations, the
+        paper's protocol. Objectives are in [0, 2]: one training row more right is
+        ``1 / n_samples`` of plain accuracy.
+    n_iter_no_change : int, default=50
+        Iterations without a rise of more than ``tol`` before a vote stops (only
+        used when ``tol`` is not None).
     random_state : int, RandomState instance or None, default=None
         Seeds every vote; the fitted model is identical for any ``n_jobs``.
     n_jobs : int, default=None
@@ -88,8 +98,8 @@ class MLP01Classifier(BaseZeroOneEnsemble):
         Output bias of every vote.
     train_objective_ : ndarray of shape (n_problems, n_estimators)
         Each vote's best objective on the full training set.
-    n_iter_ : int
-        Iterations run per vote.
+    n_iter_ : ndarray of shape (n_problems, n_estimators)
+        Iterations each vote ran: ``max_iter``, or fewer where ``tol`` stopped it.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -134,6 +144,8 @@ class MLP01Classifier(BaseZeroOneEnsemble):
         max_features=1.0,
         bias_window=20,
         balanced_fraction=0.2,
+        tol=None,
+        n_iter_no_change=50,
         random_state=None,
         n_jobs=None,
         verbose=0,
@@ -150,6 +162,8 @@ class MLP01Classifier(BaseZeroOneEnsemble):
         self.max_features = max_features
         self.bias_window = bias_window
         self.balanced_fraction = balanced_fraction
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.verbose = verbose

@@ -34,6 +34,8 @@ class SearchParams:
     max_features: object
     bias_window: int
     balanced_fraction: float
+    tol: object = None
+    n_iter_no_change: int = 1
     n_hidden: int = 0
     output_step_size: float = 0.0
 

@@ -112,8 +112,8 @@ def test_batched_scd01_fits_the_same_votes_as_numba(seed, max_features):
     plans = [VotePlan(s, y, X.shape[1], params) for s in seeds]
     # a tiny memory budget forces one candidate per chunk: chunking must not matter
     got = batched_scd01.fit_votes(XT, y, plans, params, max_bytes=1)
-    for s, ((w, b), obj) in zip(seeds, got):
-        (w_ref, b_ref), obj_ref = cpu_scd01.fit_vote(
+    for s, ((w, b), obj, _) in zip(seeds, got):
+        (w_ref, b_ref), obj_ref, _ = cpu_scd01.fit_vote(
             XT, y, VotePlan(s, y, X.shape[1], params), params, cpu_search.describe_columns(XT))
         assert obj == obj_ref and b == b_ref
         np.testing.assert_array_equal(w, w_ref)
@@ -129,8 +129,8 @@ def test_batched_mlp01_fits_the_same_votes_as_numba(seed):
     seeds = np.random.SeedSequence(seed).spawn(3)
     got = batched_mlp01.fit_votes(XT, y, [VotePlan(s, y, X.shape[1], params) for s in seeds],
                                   params)
-    for s, (parts, obj) in zip(seeds, got):
-        ref_parts, obj_ref = cpu_mlp01.fit_vote(
+    for s, (parts, obj, _) in zip(seeds, got):
+        ref_parts, obj_ref, _ = cpu_mlp01.fit_vote(
             XT, y, VotePlan(s, y, X.shape[1], params), params, cpu_search.describe_columns(XT))
         assert obj == obj_ref
         for part, ref_part in zip(parts, ref_parts):

@@ -75,7 +75,7 @@ def test_fit_vote_matches_reference(seed):
                           max_features=1.0, bias_window=6, balanced_fraction=0.2,
                           n_hidden=3, output_step_size=0.2)
     XT = np.ascontiguousarray(X.T)
-    got, obj = cpu_mlp01.fit_vote(XT, y, VotePlan(np.random.SeedSequence(seed), y, 4, params),
+    got, obj, _ = cpu_mlp01.fit_vote(XT, y, VotePlan(np.random.SeedSequence(seed), y, 4, params),
                                   params, describe_columns(XT))
     want, obj_ref = ref.fit_vote(X, y, VotePlan(np.random.SeedSequence(seed), y, 4, params), params)
     assert obj == obj_ref

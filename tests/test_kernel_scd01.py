@@ -95,7 +95,7 @@ def test_fit_vote_matches_reference(seed):
     params = SearchParams(max_iter=30, step_size=0.17, n_coordinates=3, batch_fraction=0.75,
                           max_features=1.0, bias_window=5, balanced_fraction=0.2)
     XT = np.ascontiguousarray(X.T)
-    (w, b), obj = cpu_scd01.fit_vote(XT, y, VotePlan(np.random.SeedSequence(seed), y, 5, params),
+    (w, b), obj, _ = cpu_scd01.fit_vote(XT, y, VotePlan(np.random.SeedSequence(seed), y, 5, params),
                                      params, cpu_search.describe_columns(XT))
     w_ref, b_ref, obj_ref = ref.fit_vote(X, y, VotePlan(np.random.SeedSequence(seed), y, 5, params),
                                          30, 0.17, 5, 0.2)
@@ -154,6 +154,6 @@ def test_non_zero_lists_change_nothing_but_speed():
     fits = [cpu_scd01.fit_vote(XT, y, VotePlan(np.random.SeedSequence(5), y, 40, params),
                                params, cpu_search.describe_columns(XT, max_density))
             for max_density in (0.0, 0.5, 1.0)]
-    for (w, b), obj in fits[1:]:
+    for (w, b), obj, _ in fits[1:]:
         np.testing.assert_array_equal(w, fits[0][0][0])
         assert b == fits[0][0][1] and obj == fits[0][1]

@@ -5,13 +5,14 @@ import numpy as np
 
 from .batched_search import (MAX_BYTES, apply_moves, feature_bounds, prefetched, project,
                              score_rows, search_steps, to_host)
-from .core import Schedule, VoteResult, decode_step
+from .core import EarlyStopping, Schedule, VoteResult, decode_step
 
 
 def fit_votes(XT, y, plans, params, columns=None, report=None, xp=np, max_bytes=MAX_BYTES):
     """Fit the SCD01 votes of ``plans`` together; a :class:`VoteResult` per plan, the
     same as ``cpu_scd01.fit_vote``'s (up to float rounding and tie order);
-    ``columns`` is not used."""
+    ``columns`` is not used. Votes that stop early are frozen (their draws and
+    arithmetic go on, unused) until every vote has stopped."""
     n = XT.shape[1]
     XT = xp.asarray(XT)
     y_dev = xp.asarray(y)
@@ -23,6 +24,9 @@ def fit_votes(XT, y, plans, params, columns=None, report=None, xp=np, max_bytes=
     n_pos = int(y.sum())
     n_neg = n - n_pos
     schedule = Schedule(params)
+    stopping = EarlyStopping(params, V, xp)
+    running = stopping.running
+    n_iter = np.full(V, params.max_iter)
     best_obj = xp.full(V, -np.inf)
     best_w, best_b = w.copy(), xp.zeros(V)
     votes = xp.arange(V)
@@ -32,16 +36,23 @@ def fit_votes(XT, y, plans, params, columns=None, report=None, xp=np, max_bytes=
         search_kind, eval_kind = schedule.kinds(it)
         found = search_steps(xp, XT, x_bound, P, w, y_dev, below, above, batch, coords, step,
                              params.bias_window, search_kind, max_bytes)
-        accept = (found.best_c >= 0) & (found.best_obj > found.obj0)
+        # a vote that stopped is frozen: its best parameters no longer change
+        accept = (found.best_c >= 0) & (found.best_obj > found.obj0) & running
         position, sigma = decode_step(found.best_c, coords.shape[1], step)
         apply_moves(xp, XT, P, w, accept, coords[votes, position], sigma)
         b = xp.where(accept, found.best_bias, found.bias0)
         full = score_rows(xp, P + b[:, None], y_dev[None, :], n_pos, n_neg, eval_kind)
-        improved = full > best_obj
+        improved = (full > best_obj) & running
         best_obj = xp.where(improved, full, best_obj)
         best_w = xp.where(improved[:, None], w, best_w)
         best_b = xp.where(improved, b, best_b)
         if report is not None:
             report(it, float(best_obj.max()))
+        was_running, running = running, stopping.update(it, best_obj)
+        if stopping.tol is not None:
+            n_iter[to_host(was_running & ~running)] = it + 1
+            if not bool(running.any()):
+                break
     best_w, best_b, best_obj = (to_host(a) for a in (best_w, best_b, best_obj))
-    return [VoteResult((best_w[v], float(best_b[v])), float(best_obj[v])) for v in range(V)]
+    return [VoteResult((best_w[v], float(best_b[v])), float(best_obj[v]), int(n_iter[v]))
+            for v in range(V)]

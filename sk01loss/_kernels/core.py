@@ -8,6 +8,8 @@ A search ranks ``2k`` candidates per iteration, sign-major: candidate ``c < k`` 
 
 from collections import namedtuple
 
+import numpy as np
+
 #: Objective codes understood by the kernels: balanced accuracy, and balanced plus
 #: plain accuracy.
 BALANCED = 0
@@ -26,8 +28,9 @@ SearchResult = namedtuple("SearchResult", ["t0", "obj0", "bias0", "best_c", "bes
                                            "best_obj", "best_bias"])
 
 #: One fitted vote: its parameters (a tuple, ``(w, b)`` for SCD01, ``(W1, b1, w2,
-#: b2)`` for MLP01) and its best objective on the full training set.
-VoteResult = namedtuple("VoteResult", ["params", "objective"])
+#: b2)`` for MLP01), its best objective on the full training set and the number of
+#: iterations it ran.
+VoteResult = namedtuple("VoteResult", ["params", "objective", "n_iter"])
 
 
 class Schedule:
@@ -50,3 +53,46 @@ def decode_step(c, k, step):
     coords, signed step)``. ``c = -1`` (no candidate) decodes to position ``k - 1``
     and ``+step``: callers apply it only where a candidate was accepted."""
     return c % k, step * (1 - 2 * (c >= k))
+
+
+class EarlyStopping:
+    """When votes stop: scikit-learn's ``tol`` / ``n_iter_no_change`` on each vote's
+    best objective on the full training set, for one vote or several at once.
+
+    The balanced phase (the first ``int(max_iter * balanced_fraction)`` iterations)
+    always runs in full: the rule starts with the first balanced + plain iteration,
+    whose best objective is the first reference. A vote stops once its best
+    objective has not risen more than ``tol`` above the reference for
+    ``n_iter_no_change`` consecutive iterations; a rise of more than ``tol`` becomes
+    the new reference. ``tol=None`` never stops (``max_iter`` iterations, the
+    paper's protocol). A vote's stop depends only on its own trajectory, so on its
+    seed and the data.
+
+    Parameters
+    ----------
+    params : SearchParams
+    n_votes : int
+        Votes tracked together (arrays of that length; 1 for a CPU vote).
+    xp : array namespace of the votes' objectives.
+    """
+
+    def __init__(self, params, n_votes=1, xp=np):
+        self.tol = params.tol
+        self.patience = params.n_iter_no_change
+        self.start = Schedule(params).n_balanced
+        self.xp = xp
+        self.reference = xp.full(n_votes, -np.inf)
+        self.count = xp.zeros(n_votes, dtype=np.int64)
+        self.running = xp.ones(n_votes, dtype=bool)
+
+    def update(self, it, best_objective):
+        """Record iteration ``it``'s best objectives; returns which votes run on
+        (a bool array of length ``n_votes``; stopped votes stay stopped)."""
+        if self.tol is None or it < self.start:
+            return self.running
+        xp = self.xp
+        risen = (best_objective > self.reference + self.tol) | (it == self.start)
+        self.reference = xp.where(risen, best_objective, self.reference)
+        self.count = xp.where(risen, 0, self.count + 1)
+        self.running = self.running & (self.count < self.patience)
+        return self.running

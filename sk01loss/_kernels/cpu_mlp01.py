@@ -17,7 +17,7 @@ import numpy as np
 
 from . import _threshold as th
 from ._jit import jit as _jit
-from .core import Schedule, VoteResult, decode_step
+from .core import EarlyStopping, Schedule, VoteResult, decode_step
 from .cpu_search import Columns, apply_move, project, search_step
 
 _NO_COORDINATES = np.empty(0, dtype=np.int64)
@@ -162,8 +162,10 @@ def fit_vote(XT, y, plan, params, columns, report=None):
     n_pos = int(y.sum())
     n_neg = y.shape[0] - n_pos
     schedule = Schedule(params)
+    stopping = EarlyStopping(params)
     window = params.bias_window
     best_obj, best = -np.inf, net.parameters()
+    n_iter = params.max_iter
     for it in range(params.max_iter):
         draws = plan.mlp01_draws(it)
         search_kind, eval_kind = schedule.kinds(it)
@@ -179,4 +181,7 @@ def fit_vote(XT, y, plan, params, columns, report=None):
             best_obj, best = full_obj, net.parameters()
         if report is not None:
             report(it, best_obj)
-    return VoteResult(best, best_obj)
+        if not stopping.update(it, best_obj)[0]:
+            n_iter = it + 1
+            break
+    return VoteResult(best, best_obj, n_iter)

@@ -3,7 +3,7 @@
 import numpy as np
 
 from . import _threshold as th
-from .core import Schedule, VoteResult, decode_step
+from .core import EarlyStopping, Schedule, VoteResult, decode_step
 from .cpu_search import apply_move, project, search_step
 
 
@@ -15,6 +15,7 @@ def fit_vote(XT, y, plan, params, columns, report=None):
     gives the same vote on any backend; ``params`` is a :class:`SearchParams`;
     ``columns`` is ``cpu_search.describe_columns(XT)``.
     ``report(iteration, best_objective)``, if given, is called after each iteration.
+    The vote stops early as :class:`EarlyStopping` says.
     """
     w = plan.initial_weights()
     P = project(XT, w)
@@ -22,7 +23,9 @@ def fit_vote(XT, y, plan, params, columns, report=None):
     n_pos = int(y.sum())
     n_neg = y.shape[0] - n_pos
     schedule = Schedule(params)
+    stopping = EarlyStopping(params)
     best_obj, best_w, best_b = -np.inf, w.copy(), 0.0
+    n_iter = params.max_iter
     for it in range(params.max_iter):
         draws = plan.scd01_draws()
         search_kind, eval_kind = schedule.kinds(it)
@@ -38,4 +41,7 @@ def fit_vote(XT, y, plan, params, columns, report=None):
             best_obj, best_w, best_b = full_obj, w.copy(), b
         if report is not None:
             report(it, best_obj)
-    return VoteResult((best_w, best_b), best_obj)
+        if not stopping.update(it, best_obj)[0]:
+            n_iter = it + 1
+            break
+    return VoteResult((best_w, best_b), best_obj, n_iter)
