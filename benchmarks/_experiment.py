@@ -69,7 +69,8 @@ def make_model(name, args, *, votes=1, scd01_iters=1000, n_classes=2):
                             random_state=seed)
         # multiclass: ten binary MLPs, one-vs-all like the 0/1 models (spec §8 row 34)
         return mlp if n_classes <= 2 else OneVsRestClassifier(mlp)
-    common = dict(n_estimators=votes, n_coordinates=N_COORDINATES[args.dataset],
+    # the paper's protocol: every iteration (tol=None), whatever the defaults
+    common = dict(n_estimators=votes, n_coordinates=N_COORDINATES[args.dataset], tol=None,
                   random_state=seed, n_jobs=args.n_jobs)
     if name == "scd01":
         return SCD01Classifier(max_iter=scd01_iters // 5 if quick else scd01_iters, **common)

@@ -200,7 +200,7 @@ def _attack(kind, args, protocol, target, label, n_eval):
                                 clip_augmented=args.clip_augmented, **common)
     # spec §5.5 and §8 row 24: one vote, the SCD01 target's seed, no random sign
     substitute = SCD01Classifier(n_estimators=1, max_iter=200 if args.quick else 1000,
-                                 n_coordinates=N_COORDINATES[args.dataset],
+                                 n_coordinates=N_COORDINATES[args.dataset], tol=None,
                                  random_state=args.seed, n_jobs=1)
     return SubstituteAttack(frozen, substitute=substitute, random_sign=False,
                             clip_augmented=True, augmentation=args.augmentation,

@@ -59,10 +59,11 @@ def transfer(args):
     # MLP01 20 hidden units and 1000 iterations, MLP 20 sigmoid units trained by SGD
     models = {
         "SVM": LinearSVC(C=0.01, dual=False),
-        "SCD01": SCD01Classifier(n_estimators=1, max_iter=1000, random_state=args.seed),
+        "SCD01": SCD01Classifier(n_estimators=1, max_iter=1000, tol=None,
+                                 random_state=args.seed),
         "MLP": MLPClassifier((20,), activation="logistic", solver="sgd",
                              learning_rate_init=0.01, max_iter=200, random_state=args.seed),
-        "MLP01": MLP01Classifier(n_hidden=20, n_estimators=1, max_iter=1000,
+        "MLP01": MLP01Classifier(n_hidden=20, n_estimators=1, max_iter=1000, tol=None,
                                  random_state=args.seed),
     }
     print(f"\nWhite-box transfer on digits 0 vs 1: {len(X_train)} training and "

@@ -64,7 +64,7 @@ def run(args):
         Estimator(n_estimators=2, max_iter=3, device=device).fit(X[:600], y[:600])
 
     def fit(step, device, labels, truth):
-        clf = Estimator(n_estimators=args.votes, max_iter=max_iter, device=device,
+        clf = Estimator(n_estimators=args.votes, max_iter=max_iter, tol=None, device=device,
                         n_jobs=args.n_jobs, random_state=args.seed)
         start = time.perf_counter()
         clf.fit(X, labels)

@@ -46,7 +46,7 @@ def add_arguments(parser):
 
 def run(args):
     Estimator, make_baseline, baseline_name = MODELS[args.model]
-    settings = dict(n_estimators=args.votes, n_jobs=args.n_jobs)
+    settings = dict(n_estimators=args.votes, n_jobs=args.n_jobs, tol=None)  # paper protocol
     if args.max_iter:
         settings["max_iter"] = args.max_iter
     X, y = load_mnist(args.data_dir, "train")
