@@ -2,12 +2,13 @@
 
 import argparse
 
-from . import batch_size, blackbox, demo, fig7, gpu_fit, memory, mnist_ensemble, regions, \
-    table1, table3, table4, vote_time
+from . import batch_size, blackbox, demo, fig7, fit_cost, gpu_fit, memory, mnist_ensemble, \
+    regions, table1, table3, table4, vote_time
 
 EXPERIMENTS = {
     "demo": demo,
     "vote-time": vote_time,
+    "fit-cost": fit_cost,
     "gpu-fit": gpu_fit,
     "memory": memory,
     "mnist-ensemble": mnist_ensemble,

@@ -483,3 +483,22 @@ def test_memory_reports_fit_and_predict_against_their_budgets(tiny_mnist, capsys
     for name in ("SCD01Classifier", "MLP01Classifier"):
         assert f"{name} fit on uint8: peak +" in out
         assert f"{name} predict on float32: peak +" in out and f"{name} predict on uint8" in out
+
+
+def test_fit_cost_compares_and_sweeps_resumably(tiny_mnist, tmp_path, capsys):
+    args = ["fit-cost", "--quick", "--data-dir", str(tiny_mnist), "--out", str(tmp_path),
+            "--votes", "2", "--n-jobs", "1"]
+    main(args)
+    out = capsys.readouterr().out
+    assert "| SCD01Classifier() |" in out and "| MLP01Classifier() |" in out
+    main(args + ["--sweep", "scd01"])
+    folder = tmp_path / "fit-cost" / "mnist-quick-sweep-scd01"
+    records = read_records(folder)
+    assert len(records) == 14  # 2 max_iter x 7 stopping settings
+    paper = [r for r in records if "tol=None" in r["key"]]
+    # --quick: a fifth of the iterations
+    assert all(r["mean_iterations"] == int(r["key"].split("max_iter=")[1].split("/")[0]) // 5
+               for r in paper)
+    capsys.readouterr()
+    main(args + ["--sweep", "scd01", "--resume"])
+    assert "fitting" not in capsys.readouterr().out

@@ -1,0 +1,127 @@
+"""Fit cost: CPU seconds and test accuracy of the 0/1 models against their convex
+counterparts, and a sweep of the early-stopping settings.
+
+Without ``--sweep``: fits, in this one process on the same cores, LinearSVC(C=0.01),
+MLPClassifier((20,)), SCD01Classifier() and MLP01Classifier() with their defaults
+(``--votes`` and ``--n-jobs`` aside) on all ten classes, and prints each model's
+process CPU seconds (all threads), wall seconds and test accuracy, and each 0/1
+model's CPU ratio to its convex counterpart (LinearSVC for SCD01, the MLP for MLP01).
+
+``--sweep scd01`` (or ``mlp01``): fits that model with ``--votes`` votes (8 show the
+trend) for every (``max_iter``, ``tol``, ``n_iter_no_change``) of the grid, each
+setting one resumable record with its CPU seconds, wall seconds, test accuracy and
+the iterations its votes ran; ``tol=None`` is the paper's protocol. The table is
+written to ``fit-cost-sweep-<model>.md`` in the results folder. ``--quick`` runs a
+fifth of the iterations on the experiments' small subsets.
+"""
+
+import time
+
+import numpy as np
+from sklearn.neural_network import MLPClassifier
+from sklearn.svm import LinearSVC
+
+from sk01loss import MLP01Classifier, SCD01Classifier
+
+from ._experiment import N_COORDINATES, Store, add_common_arguments, load_dataset
+
+#: The sweep's grid per model: max_iter values, and (tol, n_iter_no_change) pairs
+#: (``(None, None)``: every iteration).
+GRID = {
+    "scd01": ((500, 200), ((None, None), (0.0, 10), (0.0, 25), (0.0, 50),
+                           (1e-4, 10), (1e-4, 25), (1e-3, 10))),
+    "mlp01": ((1000, 500), ((None, None), (0.0, 25), (0.0, 50), (0.0, 100),
+                            (1e-4, 25), (1e-4, 50))),
+}
+ESTIMATORS = {"scd01": SCD01Classifier, "mlp01": MLP01Classifier}
+
+
+def add_arguments(parser):
+    add_common_arguments(parser)
+    parser.add_argument("--votes", type=int, help="votes per class (default: the "
+                        "estimators' default, 32; the sweep's default: 8)")
+    parser.add_argument("--sweep", choices=sorted(GRID),
+                        help="sweep this model's early-stopping settings instead")
+
+
+def timed(fit):
+    """``fit()`` with its process CPU seconds (all threads) and wall seconds."""
+    cpu, wall = time.process_time(), time.perf_counter()
+    fit()
+    return time.process_time() - cpu, time.perf_counter() - wall
+
+
+def run(args):
+    X, y, X_test, y_test = load_dataset(args)
+    if args.sweep:
+        sweep(args, X, y, X_test, y_test)
+    else:
+        compare(args, X, y, X_test, y_test)
+
+
+def _zero_one(name, args, **settings):
+    """The model with its defaults but for the dataset's coordinates, the seed,
+    ``--n-jobs``, ``--votes`` and ``settings``."""
+    if args.votes:
+        settings = {"n_estimators": args.votes, **settings}
+    model = ESTIMATORS[name](n_coordinates=N_COORDINATES[args.dataset], n_jobs=args.n_jobs,
+                             random_state=args.seed, **settings)
+    if args.quick:  # as the paper experiments: a fifth of the iterations
+        model.set_params(max_iter=model.max_iter // 5)
+    return model
+
+
+def compare(args, X, y, X_test, y_test):
+    store = Store(args, "fit-cost")
+    models = {
+        "LinearSVC(C=0.01)": LinearSVC(C=0.01, dual=False),
+        "MLPClassifier((20,))": MLPClassifier((20,), random_state=args.seed),
+        "SCD01Classifier()": _zero_one("scd01", args),
+        "MLP01Classifier()": _zero_one("mlp01", args),
+    }
+    rows = []
+    for name, model in models.items():
+        record = store.get(name)
+        if record is None:
+            print(f"[fit-cost] fitting {name} ...", flush=True)
+            cpu, wall = timed(lambda: model.fit(X, y))
+            record = store.add(name, cpu_seconds=round(cpu, 1), wall_seconds=round(wall, 1),
+                               test_accuracy=float(model.score(X_test, y_test)))
+        rows.append({"model": name, **{k: v for k, v in record.items() if k != "key"}})
+    for row, convex in zip(rows[2:], rows[:2]):
+        row["CPU ratio"] = round(row["cpu_seconds"] / convex["cpu_seconds"], 1)
+    print(store.write_table("fit-cost", rows, ["model", "cpu_seconds", "wall_seconds",
+                                               "test_accuracy", "CPU ratio"],
+                            f"Fit cost on {args.dataset}, 10 classes"), flush=True)
+    store.write_meta(votes=args.votes)
+
+
+def sweep(args, X, y, X_test, y_test):
+    store = Store(args, "fit-cost", variant=f"sweep-{args.sweep}")
+    votes = args.votes or 8
+    iterations, stopping = GRID[args.sweep]
+    rows = []
+    for max_iter in iterations:
+        for tol, patience in stopping:
+            key = f"{args.sweep}/{votes}votes/max_iter={max_iter}/tol={tol}/n={patience}"
+            record = store.get(key)
+            if record is None:
+                settings = dict(max_iter=max_iter, tol=tol, n_estimators=votes)
+                if patience is not None:
+                    settings["n_iter_no_change"] = patience
+                model = _zero_one(args.sweep, args, **settings)
+                print(f"[fit-cost] fitting {key} ...", flush=True)
+                cpu, wall = timed(lambda: model.fit(X, y))
+                record = store.add(
+                    key, cpu_seconds=round(cpu, 1), wall_seconds=round(wall, 1),
+                    test_accuracy=float(model.score(X_test, y_test)),
+                    mean_iterations=float(np.mean(model.n_iter_)),
+                    max_iterations=int(np.max(model.n_iter_)))
+            rows.append({"max_iter": max_iter, "tol": tol, "n_iter_no_change": patience,
+                         **{k: v for k, v in record.items() if k != "key"}})
+    print(store.write_table(f"fit-cost-sweep-{args.sweep}", rows,
+                            ["max_iter", "tol", "n_iter_no_change", "cpu_seconds",
+                             "wall_seconds", "test_accuracy", "mean_iterations"],
+                            f"{args.sweep}, {votes} votes, {args.dataset}, 10 classes"),
+          flush=True)
+    store.write_meta(votes=votes, grid=str(GRID[args.sweep]))
