@@ -130,14 +130,14 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         seeds = vote_seeds(self._seed_entropy, len(targets), range(n_done, n_estimators))
         device = resolve_device(self.device)
         kernel = get_kernel(self._model, device)
-        columns = kernel.describe_columns(XT)
+        columns = tuple(kernel.describe_columns(XT))
         chunk = kernel.votes_per_call or n_new
         progress = _Progress(self, len(targets))
         # one problem of a batched kernel is one task: threads spare shipping the data
         prefer = kernel.prefer if len(targets) > 1 else "threads"
         chunks = Parallel(n_jobs=self.n_jobs, prefer=prefer)(
-            delayed(_fit_votes)(self._model, device, XT, columns, target, seeds[p][v:v + chunk],
-                                params, progress, p, n_done + v)
+            delayed(_fit_votes)(self._model, device, XT, target, seeds[p][v:v + chunk],
+                                params, progress, p, n_done + v, *columns)
             for p, target in enumerate(targets)
             for v in range(0, n_new, chunk)
         )
@@ -343,9 +343,11 @@ def _feature_major(X):
     return XF.T, exponent
 
 
-def _fit_votes(model, device, XT, columns, target, seeds, params, progress, problem,
-               first_vote):
-    # the unit of parallel work: plain arguments, so any joblib backend can ship it
+def _fit_votes(model, device, XT, target, seeds, params, progress, problem, first_vote,
+               *columns):
+    # The unit of parallel work: plain arguments, every large one a top-level array
+    # (the data, the target, the arrays of the column summary), which joblib's Dask
+    # backend scatters once instead of sending it with every task.
     plans = [VotePlan(seed, target, XT.shape[0], params) for seed in seeds]
     report = progress.iteration_reporter(problem, first_vote, len(plans))
     votes = get_kernel(model, device).fit_votes(XT, target, plans, params, columns, report)

@@ -14,9 +14,12 @@ Layout, one job per module:
 - ``_jit``: the one Numba decorator.
 
 ``get_kernel(model, backend)`` returns a :class:`Kernel`: ``describe_columns(XT)``
-summarises the feature-major training data once per fit (whatever the kernel needs
-to know about its columns, or ``None``); ``fit_votes(XT, y, plans, params, columns,
-report)`` fits the votes of ``plans`` on one binary problem and returns a
+summarises the feature-major training data once per fit, as a tuple of arrays
+(whatever the kernel needs to know about its columns; empty for the batched
+kernels); ``fit_votes(XT, y, plans, params, columns, report)`` fits the votes of
+``plans`` on one binary problem, given that tuple's arrays in order (the estimators
+pass them as separate arguments, which joblib's Dask backend ships once like the
+data, where a tuple would travel inline with every task), and returns a
 ``VoteResult`` per plan; ``votes_per_call`` says how many plans a call should get (1
 for the Numba kernels, which the estimators parallelise with joblib; ``None`` = all
 votes of a problem for the batched kernels, which parallelise inside); ``prefer``
@@ -82,11 +85,14 @@ def get_namespace(backend):
 
 
 def _per_vote(fit_vote, XT, y, plans, params, columns, report=None):
+    from .cpu_search import Columns
+
+    columns = Columns(*columns)  # the arrays travel as a plain tuple (see get_kernel)
     return [fit_vote(XT, y, plan, params, columns, report) for plan in plans]
 
 
 def _no_columns(XT):
-    return None  # the batched kernels read whole columns: nothing to prepare
+    return ()  # the batched kernels read whole columns: nothing to prepare
 
 
 def get_kernel(model, backend="cpu"):
