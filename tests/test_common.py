@@ -2,7 +2,7 @@
 attacks in ``sk01loss.attacks`` included.
 
 Settings that keep the checks fast live in ``FAST_PARAMS`` (attacks get the small
-model they attack there); a check that is expected to fail is listed, with the
+model they attack there, and ``clip=None``); a check that is expected to fail is listed, with the
 reason, in ``EXPECTED_FAILED_CHECKS``."""
 
 from sklearn.linear_model import LogisticRegression
@@ -12,19 +12,21 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from sk01loss import MLP01Classifier
 from sk01loss.utils.discovery import all_estimators
 
+# scikit-learn's checks feed data of any range: the attacks get clip=None there (their
+# own check suite, tests/test_attacks.py, covers clipping and data outside clip)
 FAST_PARAMS = {
-    "FGSMAttack": dict(estimator=LogisticRegression()),
-    "LinearSignAttack": dict(estimator=LogisticRegression()),
+    "FGSMAttack": dict(estimator=LogisticRegression(), clip=None),
+    "LinearSignAttack": dict(estimator=LogisticRegression(), clip=None),
     "MLP01Attack": dict(estimator=MLP01Classifier(n_hidden=6, n_estimators=5, max_iter=80,
                                                    random_state=0),
-                        random_state=0),
+                        random_state=0, clip=None),
     "MLP01Classifier": dict(n_hidden=6, n_estimators=5, max_iter=80),
     "Saturate": dict(p=4.0),
     "SCD01Classifier": dict(n_estimators=5, max_iter=60),
     "SubstituteAttack": dict(
         estimator=LogisticRegression(),
         substitute=MLPClassifier((8,), max_iter=10, warm_start=True),
-        n_rounds=2, n_initial=20, random_state=0),
+        n_rounds=2, n_initial=20, random_state=0, clip=None),
 }
 
 _ROW_ORDER = ("the random order of the hidden nodes is drawn row by row along the batch, "
