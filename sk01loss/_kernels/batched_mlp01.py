@@ -112,8 +112,6 @@ def fit_votes(XT, y, plans, params, columns=None, report=None, xp=np):
     n_neg = y.shape[0] - n_pos
     schedule = Schedule(params)
     stopping = EarlyStopping(params, V, xp)
-    running = stopping.running
-    n_iter = np.full(V, params.max_iter)
     window = params.bias_window
     best_obj = xp.full(V, -np.inf)
     best = [a.copy() for a in (net.W1T, net.b1, net.w2, net.b2)]
@@ -129,19 +127,16 @@ def fit_votes(XT, y, plans, params, columns=None, report=None, xp=np):
         full = score_rows(xp, net.z + net.b2[:, None], y_dev[None, :], n_pos, n_neg,
                           eval_kind)
         # a vote that stopped is frozen: its best parameters no longer change
-        improved = (full > best_obj) & running
+        improved = (full > best_obj) & stopping.running
         best_obj = xp.where(improved, full, best_obj)
         for i, current in enumerate((net.W1T, net.b1, net.w2, net.b2)):
             mask = improved.reshape((V,) + (1,) * (current.ndim - 1))
             best[i] = xp.where(mask, current, best[i])
         if report is not None:
             report(it, float(best_obj.max()))
-        was_running, running = running, stopping.update(it, best_obj)
-        if stopping.tol is not None:
-            n_iter[to_host(was_running & ~running)] = it + 1
-            if not bool(running.any()):
-                break
+        if not stopping.update(it, best_obj):
+            break
     W1T, b1, w2, b2 = (to_host(a) for a in best)
     best_obj = to_host(best_obj)
     return [VoteResult((W1T[v].T.copy(), b1[v], w2[v], float(b2[v])), float(best_obj[v]),
-                       int(n_iter[v])) for v in range(V)]
+                       int(stopping.n_iter[v])) for v in range(V)]

@@ -25,8 +25,6 @@ def fit_votes(XT, y, plans, params, columns=None, report=None, xp=np, max_bytes=
     n_neg = n - n_pos
     schedule = Schedule(params)
     stopping = EarlyStopping(params, V, xp)
-    running = stopping.running
-    n_iter = np.full(V, params.max_iter)
     best_obj = xp.full(V, -np.inf)
     best_w, best_b = w.copy(), xp.zeros(V)
     votes = xp.arange(V)
@@ -37,22 +35,20 @@ def fit_votes(XT, y, plans, params, columns=None, report=None, xp=np, max_bytes=
         found = search_steps(xp, XT, x_bound, P, w, y_dev, below, above, batch, coords, step,
                              params.bias_window, search_kind, max_bytes)
         # a vote that stopped is frozen: its best parameters no longer change
-        accept = (found.best_c >= 0) & (found.best_obj > found.obj0) & running
+        accept = (found.best_c >= 0) & (found.best_obj > found.obj0) & stopping.running
         position, sigma = decode_step(found.best_c, coords.shape[1], step)
         apply_moves(xp, XT, P, w, accept, coords[votes, position], sigma)
         b = xp.where(accept, found.best_bias, found.bias0)
         full = score_rows(xp, P + b[:, None], y_dev[None, :], n_pos, n_neg, eval_kind)
-        improved = (full > best_obj) & running
+        improved = (full > best_obj) & stopping.running
         best_obj = xp.where(improved, full, best_obj)
         best_w = xp.where(improved[:, None], w, best_w)
         best_b = xp.where(improved, b, best_b)
         if report is not None:
             report(it, float(best_obj.max()))
-        was_running, running = running, stopping.update(it, best_obj)
-        if stopping.tol is not None:
-            n_iter[to_host(was_running & ~running)] = it + 1
-            if not bool(running.any()):
-                break
+        if not stopping.update(it, best_obj):
+            break
     best_w, best_b, best_obj = (to_host(a) for a in (best_w, best_b, best_obj))
-    return [VoteResult((best_w[v], float(best_b[v])), float(best_obj[v]), int(n_iter[v]))
+    return [VoteResult((best_w[v], float(best_b[v])), float(best_obj[v]),
+                       int(stopping.n_iter[v]))
             for v in range(V)]

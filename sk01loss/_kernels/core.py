@@ -83,16 +83,22 @@ class EarlyStopping:
         self.xp = xp
         self.reference = xp.full(n_votes, -np.inf)
         self.count = xp.zeros(n_votes, dtype=np.int64)
+        #: which votes run on (stopped votes stay stopped)
         self.running = xp.ones(n_votes, dtype=bool)
+        #: iterations each vote ran, on the host
+        self.n_iter = np.full(n_votes, params.max_iter)
 
     def update(self, it, best_objective):
-        """Record iteration ``it``'s best objectives; returns which votes run on
-        (a bool array of length ``n_votes``; stopped votes stay stopped)."""
+        """Record iteration ``it``'s best objective of each vote; returns whether any
+        vote runs on."""
         if self.tol is None or it < self.start:
-            return self.running
+            return True
         xp = self.xp
         risen = (best_objective > self.reference + self.tol) | (it == self.start)
         self.reference = xp.where(risen, best_objective, self.reference)
         self.count = xp.where(risen, 0, self.count + 1)
-        self.running = self.running & (self.count < self.patience)
-        return self.running
+        stopping = self.running & (self.count >= self.patience)
+        self.running = self.running & ~stopping
+        stopping = stopping.get() if hasattr(stopping, "get") else stopping
+        self.n_iter[stopping] = it + 1
+        return bool(self.running.any())

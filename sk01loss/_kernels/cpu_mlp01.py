@@ -165,7 +165,6 @@ def fit_vote(XT, y, plan, params, columns, report=None):
     stopping = EarlyStopping(params)
     window = params.bias_window
     best_obj, best = -np.inf, net.parameters()
-    n_iter = params.max_iter
     for it in range(params.max_iter):
         draws = plan.mlp01_draws(it)
         search_kind, eval_kind = schedule.kinds(it)
@@ -181,7 +180,6 @@ def fit_vote(XT, y, plan, params, columns, report=None):
             best_obj, best = full_obj, net.parameters()
         if report is not None:
             report(it, best_obj)
-        if not stopping.update(it, best_obj)[0]:
-            n_iter = it + 1
+        if not stopping.update(it, best_obj):
             break
-    return VoteResult(best, best_obj, n_iter)
+    return VoteResult(best, best_obj, int(stopping.n_iter[0]))

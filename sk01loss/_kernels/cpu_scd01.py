@@ -25,7 +25,6 @@ def fit_vote(XT, y, plan, params, columns, report=None):
     schedule = Schedule(params)
     stopping = EarlyStopping(params)
     best_obj, best_w, best_b = -np.inf, w.copy(), 0.0
-    n_iter = params.max_iter
     for it in range(params.max_iter):
         draws = plan.scd01_draws()
         search_kind, eval_kind = schedule.kinds(it)
@@ -41,7 +40,6 @@ def fit_vote(XT, y, plan, params, columns, report=None):
             best_obj, best_w, best_b = full_obj, w.copy(), b
         if report is not None:
             report(it, best_obj)
-        if not stopping.update(it, best_obj)[0]:
-            n_iter = it + 1
+        if not stopping.update(it, best_obj):
             break
-    return VoteResult((best_w, best_b), best_obj, n_iter)
+    return VoteResult((best_w, best_b), best_obj, int(stopping.n_iter[0]))
