@@ -52,7 +52,7 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         "tol": [NumberInterval(Real, 0, None, closed="left"), None],
         "n_iter_no_change": [Count(1)],
         "random_state": ["random_state"],
-        "n_jobs": [Count(None), None],
+        "n_jobs": [Count(1), Count(None, -1), None],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
         "device": [StrOptions(set(DEVICES))],
@@ -84,10 +84,10 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         Raises
         ------
         ValueError
-            If ``X`` holds NaN or infinity, has fewer than 2 rows or is too large in
-            magnitude for the fitted biases to be represented in float64 (about
-            1e307), if ``y`` holds fewer than 2 classes, or if a parameter is out
-            of its range.
+            If ``X`` holds NaN or infinity, has fewer than 2 rows or is too large or
+            too small in magnitude for the fitted biases to be represented exactly
+            in float64 (about 1e307, or 1e-292 and below), if ``y`` holds fewer than
+            2 classes, or if a parameter is out of its range.
         TypeError
             If a parameter has the wrong type (a bool where a count is expected).
         """
@@ -149,13 +149,16 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
             fitted[name] = np.asarray(parts).reshape(shape + np.shape(parts[0]))
         # the kernels saw X * 2**-exponent: biases back to the units of X
         for name in self._bias_attributes:
-            with np.errstate(over="ignore"):
-                fitted[name] = np.ldexp(fitted[name], exponent)
-            if not np.all(np.isfinite(fitted[name])):
+            with np.errstate(over="ignore", under="ignore"):
+                biases = np.ldexp(fitted[name], exponent)
+                exact = np.array_equal(np.ldexp(biases, -exponent), fitted[name])
+            if not exact:  # overflow to inf, or underflow into subnormals (lost bits)
                 raise ValueError(
-                    f"X is too large in magnitude (largest |value| about 2**{exponent}) "
-                    "for the fitted biases to be represented in float64: divide X by a "
-                    "constant (e.g. with sklearn.preprocessing.MaxAbsScaler) and fit again.")
+                    f"X is too {'large' if exponent > 0 else 'small'} in magnitude "
+                    f"(largest |value| about 2**{exponent}) for the fitted biases to be "
+                    "represented exactly in float64: scale X (e.g. with "
+                    "sklearn.preprocessing.MaxAbsScaler) and fit again.")
+            fitted[name] = biases
         for name, new_votes in fitted.items():
             if warm:
                 new_votes = np.concatenate([getattr(self, name), new_votes], axis=1)
