@@ -840,3 +840,25 @@ def test_substitute_checks_its_eval_set_and_augmentation_steps():
     clipped = SubstituteAttack(target, lmbda=1e300, clip_augmented=True, **params).fit(
         X.astype(np.float32))
     assert clipped.n_rounds_ == 2
+
+
+def test_vote_is_checked_again_after_set_params():
+    # found by fuzzing: vote changed after fit gave an IndexError, bools were masks
+    rng = np.random.RandomState(0)
+    X = rng.rand(80, 5)
+    y = (X[:, 0] > .5).astype(int)
+    scd = SCD01Classifier(n_estimators=3, max_iter=10, random_state=0).fit(X, y)
+    mlp = MLP01Classifier(n_hidden=3, n_estimators=2, max_iter=10, random_state=0).fit(X, y)
+    for Attack, model in ((LinearSignAttack, scd), (MLP01Attack, mlp)):
+        attack = Attack(FrozenEstimator(model), vote=0).fit(X)
+        attack.set_params(vote=7)
+        with pytest.raises(ValueError, match="only .* votes"):
+            attack.transform(X)
+        with pytest.raises(ValueError, match="only .* votes"):
+            attack.generate(X, y)
+        for vote in (True, False, 0.5):
+            attack.set_params(vote=vote)
+            with pytest.raises(TypeError, match="vote"):
+                attack.transform(X)
+            with pytest.raises(TypeError, match="vote"):
+                Attack(FrozenEstimator(model), vote=vote).fit(X)

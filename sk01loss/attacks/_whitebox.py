@@ -5,19 +5,31 @@ from numbers import Integral
 import numpy as np
 from sklearn.neural_network import MLPClassifier
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval
 
 from .._mlp01 import MLP01Classifier
 from .._scd01 import SCD01Classifier
-from ._base import BaseAttack, clip_to, sign_step
+from .._sklearn_compat import Count
+from ._base import BaseAttack, clip_to, sign_step, unwrap
 from ._gradients import check_gradient_support, gradient_sign, linear_view, loss_gradient
 
 
+_VOTE = Count(0)
+
+
 def _check_vote(attack, model):
+    """``attack.vote`` against the fitted ``model``; checked again at every call, as
+    ``set_params`` may change it after ``fit``."""
+    vote = attack.vote
+    if vote is None:
+        return
+    if not _VOTE.is_satisfied_by(vote):
+        error = ValueError if isinstance(vote, Integral) and not isinstance(
+            vote, (bool, np.bool_)) else TypeError
+        raise error(f"vote must be None or {_VOTE}; got {vote!r}.")
     n_votes = model._n_votes()
-    if attack.vote is not None and attack.vote >= n_votes:
+    if vote >= n_votes:
         raise ValueError(
-            f"vote={attack.vote} but the {type(model).__name__} has only "
+            f"vote={vote} but the {type(model).__name__} has only "
             f"{n_votes} votes per problem.")
 
 
@@ -97,7 +109,7 @@ class LinearSignAttack(BaseAttack):
 
     _parameter_constraints = {
         **BaseAttack._parameter_constraints,
-        "vote": [Interval(Integral, 0, None, closed="left"), None],
+        "vote": [Count(0), None],
     }
 
     def __init__(self, estimator, *, vote=None, eps=0.1, clip=(0.0, 1.0), random_state=None):
@@ -127,11 +139,13 @@ class LinearSignAttack(BaseAttack):
 
     def _predicted_index(self, X):
         model = self.estimator_
+        self._check_model(unwrap(model))  # vote may have been set after fit
         if self.vote is not None:
             return model._predict_index(X, [self.vote])
         return super()._predicted_index(X)
 
     def _perturb(self, X, y_index):
+        self._check_model(unwrap(self.estimator_))
         coef, _ = linear_view(self.estimator_, self.vote)
         if coef.shape[0] == 1:
             sign = np.sign(coef[0]) * np.where(y_index == 1, 1.0, -1.0)[:, None]
@@ -288,7 +302,7 @@ class MLP01Attack(BaseAttack):
 
     _parameter_constraints = {
         **BaseAttack._parameter_constraints,
-        "vote": [Interval(Integral, 0, None, closed="left"), None],
+        "vote": [Count(0), None],
     }
 
     def __init__(self, estimator, *, vote=0, eps=0.1, clip=(0.0, 1.0), random_state=None):
@@ -305,6 +319,7 @@ class MLP01Attack(BaseAttack):
         _check_vote(self, model)
 
     def _votes(self):
+        _check_vote(self, unwrap(self.estimator_))  # vote may have been set after fit
         if self.vote is None:
             return list(range(self.estimator_._n_votes()))
         return [self.vote]
