@@ -834,7 +834,8 @@ def test_substitute_checks_its_eval_set_and_augmentation_steps():
         SubstituteAttack(target, **params).fit(X, eval_set=(X * 100, y))
     with pytest.raises(ValueError, match=r"X has values in \[3\.2.*\] outside clip"):
         SubstituteAttack(target, **params).fit(X * 16)
-    with pytest.raises(ValueError, match="x \\+ lmbda \\* sign.*overflows float32.*lmbda"):
+    with pytest.raises(ValueError, match="x \\+ lmbda \\* sign.*overflows float32.*smaller lmbda, "
+                       "clip_augmented=True"):
         SubstituteAttack(target, lmbda=1e300, **params).fit(X.astype(np.float32))
     # clipped augmentation keeps such steps in the domain
     clipped = SubstituteAttack(target, lmbda=1e300, clip_augmented=True, **params).fit(

@@ -81,9 +81,10 @@ def check_finite_step(X, *, step="eps"):
         return X
     n_bad = int(np.count_nonzero(~np.isfinite(X)))
     limit = np.finfo(X.dtype).max
+    clip = "clip_augmented=True with a finite clip" if step == "lmbda" else "a finite clip"
     raise ValueError(
         f"x + {step} * sign(...) overflows {X.dtype.name} (finite up to {limit:.3g}) at "
-        f"{n_bad} entries. Pass a smaller {step}, a finite clip inside that range, "
+        f"{n_bad} entries. Pass a smaller {step}, {clip} inside that range, "
         + ("or float64 X." if X.dtype != np.float64 else "or smaller X."))
 
 
