@@ -6,8 +6,9 @@ import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval, Options
 from sklearn.utils.validation import validate_data
+
+from ._sklearn_compat import NumberInterval, Options
 
 
 def _warn_outside_unit_interval(X):
@@ -64,9 +65,7 @@ class Saturate(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     Examples
     --------
-    >>> import warnings
-
-import numpy as np
+    >>> import numpy as np
     >>> from sk01loss import Saturate
     >>> X = np.array([[0.0, 0.25, 0.5, 0.75, 1.0]])
     >>> Saturate(p=2).fit_transform(X)
@@ -78,7 +77,7 @@ import numpy as np
     """
 
     _parameter_constraints = {
-        "p": [Interval(Real, 0, None, closed="neither"), Options(Real, {np.inf})],
+        "p": [NumberInterval(Real, 0, None, closed="neither"), Options(Real, {np.inf})],
     }
 
     def __init__(self, p=2.0):
@@ -102,15 +101,9 @@ import numpy as np
         ------
         ValueError
             If ``X`` has non-finite values.
-
-        Warns
-        -----
-        UserWarning
-            If ``X`` has values outside [0, 1].
         """
-        X = validate_data(self, X, dtype=[np.float64, np.float32])
-        _warn_outside_unit_interval(X)
-        return self
+        validate_data(self, X, dtype=[np.float64, np.float32])
+        return self  # data outside [0, 1] is warned about by transform, once
 
     def transform(self, X):
         """Saturate ``X``.

@@ -863,3 +863,42 @@ def test_vote_is_checked_again_after_set_params():
                 attack.transform(X)
             with pytest.raises(TypeError, match="vote"):
                 Attack(FrozenEstimator(model), vote=vote).fit(X)
+
+
+def test_float32_adversaries_stay_inside_clip():
+    # found by fuzzing: float32(0.3) is above 0.3, so clipping to it left outputs
+    # outside clip=(0, 0.3)
+    rng = np.random.RandomState(0)
+    X = (rng.rand(80, 5) * 0.3).astype(np.float32)
+    y = (X[:, 0] > .15).astype(int)
+    out = LinearSignAttack(LinearSVC(), eps=0.2, clip=(0.0, 0.3)).fit(X, y).transform(X)
+    assert out.dtype == np.float32
+    assert out.astype(np.float64).max() <= 0.3
+    assert out.max() == np.nextafter(np.float32(0.3), np.float32(0))
+
+
+def test_eval_set_labels_must_be_the_targets():
+    # found by fuzzing: labels of another kind, or unknown ones, gave accuracies of 0
+    rng = np.random.RandomState(0)
+    X = rng.rand(120, 5)
+    y = (X[:, 0] + X[:, 1] > 1).astype(int)
+    attack = SubstituteAttack(LinearSVC(), substitute=LogisticRegression(), n_rounds=1,
+                              n_initial=20, random_state=0)
+    for wrong in (y.astype(str), y + 7):
+        with pytest.raises(ValueError, match="target"):
+            attack.fit(X, y, eval_set=(X, wrong))
+    history = attack.fit(X, y, eval_set=(X, y)).history_[0]
+    assert history["target_accuracy"] > 0.5
+
+
+@pytest.mark.parametrize("make", [
+    lambda: LinearSignAttack(LinearSVC(), eps=True),
+    lambda: SubstituteAttack(LinearSVC(), n_rounds=True),
+    lambda: SubstituteAttack(LinearSVC(), n_initial=True),
+    lambda: SubstituteAttack(LinearSVC(), max_set_size=True),
+    lambda: SubstituteAttack(LinearSVC(), lmbda=True),
+])
+def test_booleans_are_not_numbers_for_attacks(make):
+    X, y = separable()
+    with pytest.raises(TypeError, match="not a bool"):
+        make().fit(X, y)

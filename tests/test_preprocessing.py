@@ -96,8 +96,10 @@ def test_data_outside_the_unit_interval_warn_naming_range_and_fix(X, p):
     pixels = np.round(X * 255)
     message = (r"X has values in \[0, 255\] outside \[0, 1\], the range Saturate is meant "
                r"for.*Scale X into \[0, 1\] first")
-    with pytest.warns(UserWarning, match=message):
-        Saturate(p=p).fit(pixels)
+    with warnings.catch_warnings(record=True) as caught:  # fit_transform warns once
+        warnings.simplefilter("always")
+        Saturate(p=p).fit_transform(pixels)
+    assert [str(w.message).startswith("X has values in [0, 255]") for w in caught] == [True]
     saturate = Saturate(p=p).fit(X)
     for data in (pixels, pixels.astype(np.uint8)):
         with pytest.warns(UserWarning, match=message):
@@ -123,3 +125,9 @@ def test_an_overflowing_result_is_a_clear_error():
             Saturate(p=1.0).fit_transform(np.full((2, 3), 1e30, dtype=np.float32))
         # sign only: no overflow at any magnitude
         np.testing.assert_array_equal(Saturate(p=np.inf).fit_transform(huge), 1.0)
+
+
+def test_saturate_p_is_not_a_bool():
+    # found by fuzzing: p=True was taken as p=1
+    with pytest.raises(TypeError, match="not a bool"):
+        Saturate(p=True).fit(np.zeros((2, 2)))

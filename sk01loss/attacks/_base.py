@@ -13,8 +13,9 @@ import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
-from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+
+from .._sklearn_compat import HasMethods, NumberInterval
 
 
 def unwrap(estimator):
@@ -94,8 +95,18 @@ def clip_to(X, clip, *, step="eps"):
     after clipping (a ``step`` that overflowed the dtype, see ``check_finite_step``)."""
     bounds = check_clip(clip)
     if bounds is not None:
-        np.clip(X, bounds[0], bounds[1], out=X)
+        np.clip(X, *_bounds_in(X.dtype, *bounds), out=X)
     return check_finite_step(X, step=step)
+
+
+def _bounds_in(dtype, low, high):
+    """``low`` and ``high`` in ``dtype``, rounded inwards: float32(0.3) is above 0.3."""
+    low_d, high_d = dtype.type(low), dtype.type(high)
+    if float(low_d) < low:  # compared in float64 (NumPy would compare in dtype)
+        low_d = np.nextafter(low_d, dtype.type(np.inf))
+    if float(high_d) > high:
+        high_d = np.nextafter(high_d, dtype.type(-np.inf))
+    return low_d, high_d
 
 
 def sign_step(X, step):
@@ -208,7 +219,7 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     _parameter_constraints = {
         "estimator": [HasMethods(["fit", "predict"])],
-        "eps": [Interval(Real, 0, None, closed="left")],
+        "eps": [NumberInterval(Real, 0, None, closed="left")],
         "clip": [tuple, list, None],
         "random_state": ["random_state"],
     }

@@ -2,18 +2,19 @@
 Jacobian-based dataset augmentation, then FGSM on the substitute (spec §5.4, §5.5)."""
 
 import warnings
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from sklearn.base import _fit_context, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import column_or_1d, validate_data
 
+from .._sklearn_compat import Count, HasMethods, NumberInterval, StrOptions
 from ._base import BaseAttack, check_clip, check_finite_step, check_in_clip, \
-    check_label_kind, clip_to, encode_labels, estimator_input, fit_target, sign_step
+    check_label_kind, clip_to, encode_labels, estimator_input, fit_target, sign_step, \
+    unique_labels
 from ._gradients import check_gradient_support, gradient_sign, logit_gradient, loss_gradient
 
 
@@ -176,11 +177,11 @@ class SubstituteAttack(BaseAttack):
     _parameter_constraints = {
         **BaseAttack._parameter_constraints,
         "substitute": [HasMethods(["fit", "predict"]), None],
-        "n_rounds": [Interval(Integral, 1, None, closed="left")],
-        "lmbda": [Interval(Real, 0, None, closed="left")],
+        "n_rounds": [Count(1)],
+        "lmbda": [NumberInterval(Real, 0, None, closed="left")],
         "random_sign": ["boolean"],
-        "n_initial": [Interval(Integral, 1, None, closed="left")],
-        "max_set_size": [Interval(Integral, 1, None, closed="left")],
+        "n_initial": [Count(1)],
+        "max_set_size": [Count(1)],
         "clip_augmented": ["boolean"],
         "keep_seeds": ["boolean"],
         "augmentation": [StrOptions({"jacobian", "uniform"})],
@@ -241,11 +242,11 @@ class SubstituteAttack(BaseAttack):
         ------
         ValueError
             If ``X`` or ``eval_set``'s points have values outside ``clip`` or
-            non-finite values; if the target answers a single class on the seed
-            points; if ``max_set_size`` is smaller than the number of seeds; if an
-            augmentation step of ``lmbda`` overflows the dtype of ``X`` (a huge
-            ``lmbda`` without ``clip_augmented``) or the substitute's gradient is not
-            finite.
+            non-finite values, or ``eval_set``'s labels are not the target's; if the
+            target answers a single class on the seed points; if ``max_set_size`` is
+            smaller than the number of seeds; if an augmentation step of ``lmbda``
+            overflows the dtype of ``X`` (a huge ``lmbda`` without ``clip_augmented``)
+            or the substitute's gradient is not finite.
         TypeError
             If the substitute has no input gradient.
         """
@@ -325,6 +326,14 @@ class SubstituteAttack(BaseAttack):
         if y_eval.shape[0] != X_eval.shape[0]:
             raise ValueError(f"eval_set has {X_eval.shape[0]} points but "
                              f"{y_eval.shape[0]} labels.")
+        # labels the target cannot answer would make every accuracy 0, silently
+        classes = np.asarray(self.estimator_.classes_)
+        check_label_kind(y_eval, classes, whose="the target's classes")
+        unknown = encode_labels(classes, y_eval) < 0
+        if np.any(unknown):
+            raise ValueError(
+                f"eval_set's labels include some the target does not know: "
+                f"{unique_labels(y_eval[unknown])[:5]}; its classes are {classes.tolist()}.")
         # evaluation queries measure the attack; they are not part of it
         return X_eval, y_eval, np.asarray(self._query(X_eval))
 
