@@ -30,6 +30,10 @@ from ._sklearn_compat import Count, NumberInterval, StrOptions
 #: vector of its own coordinate, and their squares approach float64's range.
 MAX_STEP_SIZE = 1e6
 
+#: The most votes per problem: their seeds are drawn before anything runs, and a
+#: count near the int64 limit would never finish drawing them.
+MAX_VOTES = 1 << 20
+
 #: Integer and float dtypes that float32 holds exactly (uint8 images, ...): the
 #: training data is kept in float32 for them, in float64 otherwise.
 _EXACT_IN_FLOAT32 = tuple(np.dtype(t) for t in (
@@ -41,7 +45,7 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
     multiclass targets (spec §1.7, §1.8, §3)."""
 
     _parameter_constraints = {
-        "n_estimators": [Count(1)],
+        "n_estimators": [Count(1, MAX_VOTES)],
         "max_iter": [Count(1)],
         "n_coordinates": [Count(1)],
         "step_size": [NumberInterval(Real, 0, MAX_STEP_SIZE, closed="right")],

@@ -30,7 +30,8 @@ class MLP01Classifier(BaseZeroOneEnsemble):
     n_hidden : int, default=20
         Hidden sign units per vote (the paper uses 20, and 400 for its CNN comparison).
     n_estimators : int, default=32
-        Votes per binary problem, each fitted from its own seed (paper: ``round``).
+        Votes per binary problem, each fitted from its own seed (paper: ``round``);
+        at most 2**20.
     max_iter : int, default=1000
         Iterations per vote (paper: ``num_iters``).
     n_coordinates : int, default=64

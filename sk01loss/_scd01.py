@@ -23,7 +23,8 @@ class SCD01Classifier(BaseZeroOneEnsemble):
     Parameters
     ----------
     n_estimators : int, default=32
-        Votes per binary problem, each fitted from its own seed (paper: ``round``).
+        Votes per binary problem, each fitted from its own seed (paper: ``round``);
+        at most 2**20.
     max_iter : int, default=500
         Iterations per vote (paper: ``num_iters``; 500 for its multiclass and
         black-box models, 1000 for the white-box ones).

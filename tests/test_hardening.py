@@ -210,7 +210,8 @@ def test_parameters_at_their_bounds_never_crash(Estimator, window, coordinates, 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 @pytest.mark.parametrize("name, value", [
     ("step_size", 1e7), ("step_size", 1e300), ("step_size", 0.0), ("bias_window", 0),
-    ("n_estimators", 0), ("max_iter", -1), ("max_features", 1.5), ("n_jobs", 0)])
+    ("n_estimators", 0), ("n_estimators", 2**63 - 1), ("max_iter", -1), ("max_features", 1.5),
+    ("n_jobs", 0)])
 def test_parameters_beyond_their_bounds_are_rejected(Estimator, name, value):
     X, y = separated(0, n=10)
     with pytest.raises(ValueError, match=name):
