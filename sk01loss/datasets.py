@@ -15,6 +15,7 @@ or hostile file into a ``ValueError`` that names the file (a missing file is a
 import contextlib
 import gzip
 import io
+import math
 import os
 import pickle
 import stat
@@ -57,6 +58,11 @@ def _fspath(path, argument="path"):
                         f"got {type(path).__name__}") from None
 
 
+def _is_int(value):
+    """A Python or NumPy int, not a bool."""
+    return type(value) is int or isinstance(value, np.integer)
+
+
 def _float_dtype(dtype):
     try:
         kind = np.dtype(dtype)
@@ -75,6 +81,10 @@ def _file_kind(mode):
     return next((name for test, name in kinds if test(mode)), "not a regular file")
 
 
+def _a(what):
+    return f"{'an' if what[:1].lower() in 'aeiou' else 'a'} {what}"
+
+
 def _open_regular(path, what):
     """Open ``path`` for binary reading if it is a regular file (after following
     symbolic links); anything else is refused before it is opened, and checked again
@@ -88,7 +98,7 @@ def _open_regular(path, what):
         raise ValueError(f"{path} cannot be read: {exc}") from None
     if not stat.S_ISREG(info.st_mode):
         raise ValueError(f"{path} is {_file_kind(info.st_mode)}, not a regular file: "
-                         f"a {what} must be a plain file")
+                         f"{_a(what)} must be a plain file")
     flags = os.O_RDONLY
     for flag in ("O_NONBLOCK", "O_NOCTTY", "O_CLOEXEC", "O_BINARY"):
         flags |= getattr(os, flag, 0)
@@ -102,7 +112,7 @@ def _open_regular(path, what):
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise ValueError(f"{path} is {_file_kind(info.st_mode)}, not a regular file: "
-                             f"a {what} must be a plain file")
+                             f"{_a(what)} must be a plain file")
         return os.fdopen(fd, "rb"), info.st_size
     except BaseException:
         os.close(fd)
@@ -259,6 +269,8 @@ def load_mnist(path, split="train", classes=None, dtype=np.float32):
         ``MAX_FILE_BYTES`` bytes, is truncated, corrupt or has trailing bytes, or if
         the images and labels files disagree on the number of items; also for a bad
         ``split`` or ``dtype``.
+    TypeError
+        If ``classes`` is not a sequence of ints.
 
     Notes
     -----
@@ -272,6 +284,7 @@ def load_mnist(path, split="train", classes=None, dtype=np.float32):
     if split not in _MNIST_FILES:
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     dtype = _float_dtype(dtype)
+    classes = _class_indices(classes)
     files = []
     for name in _MNIST_FILES[split]:
         candidates = [os.path.join(path, name + ext) for ext in (".gz", "")]
@@ -287,6 +300,22 @@ def load_mnist(path, split="train", classes=None, dtype=np.float32):
     return _keep_classes(X, labels.astype(np.int64), classes)
 
 
+def _class_indices(classes, hint=""):
+    """``classes`` as a list of ints, or None: label indices (Python or NumPy ints),
+    never names; a TypeError otherwise."""
+    if classes is None:
+        return None
+    if isinstance(classes, (str, bytes)) or not hasattr(classes, "__iter__"):
+        raise TypeError(f"classes must be a sequence of int labels, got "
+                        f"{type(classes).__name__} {classes!r}{hint}")
+    classes = list(classes)
+    for value in classes:
+        if not _is_int(value):
+            raise TypeError(f"classes must be int labels (label indices, not class names), "
+                            f"got {value!r}{hint}")
+    return [int(value) for value in classes]
+
+
 def _keep_classes(X, y, classes):
     if classes is None:
         return X, y
@@ -296,8 +325,26 @@ def _keep_classes(X, y, classes):
 
 # --- CIFAR-10 (python batches) ---------------------------------------------------
 
-class _RefusedGlobal(pickle.UnpicklingError):
+class _Refused(pickle.UnpicklingError):
+    """A refusal whose message says, in words, why the file is no CIFAR-10 batch."""
+
+
+class _RefusedGlobal(_Refused):
     pass
+
+
+def _brief(value):
+    """A short description of an unpickled value for a message: its repr for a small
+    number or a short str/bytes, else its type. Never the repr of a container, which a
+    crafted pickle can make exponentially long (one sublist referenced twice at each
+    of 40 levels)."""
+    if value is None or type(value) in (bool, float) or isinstance(value, (np.number, np.bool_)):
+        return repr(value)
+    if type(value) is int:
+        return repr(value) if -10 ** 6 < value < 10 ** 6 else "a large int"
+    if type(value) in (str, bytes) and len(value) <= 20:
+        return repr(value)
+    return f"a {type(value).__name__}"
 
 
 class _DtypeSpec:
@@ -325,7 +372,7 @@ class _DtypeSpec:
         if order in ("<", ">"):
             self.dtype = self.dtype.newbyteorder(order)
         elif order not in ("|", "="):
-            raise pickle.UnpicklingError(f"a dtype of byte order {order!r}")
+            raise pickle.UnpicklingError(f"a dtype of byte order {_brief(order)}")
 
 
 def _resolve_dtype(spec):
@@ -337,12 +384,14 @@ def _resolve_dtype(spec):
 def _check_buffer(data, shape, dtype):
     if not isinstance(data, (bytes, bytearray)):
         raise pickle.UnpicklingError(f"array data of {type(data).__name__}, not bytes")
-    if not isinstance(shape, tuple) or not all(
-            isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape):
-        raise pickle.UnpicklingError(f"an array of shape {shape!r}")
-    expected = dtype.itemsize
-    for n in shape:
+    if not isinstance(shape, tuple) or len(shape) > 32 or not all(
+            type(n) is int and n >= 0 for n in shape):
+        raise pickle.UnpicklingError(f"an array of shape {_brief(shape)}")
+    expected = 0 if 0 in shape else dtype.itemsize
+    for n in shape:  # stop early: a product of many big ints costs quadratic time
         expected *= n
+        if expected > len(data):
+            break
     if expected != len(data):
         raise pickle.UnpicklingError(f"an array of shape {shape} and dtype {dtype} stored in "
                                      f"{len(data)} bytes instead of {expected}")
@@ -381,7 +430,7 @@ def _frombuffer(data, spec, shape, order="C"):
     dtype = _resolve_dtype(spec)
     _check_buffer(data, shape, dtype)
     if order not in ("C", "F", b"C", b"F"):
-        raise pickle.UnpicklingError(f"an array of order {order!r}")
+        raise pickle.UnpicklingError(f"an array of order {_brief(order)}")
     order = order.decode() if isinstance(order, bytes) else order
     return np.frombuffer(bytes(data), dtype).reshape(shape, order=order)
 
@@ -423,6 +472,45 @@ def _load_bytearray8(unpickler):
     unpickler.append(bytearray(data))
 
 
+# the only keys and set elements a batch may hold: cheap to hash and compare (a tuple
+# key nesting one tuple twice at each of 60 levels would take 2**60 steps to hash)
+_KEY_TYPES = (bytes, str, int, float, bool, type(None))
+
+
+def _check_keys(keys):
+    for key in keys:
+        if type(key) not in _KEY_TYPES:
+            raise _Refused(f"it holds a dict key or set element of type "
+                           f"{type(key).__name__}, where a CIFAR-10 batch has bytes or str")
+
+
+def _load_setitem(unpickler):
+    _check_keys(unpickler.stack[-2:-1])
+    pickle._Unpickler.load_setitem(unpickler)
+
+
+def _load_mark_then(method, step):
+    def load(unpickler):
+        # the items on the stack since the last MARK: every `step`-th is a key
+        _check_keys(unpickler.stack[::step])
+        method(unpickler)
+    return load
+
+
+def _load_build(unpickler):
+    # BUILD only on what the stand-ins make: never on a stand-in function or token,
+    # whose attributes (a function's __defaults__) a pickle could otherwise rewrite
+    stack = unpickler.stack
+    inst = stack[-2] if len(stack) >= 2 else None
+    if type(inst) not in (_PickledArray, _DtypeSpec):
+        raise _Refused(f"it sets the state of a {type(inst).__name__}, where a CIFAR-10 "
+                       f"batch sets only NumPy arrays and dtypes")
+    state = stack[-1]
+    if type(inst) is _PickledArray and isinstance(state, tuple) and state:
+        unpickler.charge(state[-1])
+    pickle._Unpickler.load_build(unpickler)
+
+
 class _BatchUnpickler(pickle._Unpickler):
     """Unpickles what a CIFAR-10 python batch holds (dicts, lists, bytes, str, numbers
     and numeric NumPy arrays) and refuses every other global, so no code runs.
@@ -430,21 +518,64 @@ class _BatchUnpickler(pickle._Unpickler):
     The pure-Python unpickler, with BYTEARRAY8 read without trusting its length: the
     C one allocates the length a BINBYTES8 or BYTEARRAY8 opcode declares before
     reading it (CPython gh-115952), so a few bytes could claim gigabytes; this one
-    holds only the bytes that are there."""
+    holds only the bytes that are there.
 
-    dispatch = {**pickle._Unpickler.dispatch, pickle.BYTEARRAY8[0]: _load_bytearray8}
+    Work stays proportional to the file: dict keys and set elements must be bytes,
+    str or numbers (a crafted tuple key can take 2**60 steps to hash); the bytes the
+    stand-ins build (arrays, latin-1 bytes) may not add up to more than the file
+    holds (a pickle may pass one memoized megabyte to them a million times); and
+    BUILD applies only to the arrays and dtypes the stand-ins make."""
+
+    dispatch = {**pickle._Unpickler.dispatch,
+                pickle.BYTEARRAY8[0]: _load_bytearray8,
+                pickle.SETITEM[0]: _load_setitem,
+                pickle.SETITEMS[0]: _load_mark_then(pickle._Unpickler.load_setitems, 2),
+                pickle.DICT[0]: _load_mark_then(pickle._Unpickler.load_dict, 2),
+                pickle.ADDITEMS[0]: _load_mark_then(pickle._Unpickler.load_additems, 1),
+                pickle.FROZENSET[0]: _load_mark_then(pickle._Unpickler.load_frozenset, 1),
+                pickle.BUILD[0]: _load_build}
+
+    def __init__(self, file, size):
+        super().__init__(file, encoding="bytes")
+        self.budget = {"array": size, "latin-1": size}
+
+    def charge(self, payload, kind="array"):
+        """Count the bytes a stand-in is about to build from ``payload``; refuse once
+        they add up to more than the file."""
+        if isinstance(payload, (bytes, bytearray, str)):
+            self.budget[kind] -= len(payload)
+            if self.budget[kind] < 0:
+                raise _Refused(f"it builds more {kind} bytes than the file holds (the same "
+                               f"data used over and over), which a CIFAR-10 batch never does")
+
+    def _charged(self, function, kind):
+        def call(*args, **kwargs):
+            if args:
+                self.charge(args[0], kind)
+            return function(*args, **kwargs)
+        return call
 
     def find_class(self, module, name):
         try:
-            return _BATCH_GLOBALS[(module, name)]
+            function = _BATCH_GLOBALS[(module, name)]
         except (KeyError, TypeError):
             raise _RefusedGlobal(
                 f"it refers to {module}.{name}, which a CIFAR-10 batch never holds; refusing "
                 f"to unpickle it (a batch holds only numbers, bytes, str, lists, dicts and "
                 f"NumPy arrays)") from None
+        if function is _frombuffer:
+            return self._charged(function, "array")
+        if function is _latin1:
+            return self._charged(function, "latin-1")
+        return function
 
     def persistent_load(self, pid):
         raise pickle.UnpicklingError("it refers to a persistent object")
+
+    def unread_frame(self):
+        """How many bytes of the current frame (protocol 4+) are still unread."""
+        frame = self._unframer.current_frame
+        return len(frame.getbuffer()) - frame.tell() if frame else 0
 
 
 def _batch_entry(batch, key):
@@ -452,6 +583,51 @@ def _batch_entry(batch, key):
         if candidate in batch:
             return batch[candidate]
     return None
+
+
+def _cifar_arrays(file, batch):
+    """The data and labels of an unpickled batch, checked as CIFAR-10's: ``data`` a
+    NumPy integer array of shape (n, 3072), n >= 1, values 0-255; ``labels`` n integers
+    0-9, as a list or tuple of ints or a 1-D integer array. Nothing is converted
+    before its type and length are checked element by element, so nested lists (one
+    sublist referenced 2**26 times) are refused without being expanded."""
+    if not isinstance(batch, dict):
+        raise ValueError(f"{file} is not a CIFAR-10 batch: it holds a "
+                         f"{type(batch).__name__}, not a dict")
+    data, labels = _batch_entry(batch, "data"), _batch_entry(batch, "labels")
+    if data is None or labels is None:
+        raise ValueError(f"{file} is not a CIFAR-10 batch: no b'data'/b'labels' entries")
+    expected = "expected a NumPy array of shape (n, 3072) and n labels, as in a CIFAR-10 batch"
+    if not isinstance(data, np.ndarray):  # a bad file is a ValueError, whatever it holds
+        raise ValueError(f"{file} holds data of type {type(data).__name__}, not an "  # noqa: TRY004
+                         f"array; {expected}")
+    if data.ndim != 2 or data.shape[1] != 3072:
+        raise ValueError(f"{file} holds data of shape {data.shape}; {expected}")
+    n = len(data)
+    if n == 0:
+        raise ValueError(f"{file} holds no images")
+    if data.dtype.kind not in "ui" or data.min() < 0 or data.max() > 255:
+        raise ValueError(f"{file} holds data of dtype {data.dtype}, not pixels 0-255 "
+                         f"(uint8) as in a CIFAR-10 batch")
+    if isinstance(labels, np.ndarray):
+        if labels.ndim != 1 or len(labels) != n:
+            raise ValueError(f"{file} holds data of shape {data.shape} and labels of shape "
+                             f"{labels.shape}; {expected}")
+        if labels.dtype.kind not in "ui" or labels.min() < 0 or labels.max() > 9:
+            raise ValueError(f"{file} holds labels that are not integers 0-9 "
+                             f"(dtype {labels.dtype})")
+        return data, labels.astype(np.int64)
+    if type(labels) not in (list, tuple):
+        raise ValueError(f"{file} holds labels of type {type(labels).__name__}, not a list; "
+                         f"{expected}")
+    if len(labels) != n:
+        raise ValueError(f"{file} holds data of shape {data.shape} and {len(labels)} labels; "
+                         f"{expected}")
+    for i, label in enumerate(labels):
+        if not (_is_int(label) and 0 <= label <= 9):
+            raise ValueError(f"{file} holds labels that are not integers 0-9: "
+                             f"{_brief(label)} at position {i}")
+    return data, np.array([int(label) for label in labels], dtype=np.int64)
 
 
 def _read_cifar_batch(file):
@@ -465,9 +641,11 @@ def _read_cifar_batch(file):
             data = _read_upto(fh, size + 1)
         except OSError as exc:
             raise ValueError(f"{file} cannot be read: {exc}") from None
+    stream = io.BytesIO(data)
+    unpickler = _BatchUnpickler(stream, len(data))
     try:
-        batch = _BatchUnpickler(io.BytesIO(data), encoding="bytes").load()
-    except _RefusedGlobal as exc:
+        batch = unpickler.load()
+    except _Refused as exc:
         raise ValueError(f"{file} is not a CIFAR-10 batch: {exc}") from None
     except Exception as exc:  # noqa: BLE001 (truncated, not a pickle, malformed arrays)
         kind = _sniff(data[:512])
@@ -476,31 +654,11 @@ def _read_cifar_batch(file):
                              f"python version of CIFAR-10 (cifar-10-python.tar.gz) and pass "
                              f"its cifar-10-batches-py folder") from None
         raise ValueError(f"{file} is not a readable CIFAR-10 batch: {exc!r}") from None
-    if not isinstance(batch, dict):
-        raise ValueError(f"{file} is not a CIFAR-10 batch: it holds a "
-                         f"{type(batch).__name__}, not a dict")
-    data, labels = _batch_entry(batch, "data"), _batch_entry(batch, "labels")
-    if data is None or labels is None:
-        raise ValueError(f"{file} is not a CIFAR-10 batch: no b'data'/b'labels' entries")
-    try:
-        data = np.asarray(data)
-        labels = np.asarray(labels)
-    except (ValueError, TypeError, OverflowError) as exc:
-        raise ValueError(f"{file} is not a CIFAR-10 batch: its data or labels are not "
-                         f"arrays ({exc})") from None
-    n_labels = len(labels) if labels.ndim == 1 else labels.shape
-    if data.ndim != 2 or data.shape[1] != 3072 or labels.ndim != 1 or len(labels) != len(data):
-        raise ValueError(f"{file} holds data of shape {data.shape} and {n_labels} labels; "
-                         f"expected (n, 3072) and n")
-    if len(data) == 0:
-        raise ValueError(f"{file} holds no images")
-    if data.dtype.kind not in "ui" or data.min() < 0 or data.max() > 255:
-        raise ValueError(f"{file} holds data of dtype {data.dtype}, not pixels 0-255 "
-                         f"(uint8) as in a CIFAR-10 batch")
-    if labels.dtype.kind not in "ui" or labels.min() < 0 or labels.max() > 9:
-        raise ValueError(f"{file} holds labels that are not integers 0-9 "
-                         f"(dtype {labels.dtype})")
-    return data, labels.astype(np.int64)
+    trailing = len(data) - stream.tell() + unpickler.unread_frame()
+    if trailing:
+        raise ValueError(f"{file} has trailing bytes: {trailing} bytes after the end of "
+                         f"its pickle; a CIFAR-10 batch is one pickle and nothing else")
+    return _cifar_arrays(file, batch)
 
 
 def load_cifar10(path, split="train", classes=None, dtype=np.float32):
@@ -531,8 +689,10 @@ def load_cifar10(path, split="train", classes=None, dtype=np.float32):
         Naming the batch, if it is not a regular file, is compressed or an archive,
         is larger than ``MAX_FILE_BYTES``, is not a pickle, refers to anything but
         NumPy's array reconstruction, or does not hold a dict with ``data`` of shape
-        (n, 3072), n >= 1, pixels 0-255, and n integer ``labels`` 0-9; also for a bad
-        ``split`` or ``dtype``.
+        (n, 3072), n >= 1, pixels 0-255, and n integer ``labels`` 0-9, or has bytes
+        after its pickle; also for a bad ``split`` or ``dtype``.
+    TypeError
+        If ``classes`` is not a sequence of ints.
 
     Notes
     -----
@@ -545,6 +705,13 @@ def load_cifar10(path, split="train", classes=None, dtype=np.float32):
     builds only numeric arrays from exactly the bytes their shape needs. Any other
     global (``os.system``, ``builtins.eval``, ...) makes it raise a ``ValueError``
     before anything is called. Keys may be bytes (as in the official batches) or str.
+
+    Work and memory follow the file's size, however its objects are shared: ``data``
+    must be a NumPy array (never a list, which could reuse one sublist at every level
+    of nesting) and ``labels`` a flat list (or 1-D array) checked item by item before
+    any conversion; dict keys and set elements must be bytes, str or numbers (a
+    shared nested tuple would take forever to hash); the stand-ins may not build more
+    bytes than the file holds; and the file must end where its pickle ends.
     """
     path = _fspath(path)
     if os.path.isdir(os.path.join(path, "cifar-10-batches-py")):
@@ -553,6 +720,7 @@ def load_cifar10(path, split="train", classes=None, dtype=np.float32):
     if split not in names:
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     dtype = _float_dtype(dtype)
+    classes = _class_indices(classes)
     if os.path.isfile(path):
         raise ValueError(f"{path} is a file; pass the cifar-10-batches-py folder of the "
                          f"extracted cifar-10-python.tar.gz (or its parent)")
@@ -659,6 +827,17 @@ def _count_member(path, count):
                          f"is genuine")
 
 
+def _add_image(path, images, key, name, image):
+    """Record an image entry, refusing the archive if another member has the same
+    path: tools disagree on which copy wins (zip readers the last or the first, tar the
+    last), so a duplicate makes what is loaded ambiguous."""
+    if key in images:
+        raise ValueError(f"{path} holds the member {'/'.join(key)!r} twice (as "
+                         f"{images[key][0]!r} and {name!r}): refusing the ambiguous "
+                         f"archive; re-create it with each file once")
+    images[key] = (name, image)
+
+
 def _refuse(message):
     def read():
         raise ValueError(message)
@@ -743,8 +922,8 @@ def _scan_tar(path, archive, split):
             if len(data) != member.size:
                 raise ValueError(f"{display} is truncated")
             read = lambda data=data: data
-        images[key] = _Image(*key, display, read)
-    return list(images.values())
+        _add_image(path, images, key, member.name, _Image(*key, display, read))
+    return [image for _, image in images.values()]
 
 
 def _scan_zip(path, fh, split):
@@ -772,8 +951,8 @@ def _scan_zip(path, fh, split):
                         return _read_upto(member, info.file_size + 1)
                 except _ARCHIVE_ERRORS as exc:
                     raise ValueError(f"{display} cannot be extracted: {exc!r}") from None
-        images[key] = _Image(*key, display, read)
-    return list(images.values())
+        _add_image(path, images, key, info.filename, _Image(*key, display, read))
+    return [image for _, image in images.values()]
 
 
 @contextlib.contextmanager
@@ -911,8 +1090,12 @@ def _decode(Image, data, file, size, crop):
             image, scale = _to_working_mode(image)
             if size is not None:
                 ratio = size / min(image.size)
-                image = image.resize((max(1, round(image.width * ratio)),
-                                      max(1, round(image.height * ratio))), Image.BILINEAR)
+                width, height = (max(1, round(image.width * ratio)),
+                                 max(1, round(image.height * ratio)))
+                if width * height > MAX_IMAGE_PIXELS:
+                    raise _ImageTooLarge(f"{image.width}x{image.height} resized to "
+                                         f"{width}x{height} by size={size}")
+                image = image.resize((width, height), Image.BILINEAR)
             if crop is not None:
                 left, top = (image.width - crop) // 2, (image.height - crop) // 2
                 image = image.crop((left, top, left + crop, top + crop))
@@ -935,13 +1118,20 @@ def _decode(Image, data, file, size, crop):
 
 
 def _pixels_or_none(name, value):
-    """``value`` as a positive int (an integral float such as 84.0 too), or None."""
+    """``value`` as a positive int (an integral float such as 84.0 too), or None; at
+    most the side of a square of ``MAX_IMAGE_PIXELS`` pixels."""
     if value is None:
         return None
-    number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    if not (number and value >= 1 and float(value).is_integer()):
+    integral = _is_int(value) or (isinstance(value, (float, np.floating))
+                                  and float(value).is_integer())
+    if not (integral and value >= 1):
         raise ValueError(f"{name} must be a positive int or None, got {value!r}")
-    return int(value)
+    value, largest = int(value), math.isqrt(MAX_IMAGE_PIXELS)
+    if value > largest:
+        raise ValueError(f"{name} must be at most {largest} (a {name} x {name} image must "
+                         f"fit in sk01loss.datasets.MAX_IMAGE_PIXELS = {MAX_IMAGE_PIXELS} "
+                         f"pixels), got {value}; raise that limit for bigger images")
+    return value
 
 
 def load_image_folder(path, split="train", classes=None, size=None, crop=None,
@@ -961,12 +1151,16 @@ def load_image_folder(path, split="train", classes=None, size=None, crop=None,
     split : str, default="train"
         A top-level folder of the tree.
     classes : sequence of int, optional
-        Keep only these labels.
+        Keep only these labels: label indices, positions in
+        `image_folder_classes` (``image_folder_classes(path).index("cat")``), not
+        class names.
     size : int, optional
         Resize so the shorter side has this many pixels (bilinear), as
-        torchvision's ``Resize(size)``.
+        torchvision's ``Resize(size)``; at most ``isqrt(MAX_IMAGE_PIXELS)`` (8192),
+        and the resized image may have at most ``MAX_IMAGE_PIXELS`` pixels.
     crop : int, optional
-        Then keep the centre ``crop`` x ``crop`` square (``CenterCrop``).
+        Then keep the centre ``crop`` x ``crop`` square (``CenterCrop``; zeros
+        beyond the image); at most ``isqrt(MAX_IMAGE_PIXELS)``.
     dtype : numpy float dtype, default=numpy.float32
 
     Returns
@@ -984,12 +1178,16 @@ def load_image_folder(path, split="train", classes=None, size=None, crop=None,
     ValueError
         Naming the file, if ``path`` is neither a directory nor a readable zip or tar
         archive, an archive member has an absolute path or a ``..`` component (path
-        traversal), an image is a link or special file (a named pipe, a device), is
-        unreadable, corrupt or larger than ``MAX_FILE_BYTES`` bytes or
-        ``MAX_IMAGE_PIXELS`` pixels, has values out of range (modes I and F, see
-        Notes), or differs in size from the first image; if there are no images (of
+        traversal) or two members have the same path, an image is a link or special
+        file (a named pipe, a device), is unreadable, corrupt or larger than
+        ``MAX_FILE_BYTES`` bytes or ``MAX_IMAGE_PIXELS`` pixels (also once resized to
+        ``size``), has values out of range (modes I and F, see Notes), or differs in
+        size from the first image; if there are no images (of
         ``classes``) in ``split``; also for a bad ``split``, ``size``, ``crop`` or
-        ``dtype``.
+        ``dtype``, naming the parameter.
+    TypeError
+        If ``classes`` is not a sequence of ints (class names are refused: pass
+        their positions in `image_folder_classes`).
 
     Warns
     -----
@@ -1028,6 +1226,8 @@ def load_image_folder(path, split="train", classes=None, size=None, crop=None,
     split = _check_split(split)
     size, crop = _pixels_or_none("size", size), _pixels_or_none("crop", crop)
     dtype = _float_dtype(dtype)
+    classes = _class_indices(classes, hint="; use image_folder_classes(path).index(name) "
+                                           "for a class name")
     path = _fspath(path)
     with _tree_images(path, split) as entries:
         return _load_images(Image, path, split, entries, classes, size, crop, dtype)

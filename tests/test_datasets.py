@@ -5,9 +5,11 @@ import io
 import os
 import pathlib
 import pickle
+import re
 import shutil
 import tarfile
 import threading
+import time
 import tracemalloc
 import warnings
 import zipfile
@@ -780,3 +782,347 @@ def test_size_and_crop_are_positive_integers(image_tree, bad):
         with pytest.raises(ValueError, match=f"{name} must be a positive int"):
             load_image_folder(image_tree, "train", **{name: bad})
     assert load_image_folder(image_tree, "train", size=4.0, crop=np.int64(4))[0].shape == (6, 48)
+
+
+# --- 5. amplification: work and memory follow the file's size --------------------------
+
+class Alias:
+    """Pickles as ``target``, but hashes by identity: lets a test pickle a dict whose
+    key is a tuple that would take 2**60 steps to hash (building the real dict would)."""
+
+    def __init__(self, target):
+        self.target = target
+
+
+class AliasPickler(pickle._Pickler):
+    def save(self, obj, save_persistent_id=True):
+        if isinstance(obj, Alias):
+            obj = obj.target
+        return super().save(obj, save_persistent_id)
+
+
+def alias_dumps(obj, protocol=2):
+    buffer = io.BytesIO()
+    AliasPickler(buffer, protocol).dump(obj)
+    return buffer.getvalue()
+
+
+def shared(depth, leaf=0, kind=list):
+    """``leaf`` nested ``depth`` times, each level holding the level below twice: a few
+    bytes of pickle (one memo reference a level) that stand for 2**depth leaves."""
+    value = kind([leaf])
+    for _ in range(depth):
+        value = kind([value, value])
+    return value
+
+
+def in_child(function, *, seconds, headroom=1 << 30):
+    """``function()`` run in a forked child, so that a regressed loader can neither hang
+    the tests (a bomb may hold the GIL in C code, past any thread timeout) nor take
+    the machine's memory: the child may grow by ``headroom`` bytes at most (an
+    address-space limit) and is killed after ``seconds``. Returns the type name and
+    message of what it raised ("" and "" if nothing) and its peak of Python/NumPy
+    allocations (tracemalloc). Where there is no fork, runs it in a thread."""
+    if not hasattr(os, "fork"):
+        tracemalloc.start()
+        try:
+            outcome = promptly(function, timeout=seconds)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        error = outcome.get("error")
+        return (type(error).__name__, str(error)) if error else ("", ""), peak
+    import resource
+    import select
+    import signal
+
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        try:
+            os.close(read_end)
+            try:
+                with open("/proc/self/statm") as statm:
+                    used = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+                hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+                limit = used + headroom
+                if hard != resource.RLIM_INFINITY:
+                    limit = min(limit, hard)
+                resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+            except (OSError, ValueError):  # no /proc: the timeout still holds
+                pass
+            tracemalloc.start()
+            try:
+                function()
+                result = ("", "")
+            except BaseException as exc:  # noqa: BLE001 (reported to the parent)
+                result = (type(exc).__name__, str(exc))
+            report = pickle.dumps((result, tracemalloc.get_traced_memory()[1]))
+            while report:
+                report = report[os.write(write_end, report):]
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    chunks, deadline = [], time.monotonic() + seconds
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([read_end], [], [], left)[0]:
+                os.kill(pid, signal.SIGKILL)
+                pytest.fail(f"{function} did not return within {seconds} s")
+            chunk = os.read(read_end, 1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(read_end)
+        status = os.waitpid(pid, 0)[1]
+    assert chunks, f"the child died without a report (wait status {status})"
+    return pickle.loads(b"".join(chunks))
+
+
+def refused_promptly(load, file, *, seconds=5, memory=16 << 20):
+    """Assert ``load()`` raises a ValueError naming ``file`` within ``seconds`` and
+    ``memory`` bytes of Python/NumPy allocations; return its message."""
+    (kind, message), peak = in_child(load, seconds=seconds)
+    assert kind == "ValueError", f"{kind}: {message}"
+    assert str(file) in message, message
+    assert peak < memory, f"{peak} bytes allocated"
+    return message
+
+
+ROW = np.zeros((1, 3072), np.uint8)
+
+
+@pytest.mark.parametrize("batch, problem", [
+    # 201 bytes standing for 2**26 elements, which numpy.asarray used to expand
+    ({b"data": shared(26), b"labels": [0]}, "data of type list"),
+    ({b"data": shared(60), b"labels": [0]}, "data of type list"),
+    ({b"data": ROW, b"labels": shared(26)}, "2 labels"),
+    ({b"data": ROW, b"labels": [shared(26)]}, "a list at position 0"),
+    ({b"data": np.zeros((2, 3072), np.uint8), b"labels": [0, shared(60, kind=tuple)]},
+     "a tuple at position 1"),
+    ({b"data": ROW, b"labels": shared(40, kind=tuple)}, "labels of type tuple|2 labels"),
+    # 807 KB: 200,000 references to one row of 3072 ints, 4.58 GiB once expanded
+    ({b"data": [list(range(3072))] * 200_000, b"labels": [0] * 200_000}, "data of type list"),
+    ({b"data": ROW, b"labels": [list(range(3072))] * 200_000}, "200000 labels"),
+], ids=["nested-26", "nested-60", "labels-nested", "label-nested", "label-tuple-60",
+        "labels-tuple-40", "row-200000", "labels-rows-200000"])
+def test_cifar_shared_references_are_not_expanded(tmp_path, batch, problem):
+    folder = cifar_folder(tmp_path, pickle.dumps(batch, protocol=2))
+    assert (folder / "test_batch").stat().st_size < 1 << 20
+    message = refused_promptly(lambda: load_cifar10(folder, "test"), folder / "test_batch")
+    assert re.search(problem, message), message
+
+
+def test_cifar_reported_201_byte_bomb(tmp_path):
+    # the fuzzer's file: b"data" a list nesting one sublist twice at each of 26 levels
+    raw = pickle.dumps({b"data": shared(26), b"labels": [0]}, protocol=4)
+    folder = cifar_folder(tmp_path, raw)
+    assert len(raw) < 256
+    assert "expected a NumPy array" in refused_promptly(lambda: load_cifar10(folder, "test"),
+                                                        folder / "test_batch")
+
+
+@pytest.mark.parametrize("where", ["dict key", "dict key of data", "set", "frozenset",
+                                   "dict opcode"])
+def test_cifar_keys_that_take_forever_to_hash_are_refused(tmp_path, where):
+    key = Alias(shared(60, kind=tuple))  # hashing the tuple: 2**60 steps
+    batch = {b"data": ROW, b"labels": [0]}
+    if where == "dict key":
+        batch[key] = 1
+    elif where == "dict key of data":
+        batch[b"data"] = {key: ROW}
+    elif where == "set":
+        batch[b"extra"] = {key}
+    elif where == "frozenset":
+        batch[b"extra"] = frozenset([key])
+    raw = alias_dumps(batch, protocol=4 if "set" in where else 2)
+    if where == "dict opcode":  # DICT builds the dict from the items after a MARK
+        raw = alias_dumps([b"data", ROW, b"labels", [0], key, 1], protocol=2)
+        assert raw[:6] == b"\x80\x02]q\x00(" and raw[-2:] == b"e."
+        raw = b"\x80\x02(" + raw[6:-2] + b"d."
+    folder = cifar_folder(tmp_path, raw)
+    message = refused_promptly(lambda: load_cifar10(folder, "test"), folder / "test_batch")
+    assert "dict key or set element of type tuple" in message
+
+
+DTYPE_U1 = b"cnumpy\ndtype\nX\x02\x00\x00\x00u1\x85R"  # numpy.dtype("u1")
+
+
+def _stand_in_calls(global_, args_opcodes, calls):
+    """A protocol-2 pickle that calls the stand-in ``global_`` ``calls`` times on one
+    memoized argument tuple (memo 1), appending each result to a list."""
+    head = b"\x80\x02]c" + global_ + b"q\x000" + args_opcodes + b"q\x010"
+    return head + b"(" + b"h\x00h\x01R" * calls + b"e."
+
+
+def test_cifar_stand_ins_build_no_more_than_the_file_holds(tmp_path):
+    folder = cifar_folder(tmp_path)
+    big = 1 << 20
+    # one memoized 1 MB str, latin-1 encoded 4000 times: 4 GB from 1 MB
+    text = b"X" + big.to_bytes(4, "little") + b"x" * big
+    latin1 = _stand_in_calls(b"_codecs\nencode\n", text + b"X\x06\x00\x00\x00latin1\x86", 4000)
+    # one memoized bytearray of 1 MB, made an array 4000 times
+    dtype = DTYPE_U1
+    shape = b"J" + (big // 3072 + 1).to_bytes(4, "little") + b"M\x00\x0c\x86"
+    payload = (big // 3072 + 1) * 3072
+    frombuffer = (b"\x80\x05]cnumpy._core.numeric\n_frombuffer\nq\x000(\x96"
+                  + payload.to_bytes(8, "little") + bytes(payload) + dtype + shape
+                  + b"X\x01\x00\x00\x00Ctq\x010(" + b"h\x00h\x01R" * 4000 + b"e.")
+    # one array whose state (1 MB of bytes) is set again 4000 times
+    array = (b"\x80\x02cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85"
+             b"C\x01b\x87R")
+    state = (b"(K\x01" + shape + dtype + b"\x89B" + payload.to_bytes(4, "little")
+             + bytes(payload) + b"tq\x05")
+    rebuild = array + state + b"b" + b"h\x05b" * 4000 + b"."
+    for raw, kind in [(latin1, "latin-1"), (frombuffer, "array"), (rebuild, "array")]:
+        (folder / "test_batch").write_bytes(raw)
+        message = refused_promptly(lambda: load_cifar10(folder, "test"), folder / "test_batch",
+                                   memory=16 << 20)
+        assert f"builds more {kind} bytes than the file holds" in message
+
+
+def test_cifar_pickle_cannot_rewrite_the_stand_ins(tmp_path):
+    poison_token = (b"\x80\x02cnumpy\nndarray\nN}X\x04\x00\x00\x00nameX\x08\x00\x00\x00"
+                    b"poisoneds\x86b.")
+    poison_function = (b"\x80\x02cnumpy.core.multiarray\n_reconstruct\n"
+                       b"}X\x06\x00\x00\x00markerK\x01sb.")
+    folder = cifar_folder(tmp_path)
+    for raw in (poison_token, poison_function):
+        (folder / "test_batch").write_bytes(raw)
+        message = raises_naming(lambda: load_cifar10(folder, "test"), folder / "test_batch")
+        assert "sets the state of a" in message
+    assert datasets._NDARRAY.name == "numpy.ndarray"
+    assert not hasattr(datasets._reconstruct, "marker")
+    assert load_cifar10(cifar_folder(tmp_path), "test")[1].tolist() == [5, 8]  # still works
+
+
+def test_cifar_hostile_shapes_and_orders_cost_nothing(tmp_path):
+    def frombuffer(shape, order=b"X\x01\x00\x00\x00C"):
+        return (b"\x80\x02cnumpy._core.numeric\n_frombuffer\n(C\x00" + DTYPE_U1 + shape
+                + order + b"tR.")
+
+    # 200,000 dimensions of 2**40: their product alone is quadratic work
+    many = b"(\x8a\x06\x00\x00\x00\x00\x00\x01q\x01" + b"h\x01" * 200_000 + b"t"
+    # a shape, or an order, that is a shared nested tuple: its repr is 2**40 long
+    nested = pickle.dumps(shared(40, kind=tuple), 2)[2:-1]
+    folder = cifar_folder(tmp_path)
+    for raw in (frombuffer(many), frombuffer(nested), frombuffer(b"K\x00\x85", nested)):
+        (folder / "test_batch").write_bytes(raw)
+        message = refused_promptly(lambda: load_cifar10(folder, "test"), folder / "test_batch")
+        assert "an array of shape" in message or "an array of order a tuple" in message
+
+
+# --- 6. trailing bytes, duplicates, size and classes ------------------------------------
+
+@pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+def test_cifar_trailing_bytes_are_refused(tmp_path, protocol):
+    good = pickle.dumps({b"data": ROW, b"labels": [3]}, protocol=protocol)
+    folder = cifar_folder(tmp_path, good)
+    assert load_cifar10(folder, "test")[1].tolist() == [3]
+    for tail in (b"\x00", b".", good, b"\n" * 1000):
+        (folder / "test_batch").write_bytes(good + tail)
+        message = raises_naming(lambda: load_cifar10(folder, "test"), folder / "test_batch",
+                                match="trailing bytes")
+        assert f"{len(tail)} bytes after" in message
+
+
+def test_cifar_trailing_bytes_inside_the_last_frame_are_refused(tmp_path):
+    good = pickle.dumps({b"data": ROW, b"labels": [3]}, protocol=4)
+    length = int.from_bytes(good[3:11], "little")
+    assert good[2:3] == pickle.FRAME and 11 + length == len(good)  # one frame, to STOP
+    grown = good[:3] + (length + 3).to_bytes(8, "little") + good[11:] + b"abc"
+    folder = cifar_folder(tmp_path, grown)
+    raises_naming(lambda: load_cifar10(folder, "test"), folder / "test_batch",
+                  match="3 bytes after")
+
+
+@pytest.mark.parametrize("packing", ["zip", "tar", "tar.gz"])
+@pytest.mark.parametrize("second", ["train/a/0.png", "./train/a/0.png", "train//a/0.png",
+                                    "test/a/0.png"])
+@pytest.mark.parametrize("same_bytes", [True, False])
+def test_archives_with_duplicate_members_are_refused(tmp_path, packing, second, same_bytes):
+    one, other = png_bytes(PIXELS), png_bytes(255 - PIXELS)
+    first = "test/a/0.png" if second == "test/a/0.png" else "train/a/0.png"
+    members = [(first, one), ("train/b/1.png", one), (second, one if same_bytes else other)]
+    archive = tmp_path / f"dup.{packing}"
+    if packing == "zip":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # zipfile: "Duplicate name"
+            write_zip(archive, members)
+    else:
+        write_tar(archive, members, "w" if packing == "tar" else "w:gz")
+    for load in (lambda: load_image_folder(archive, "train"),
+                 lambda: image_folder_classes(archive)):
+        message = raises_naming(load, archive, match="twice")
+        assert repr(first) in message and repr(second) in message
+
+
+def test_archive_duplicates_that_are_no_images_do_not_matter(tmp_path):
+    members = [("train/a/0.png", png_bytes(PIXELS)), ("README", b"1"), ("README", b"2"),
+               ("train/a/", b""), ("train/a/", b"")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        archive = write_zip(tmp_path / "x.zip", members)
+    assert load_image_folder(archive, "train")[0].shape == (1, 60)
+
+
+@pytest.mark.parametrize("name", ["size", "crop"])
+@pytest.mark.parametrize("bad", [10 ** 9, 8193, 10 ** 400, 1e300, np.int64(2 ** 62)],
+                         ids=["1e9", "8193", "1e400", "1e300 float", "2**62 int64"])
+def test_size_and_crop_beyond_the_pixel_limit_blame_the_parameter(image_tree, name, bad):
+    outcome = promptly(lambda: load_image_folder(image_tree, "train", **{name: bad}), timeout=5)
+    error = outcome.get("error")
+    assert isinstance(error, ValueError), outcome
+    assert str(error).startswith(f"{name} must be at most 8192"), str(error)
+    assert "MAX_IMAGE_PIXELS" in str(error) and ".png" not in str(error)
+
+
+def test_size_and_crop_limits_follow_max_image_pixels(image_tree, monkeypatch):
+    monkeypatch.setattr(datasets, "MAX_IMAGE_PIXELS", 50)  # the images: 8x6, 48 pixels
+    with pytest.raises(ValueError, match="crop must be at most 7"):
+        load_image_folder(image_tree, "train", crop=8)
+    assert load_image_folder(image_tree, "train", crop=7)[0].shape == (6, 3 * 7 * 7)
+    # size 7 resizes the 8x6 images to 9x7: 63 pixels, more than 50
+    raises_naming(lambda: load_image_folder(image_tree, "train", size=7), "0.png",
+                  match="8x6 resized to 9x7 by size=7")
+
+
+def test_a_resize_beyond_the_pixel_limit_blames_size_promptly(tmp_path):
+    # a 64x1 strip with size=4096: 262144x4096 pixels, which Pillow would allocate
+    tree = one_image_tree(tmp_path / "tree", png_bytes(np.zeros((1, 64, 3), np.uint8)))
+    message = refused_promptly(lambda: load_image_folder(tree, "train", size=4096), "0.png")
+    assert "262144x4096 by size=4096" in message and "MAX_IMAGE_PIXELS" in message
+
+
+@pytest.mark.parametrize("classes", [["cat"], "cat", [0, "ant"], [0.0], [True], 0, [[0]]])
+def test_classes_are_label_indices(image_tree, mnist_dir, tmp_path, classes):
+    with pytest.raises(TypeError, match="classes must be") as info:
+        load_image_folder(image_tree, "train", classes=classes)
+    assert "image_folder_classes(path).index(name)" in str(info.value)
+    with pytest.raises(TypeError, match="classes must be"):
+        load_mnist(mnist_dir, "test", classes=classes)
+    with pytest.raises(TypeError, match="classes must be"):
+        load_cifar10(cifar_folder(tmp_path), "test", classes=classes)
+
+
+def test_classes_may_be_any_iterable_of_ints(image_tree):
+    names = image_folder_classes(image_tree)
+    wanted = names.index("cat")
+    for classes in ([wanted], (wanted,), np.array([wanted]), (c for c in [wanted]),
+                    {wanted}, [np.uint8(wanted)]):
+        _, y = load_image_folder(image_tree, "train", classes=classes)
+        assert y.tolist() == [wanted, wanted]
+
+
+def test_messages_use_an_before_image(tmp_path):
+    tree = one_image_tree(tmp_path / "tree", png_bytes(PIXELS))
+    os.symlink(os.devnull, tree / "train" / "only" / "1.png")
+    message = raises_naming(lambda: load_image_folder(tree, "train"), "1.png",
+                            match="character device")
+    assert "an image must be a plain file" in message
+    os.symlink(os.devnull, tmp_path / "link.zip")
+    message = raises_naming(lambda: load_image_folder(tmp_path / "link.zip", "train"),
+                            "link.zip")
+    assert "an image folder or archive must be a plain file" in message

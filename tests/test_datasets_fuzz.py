@@ -9,12 +9,15 @@ files hold. ``pytest --hypothesis-profile=long`` runs many more examples.
 
 import gzip
 import io
+import math
+import os
 import pathlib
 import pickle
 import shutil
 import tarfile
 import tempfile
 import threading
+import time
 import tracemalloc
 import warnings
 import zipfile
@@ -24,7 +27,12 @@ import pytest
 from hypothesis import assume, event, given
 from hypothesis import strategies as st
 
-from sk01loss.datasets import load_cifar10, load_image_folder, load_mnist
+from sk01loss.datasets import (
+    MAX_IMAGE_PIXELS,
+    load_cifar10,
+    load_image_folder,
+    load_mnist,
+)
 
 Image = pytest.importorskip("PIL.Image")
 
@@ -174,9 +182,10 @@ def cifar_folder(workdir, test_batch):
 
 @given(n=st.integers(1, 3), seed=st.integers(0, 2 ** 32 - 1),
        protocol=st.integers(0, pickle.HIGHEST_PROTOCOL), str_keys=st.booleans(),
-       labels_as_array=st.booleans(), changes=mutations)
+       labels_as_array=st.booleans(), changes=mutations,
+       trailing=st.one_of(st.just(b""), st.binary(min_size=1, max_size=16)))
 def test_cifar_batches_give_a_result_or_a_value_error(workdir, n, seed, protocol, str_keys,
-                                                      labels_as_array, changes):
+                                                      labels_as_array, changes, trailing):
     rng = np.random.default_rng(seed)
     data = rng.integers(0, 256, (n, 3072), dtype=np.uint8)
     labels = rng.integers(0, 10, n)
@@ -184,10 +193,15 @@ def test_cifar_batches_give_a_result_or_a_value_error(workdir, n, seed, protocol
              "filenames": [b"x.png"] * n, "batch_label": "testing batch"}
     if not str_keys:
         batch = {key.encode(): value for key, value in batch.items()}
-    folder = cifar_folder(workdir, mutate(pickle.dumps(batch, protocol=protocol), changes))
+    raw = pickle.dumps(batch, protocol=protocol) + trailing
+    folder = cifar_folder(workdir, mutate(raw, changes))
     result = check(lambda: load_cifar10(folder, "test"), folder / "test_batch", 10,
                    measure_memory=True)
-    if not changes:
+    if trailing and not changes:  # a pickle followed by anything is no batch
+        assert result is None
+        _, error = outcome(lambda: load_cifar10(folder, "test"))
+        assert f"{len(trailing)} bytes after the end of its pickle" in str(error)
+    elif not changes:
         np.testing.assert_array_equal(result[0] * 255, data)
         np.testing.assert_array_equal(result[1], labels)
     elif result is not None:
@@ -213,6 +227,185 @@ def test_cifar_batches_of_any_structure(workdir, data, labels, extra, protocol, 
     batch = {keys[0]: data, keys[1]: labels, b"extra": extra}
     folder = cifar_folder(workdir, pickle.dumps(batch, protocol=protocol))
     check(lambda: load_cifar10(folder, "test"), folder / "test_batch", 10, measure_memory=True)
+
+
+class Alias:
+    """Pickles as ``target`` but hashes by identity, so a test can pickle a dict key or
+    set element that would take 2**60 steps to hash (building the real dict would)."""
+
+    def __init__(self, target):
+        self.target = target
+
+
+class AliasPickler(pickle._Pickler):
+    def save(self, obj, save_persistent_id=True):
+        return super().save(obj.target if isinstance(obj, Alias) else obj, save_persistent_id)
+
+
+def alias_dumps(obj, protocol):
+    buffer = io.BytesIO()
+    AliasPickler(buffer, protocol).dump(obj)
+    return buffer.getvalue()
+
+
+def in_child(function, seconds=TIMEOUT, headroom=1 << 30):
+    """(type name, message) of what ``function()`` raises ("", "" if nothing) and its
+    peak of Python/NumPy allocations, run in a forked child that is killed after
+    ``seconds`` and may grow by ``headroom`` bytes at most: a bomb that holds the GIL in
+    C code (hashing, repr, numpy.asarray of nested lists) fails the test instead of
+    hanging it or taking the machine's memory. Without fork, in a thread."""
+    if not hasattr(os, "fork"):
+        tracemalloc.start()
+        try:
+            kind, value = outcome(function)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        return (type(value).__name__, str(value)) if kind == "error" else ("", ""), peak
+    import resource
+    import select
+    import signal
+
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        try:
+            os.close(read_end)
+            try:
+                with open("/proc/self/statm") as statm:
+                    used = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+                hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+                limit = used + headroom
+                if hard != resource.RLIM_INFINITY:
+                    limit = min(limit, hard)
+                resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+            except (OSError, ValueError):  # no /proc: the timeout still holds
+                pass
+            tracemalloc.start()
+            try:
+                function()
+                result = ("", "")
+            except BaseException as exc:  # noqa: BLE001 (reported to the parent)
+                result = (type(exc).__name__, str(exc))
+            report = pickle.dumps((result, tracemalloc.get_traced_memory()[1]))
+            while report:
+                report = report[os.write(write_end, report):]
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    chunks, deadline = [], time.monotonic() + seconds
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([read_end], [], [], left)[0]:
+                os.kill(pid, signal.SIGKILL)
+                pytest.fail(f"the loader did not return within {seconds} s")
+            chunk = os.read(read_end, 1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(read_end)
+        status = os.waitpid(pid, 0)[1]
+    assert chunks, f"the loader's process died without a report (wait status {status})"
+    return pickle.loads(b"".join(chunks))
+
+
+ROW = np.arange(3072).astype(np.uint8)[None]
+
+
+@st.composite
+def shared_values(draw):
+    """A value whose pickle is a few bytes a level but which stands for width**depth
+    leaves: each level holds the level below ``width`` times (one memo reference)."""
+    depth, width = draw(st.integers(0, 60)), draw(st.integers(1, 4))
+    value = draw(st.sampled_from([0, 7, 255, b"x", "x", None, 1.5]))
+    if draw(st.booleans()):
+        value = [value] * draw(st.sampled_from([1, 3072]))
+    for _ in range(depth):
+        kind = draw(st.sampled_from([list, tuple]))
+        value = kind([value] * width)
+    return value, width ** depth
+
+
+@given(shared=shared_values(), where=st.sampled_from(
+    ["data", "labels", "a label", "data row", "dict key", "set element", "frozenset element",
+     "filenames"]), protocol=st.integers(2, pickle.HIGHEST_PROTOCOL))
+def test_cifar_shared_references_cost_what_the_file_holds(workdir, shared, where, protocol):
+    """Values reusing one sublist at every level, anywhere in a batch: refused (or, in
+    an entry the loader ignores, left alone) without being expanded, hashed or
+    printed; in bounded time and memory."""
+    value, leaves = shared
+    batch = {b"data": ROW, b"labels": [0], b"filenames": [b"x.png"]}
+    if where == "data":
+        batch[b"data"] = value
+    elif where == "labels":
+        batch[b"labels"] = value
+    elif where == "a label":
+        batch[b"labels"] = [value]
+    elif where == "data row":
+        batch[b"data"] = [value]
+    elif where == "dict key":
+        batch[Alias(value)] = 1
+    elif where == "set element":
+        batch[b"extra"] = {Alias(value)}
+    elif where == "frozenset element":
+        batch[b"extra"] = frozenset([Alias(value)])
+    else:
+        batch[b"filenames"] = value
+    raw = alias_dumps(batch, protocol=protocol if "set" not in where else max(protocol, 4))
+    folder = cifar_folder(workdir, raw)
+    (kind, message), peak = in_child(lambda: load_cifar10(folder, "test"))
+    event(f"{where}: {kind or 'loaded'}")
+    assert peak < MEMORY + 2 * len(raw), f"{peak} bytes allocated for {leaves} leaves"
+    def label(v):
+        return type(v) is int and 0 <= v <= 9
+
+    valid = {"filenames": True, "data": False, "data row": False, "a label": label(value),
+             "labels": type(value) in (list, tuple) and len(value) == 1 and label(value[0])
+             }.get(where, type(value) in (bytes, str, int, float, type(None)))  # keys
+    if valid:
+        assert kind == "", f"{kind}: {message}"
+    else:
+        assert kind == "ValueError", f"{kind}: {message}"
+        assert str(folder / "test_batch") in message
+
+
+DTYPE_U1 = b"cnumpy\ndtype\nX\x02\x00\x00\x00u1\x85R"  # numpy.dtype("u1")
+
+
+@given(stand_in=st.sampled_from(["latin-1", "frombuffer", "rebuild", "scalar"]),
+       size=st.integers(1, 1 << 16), calls=st.integers(1, 3000))
+def test_cifar_stand_ins_build_no_more_than_the_file_holds(workdir, stand_in, size, calls):
+    """One memoized payload handed to a stand-in ``calls`` times: each call would build
+    ``size`` bytes from the same few bytes of pickle; refused once they add up to
+    more than the file, so memory follows the file, not ``calls * size``."""
+    rows = size // 3072 + 1
+    payload = rows * 3072
+    shape = b"J" + rows.to_bytes(4, "little") + b"M\x00\x0c\x86"
+    repeat = b"(" + b"h\x00h\x01R" * calls + b"e."
+    if stand_in == "latin-1":
+        raw = (b"\x80\x02]c_codecs\nencode\nq\x000X" + size.to_bytes(4, "little")
+               + b"x" * size + b"X\x06\x00\x00\x00latin1\x86q\x010" + repeat)
+    elif stand_in == "frombuffer":
+        raw = (b"\x80\x05]cnumpy._core.numeric\n_frombuffer\nq\x000(\x96"
+               + payload.to_bytes(8, "little") + bytes(payload) + DTYPE_U1 + shape
+               + b"X\x01\x00\x00\x00Ctq\x010" + repeat)
+    elif stand_in == "rebuild":
+        raw = (b"\x80\x02cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85"
+               b"C\x01b\x87R(K\x01" + shape + DTYPE_U1 + b"\x89B" + payload.to_bytes(4, "little")
+               + bytes(payload) + b"tq\x05b" + b"h\x05b" * calls + b".")
+    else:  # scalar: tiny results, bounded by the calls themselves
+        raw = (b"\x80\x02]cnumpy.core.multiarray\nscalar\nq\x000" + DTYPE_U1
+               + b"C\x01\x07\x86q\x010" + repeat)
+    folder = cifar_folder(workdir, raw)
+    (kind, message), peak = in_child(lambda: load_cifar10(folder, "test"))
+    assert kind == "ValueError" and str(folder / "test_batch") in message, message
+    assert peak < MEMORY // 2 + 4 * len(raw), f"{peak} bytes allocated for a {len(raw)}-byte file"
+    built = size if stand_in == "latin-1" else payload  # bytes a call builds
+    if stand_in != "scalar" and calls * built > len(raw):
+        assert "than the file holds" in message, message
+    event(message.split(": ", 1)[1][:50])
 
 
 # snippets of pickle opcodes, the allowed globals among them, in random orders
@@ -455,3 +648,88 @@ def test_random_bytes_are_no_image_archive(workdir, data, prefix):
     archive.write_bytes(prefix + data)
     check(lambda: load_image_folder(archive, "train"), archive, 1)
     shutil.rmtree(archive.parent)
+
+
+def visible_images(files):
+    return sorted(key for key in files
+                  if not hidden(key[0]) and not hidden(key[1]) and is_image_name(key[2]))
+
+
+@given(tree=trees(), pick=st.integers(0, 100), packing=st.sampled_from(["zip", "tar", "tar.gz"]),
+       spelling=st.sampled_from(["as is", "./", "/./", "//"]), same_bytes=st.booleans(),
+       split_pick=st.integers(0, 10))
+def test_image_archives_with_a_duplicate_member_are_refused(workdir, tree, pick, packing,
+                                                            spelling, same_bytes, split_pick):
+    """Any image member twice (the same path spelled alike or not, the same bytes or
+    not, in the split loaded or another): a ValueError naming the archive and the
+    member, never the first or last copy silently."""
+    files, empty = tree
+    images = visible_images(files)
+    assume(images)
+    key = images[pick % len(images)]
+    path = "/".join(key)
+    again = {"as is": path, "./": "./" + path}.get(spelling, path.replace("/", spelling, 1))
+    data = files[key][1] if same_bytes else files[key][1] + b"\x00"
+    split = pick_split(files, empty, split_pick)
+    archive = fresh(workdir) / f"dup.{packing}"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # zipfile: "Duplicate name"
+        write_archive(archive, packing, files, empty, "", [(again, data)])
+    kind, error = outcome(lambda: load_image_folder(archive, split))
+    assert kind == "error" and isinstance(error, ValueError), error
+    assert str(archive) in str(error) and repr(path) in str(error) and "twice" in str(error)
+
+
+def pixels_ok(value):
+    integral = type(value) is int or (type(value) is float and math.isfinite(value)
+                                      and value.is_integer())
+    return value is None or (integral and 1 <= value <= math.isqrt(MAX_IMAGE_PIXELS))
+
+
+def classes_ok(classes):
+    return classes is None or (not isinstance(classes, str)
+                               and all(type(c) is int for c in classes))
+
+
+# valid values stay small (8192 is valid, but padding tiny images to 8192 x 8192 would
+# take gigabytes, as asked); the invalid ones start at the edge
+pixel_values = st.one_of(st.none(), st.integers(1, 12), st.integers(-3, 0),
+                         st.integers(8193, 8200), st.integers(2 ** 40, 2 ** 70),
+                         st.sampled_from([2.0, 2.5, 1e300, float("nan"), float("inf"), True,
+                                          "4"]))
+class_values = st.one_of(st.none(), st.lists(st.integers(0, 5), max_size=3),
+                         st.lists(st.one_of(st.integers(0, 5), st.text(max_size=3), st.floats(),
+                                            st.booleans()), min_size=1, max_size=3),
+                         st.text(max_size=3))
+
+
+@given(tree=trees(), pick=st.integers(0, 10), size=pixel_values, crop=pixel_values,
+       classes=class_values)
+def test_image_folder_parameters_are_checked_before_any_file(workdir, tree, pick, size, crop,
+                                                           classes):
+    """A bad or too large ``size`` or ``crop`` is a ValueError naming the parameter and
+    class names (or anything but ints) in ``classes`` a TypeError, before any image is
+    read; good ones give a result or a ValueError naming the tree."""
+    files, empty = tree
+    root = write_directory(fresh(workdir) / "tree", files, empty)
+    split = pick_split(files, empty, pick)
+    def load():
+        return load_image_folder(root, split, classes=classes, size=size, crop=crop)
+
+    bad = [name for name, value in (("size", size), ("crop", crop)) if not pixels_ok(value)]
+    if bad:
+        kind, error = outcome(load)
+        assert kind == "error" and isinstance(error, ValueError), error
+        assert str(error).startswith(f"{bad[0]} must be"), str(error)
+        assert str(root) not in str(error)
+        event(f"{bad[0]} refused")
+    elif not classes_ok(classes):
+        kind, error = outcome(load)
+        assert kind == "error" and isinstance(error, TypeError), error
+        assert "classes must be" in str(error) and "image_folder_classes" in str(error)
+        event("classes refused")
+    else:
+        names, _ = model(files, split, classes)
+        result = check(load, root, max(1, len(names)), measure_memory=True)
+        if result is not None and crop is not None:
+            assert result[0].shape[1] == 3 * int(crop) ** 2
