@@ -39,7 +39,6 @@ Kernel = namedtuple("Kernel", ["describe_columns", "fit_votes", "votes_per_call"
 #: ``"cuda"`` (CuPy) or ``"numpy"`` (NumPy: the GPU's algorithm on any machine).
 BACKENDS = ("cpu", "cuda", "numpy")
 
-
 #: Values of the estimators' ``device`` parameter: a back-end of :data:`BACKENDS`, or
 #: ``"auto"`` (CUDA when usable, else the CPU).
 DEVICES = ("cpu", "cuda", "numpy", "auto")
