@@ -10,14 +10,12 @@ files hold. ``pytest --hypothesis-profile=long`` runs many more examples.
 import gzip
 import io
 import math
-import os
 import pathlib
 import pickle
 import shutil
 import tarfile
 import tempfile
 import threading
-import time
 import tracemalloc
 import warnings
 import zipfile
@@ -33,6 +31,9 @@ from sk01loss.datasets import (
     load_image_folder,
     load_mnist,
 )
+
+from .test_datasets import Alias, alias_dumps
+from .test_datasets import in_child as _in_child
 
 Image = pytest.importorskip("PIL.Image")
 
@@ -229,86 +230,10 @@ def test_cifar_batches_of_any_structure(workdir, data, labels, extra, protocol, 
     check(lambda: load_cifar10(folder, "test"), folder / "test_batch", 10, measure_memory=True)
 
 
-class Alias:
-    """Pickles as ``target`` but hashes by identity, so a test can pickle a dict key or
-    set element that would take 2**60 steps to hash (building the real dict would)."""
-
-    def __init__(self, target):
-        self.target = target
-
-
-class AliasPickler(pickle._Pickler):
-    def save(self, obj, save_persistent_id=True):
-        return super().save(obj.target if isinstance(obj, Alias) else obj, save_persistent_id)
-
-
-def alias_dumps(obj, protocol):
-    buffer = io.BytesIO()
-    AliasPickler(buffer, protocol).dump(obj)
-    return buffer.getvalue()
-
-
 def in_child(function, seconds=TIMEOUT, headroom=1 << 30):
-    """(type name, message) of what ``function()`` raises ("", "" if nothing) and its
-    peak of Python/NumPy allocations, run in a forked child that is killed after
-    ``seconds`` and may grow by ``headroom`` bytes at most: a bomb that holds the GIL in
-    C code (hashing, repr, numpy.asarray of nested lists) fails the test instead of
-    hanging it or taking the machine's memory. Without fork, in a thread."""
-    if not hasattr(os, "fork"):
-        tracemalloc.start()
-        try:
-            kind, value = outcome(function)
-            peak = tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
-        return (type(value).__name__, str(value)) if kind == "error" else ("", ""), peak
-    import resource
-    import select
-    import signal
-
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns into pytest
-        try:
-            os.close(read_end)
-            try:
-                with open("/proc/self/statm") as statm:
-                    used = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-                hard = resource.getrlimit(resource.RLIMIT_AS)[1]
-                limit = used + headroom
-                if hard != resource.RLIM_INFINITY:
-                    limit = min(limit, hard)
-                resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-            except (OSError, ValueError):  # no /proc: the timeout still holds
-                pass
-            tracemalloc.start()
-            try:
-                function()
-                result = ("", "")
-            except BaseException as exc:  # noqa: BLE001 (reported to the parent)
-                result = (type(exc).__name__, str(exc))
-            report = pickle.dumps((result, tracemalloc.get_traced_memory()[1]))
-            while report:
-                report = report[os.write(write_end, report):]
-        finally:
-            os._exit(0)
-    os.close(write_end)
-    chunks, deadline = [], time.monotonic() + seconds
-    try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([read_end], [], [], left)[0]:
-                os.kill(pid, signal.SIGKILL)
-                pytest.fail(f"the loader did not return within {seconds} s")
-            chunk = os.read(read_end, 1 << 16)
-            if not chunk:
-                break
-            chunks.append(chunk)
-    finally:
-        os.close(read_end)
-        status = os.waitpid(pid, 0)[1]
-    assert chunks, f"the loader's process died without a report (wait status {status})"
-    return pickle.loads(b"".join(chunks))
+    """``test_datasets.in_child`` with the fuzz tests' deadline: a bomb that holds the
+    GIL in C code fails the test instead of hanging it or taking the machine's memory."""
+    return _in_child(function, seconds=seconds, headroom=headroom)
 
 
 ROW = np.arange(3072).astype(np.uint8)[None]
