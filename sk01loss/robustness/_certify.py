@@ -1,0 +1,559 @@
+"""Exact robustness certificates of linear votes, SCD01 and MLP01 ensembles.
+
+For a point ``x`` with prediction ``c``, the *radius* is the infimum of ``||x' - x||``
+over the points ``x'`` of the input domain whose prediction is not ``c``. A single
+linear vote has it in closed form; a majority of linear votes (SCD01) and a majority
+of one-hidden-layer sign networks (MLP01) have it as the optimum of a mixed-integer
+linear program, solved with ``scipy.optimize.milp`` (HiGHS).
+
+Decision semantics (those of ``predict``): a linear vote is positive where
+``x @ w + b > 0``; an MLP01 vote has hidden bits ``h = (x @ W1 + b1 > 0)`` and is
+positive where ``h @ w2 + b2 > 0``; a binary ensemble predicts ``classes_[1]`` where
+``2 * n_positive > n_votes`` (ties go to ``classes_[0]``).
+
+Strict inequalities (``> 0``) are relaxed to ``>= 0`` in the programs: the relaxed
+set of prediction-changing points contains the true one, so the optimum is a lower
+bound on the radius whatever happens at the boundary, and it is the radius itself
+(an infimum) in every non-degenerate case. Each optimum is then checked: a linear
+program with the MILP's binary pattern and a small margin on every sign condition
+gives a point, and the model's own ``predict`` must change there. A row is
+``"exact"`` only when that point's distance is within ``atol`` of the lower bound.
+"""
+
+import math
+from dataclasses import dataclass
+from numbers import Real
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+from sklearn.utils import check_array
+
+from .._mlp01 import MLP01Classifier
+from .._scd01 import SCD01Classifier
+from ..attacks._base import check_clip, check_in_clip, estimator_input, unwrap
+from ..attacks._gradients import linear_view
+
+#: Statuses of a certified row.
+STATUSES = ("exact", "robust", "unknown")
+
+#: Margin put on every sign condition of the checking program, in units of a
+#: vote's pre-activation (weights of unit L2 norm): points strictly inside.
+_MARGIN = 1e-7
+
+
+@dataclass
+class Certificate:
+    """Per-row result of :func:`certified_radius`.
+
+    Attributes
+    ----------
+    radius : ndarray of shape (n_samples,), float64
+        A certified radius: no point ``x'`` of the domain with ``||x' - x|| < radius``
+        changes the prediction. It is the exact radius where ``status`` is
+        ``"exact"``; ``eps`` (or ``inf``) where it is ``"robust"``; the solver's
+        proven lower bound (possibly 0) where it is ``"unknown"``.
+    upper_bound : ndarray of shape (n_samples,), float64
+        The distance of a point found whose prediction, by the model's ``predict``,
+        differs; ``inf`` where none was found.
+    status : ndarray of shape (n_samples,), dtype object
+        ``"exact"`` (``upper_bound - radius <= atol``), ``"robust"`` (no change
+        within ``eps``, or anywhere in the domain when ``radius`` is ``inf``) or
+        ``"unknown"`` (time limit hit, or the optimum could not be checked on the
+        model: ``radius`` is still a valid lower bound).
+    prediction : ndarray of shape (n_samples,)
+        The label the model predicts for each row.
+    norm : float
+        ``np.inf`` or ``2``.
+    method : str
+        ``"closed-form"`` or ``"milp"``.
+    """
+
+    radius: np.ndarray
+    upper_bound: np.ndarray
+    status: np.ndarray
+    prediction: np.ndarray
+    norm: float
+    method: str
+
+    def certified(self, eps):
+        """Whether each row is certified at ``eps``: no point with
+        ``||x' - x|| <= eps`` changes its prediction.
+
+        Parameters
+        ----------
+        eps : float
+            Radius, at least 0.
+
+        Returns
+        -------
+        certified : ndarray of bool, shape (n_samples,)
+        """
+        eps = _check_eps(eps, allow_none=False)
+        robust = (self.status == "robust") & (self.radius >= eps)
+        return robust | (self.radius > eps)
+
+
+def _check_eps(eps, *, allow_none=True, name="eps"):
+    if eps is None and allow_none:
+        return None
+    if (isinstance(eps, (bool, np.bool_)) or not isinstance(eps, Real)
+            or not np.isfinite(eps) or eps < 0):
+        raise ValueError(f"{name} must be a finite number >= 0"
+                         f"{' or None' if allow_none else ''}; got {eps!r}.")
+    return float(eps)
+
+
+def _check_norm(norm):
+    if isinstance(norm, str):
+        norm = {"inf": np.inf, "linf": np.inf, "l2": 2}.get(norm.lower(), norm)
+    if isinstance(norm, (bool, np.bool_)) or norm not in (np.inf, 2):
+        raise ValueError(f"norm must be np.inf or 2; got {norm!r}.")
+    return np.inf if norm == np.inf else 2
+
+
+def _model_kind(model):
+    """``("linear", (w, b))``, ``("scd01", None)`` or ``("mlp01", None)`` for a binary
+    model; TypeError/ValueError otherwise."""
+    if isinstance(model, (SCD01Classifier, MLP01Classifier)):
+        if not hasattr(model, "coef_"):
+            from sklearn.exceptions import NotFittedError
+            raise NotFittedError(f"This {type(model).__name__} is not fitted.")
+        if len(model.classes_) != 2:
+            raise ValueError(
+                f"certified_radius supports binary models; this {type(model).__name__} has "
+                f"{len(model.classes_)} classes (one-vs-all certificates are not implemented).")
+        if isinstance(model, MLP01Classifier):
+            return "mlp01", None
+        if model.coef_.shape[1] == 1:
+            return "linear", (model.coef_[0, 0], float(model.intercept_[0, 0]))
+        return "scd01", None
+    view = linear_view(model)
+    classes = getattr(model, "classes_", None)
+    if view is not None and classes is not None and len(classes) == 2:
+        coef, intercept = view
+        return "linear", (np.asarray(coef[0], dtype=np.float64), float(intercept[0]))
+    raise TypeError(
+        "certified_radius needs a fitted binary SCD01Classifier, MLP01Classifier or "
+        "linear classifier (coef_ of one row, decision x @ coef_ + intercept_ > 0); "
+        f"got {type(model).__name__}.")
+
+
+def _box(x, clip, reach):
+    """Per-feature bounds of the search: the domain ``clip`` intersected with the
+    L-inf ball of radius ``reach`` (``None``: unbounded) around ``x``."""
+    low = np.full_like(x, -np.inf)
+    high = np.full_like(x, np.inf)
+    if clip is not None:
+        low[:] = clip[0]
+        high[:] = clip[1]
+    if reach is not None:
+        low = np.maximum(low, x - reach)
+        high = np.minimum(high, x + reach)
+    return low, high
+
+
+# --- a single linear vote: closed form -----------------------------------------------
+
+
+def _linear_radius(x, w, b, positive, norm, low, high):
+    """Infimum distance from ``x`` to the points of the box ``[low, high]`` on the
+    other side of ``x @ w + b > 0`` (``positive``: the side ``x`` is on). ``inf`` if
+    the box has none."""
+    z = float(x @ w + b)
+    # moving feature i by t in the direction that lowers (positive) or raises the score
+    # changes it by |w_i| t, and the box leaves it room c_i in that direction
+    direction = -np.sign(w) if positive else np.sign(w)
+    room = np.where(direction > 0, high - x, x - low)
+    need = z if positive else -z  # positive: reach score <= 0; else score >= 0 (closure)
+    a = np.abs(w)
+    used = a > 0
+    a, room = a[used], room[used]
+    with np.errstate(invalid="ignore"):
+        total = np.sum(np.where(np.isinf(room), np.inf, a * room)) if a.size else 0.0
+    if total < need or (not positive and total <= need):
+        return np.inf  # not even the far corner of the box is on the other side
+    if need <= 0:
+        return 0.0  # on the boundary, with room to cross it
+    if norm == np.inf:
+        # F(r) = sum_i a_i min(r, room_i), concave piecewise linear: smallest r, F(r) >= need
+        order = np.argsort(room)
+        a, room = a[order], room[order]
+        done = 0.0  # sum of a_i room_i over the features already at their bound
+        slope = a.sum()
+        previous = 0.0
+        for ai, ci in zip(a, room):
+            value_at = done + slope * ci
+            if value_at >= need:
+                return (need - done) / slope
+            done += ai * ci
+            slope -= ai
+            previous = ci
+        return previous  # pragma: no cover - total >= need returns above
+    # L2: delta_i = min(lam * a_i, room_i), G(lam) = sum_i a_i delta_i increasing in lam
+    knots = room / a
+    order = np.argsort(knots)
+    a, room, knots = a[order], room[order], knots[order]
+    done = 0.0  # sum a_i room_i over saturated features
+    slope = float(np.sum(a * a))
+    for i, knot in enumerate(knots):
+        value_at = done + slope * knot
+        if value_at >= need:
+            lam = (need - done) / slope
+            delta = np.minimum(lam * a, room)
+            return float(np.sqrt(np.sum(delta * delta)))
+        done += a[i] * room[i]
+        slope -= a[i] * a[i]
+    return float(np.sqrt(np.sum(room * room)))  # pragma: no cover
+
+
+# --- MILPs ---------------------------------------------------------------------------
+
+
+def _range_over_box(W, b, low, high):
+    """Smallest and largest ``x @ W + b`` (columns of ``W``) over the box."""
+    pos, neg = np.maximum(W, 0.0), np.minimum(W, 0.0)
+    with np.errstate(invalid="ignore"):
+        lo = low @ pos + high @ neg + b
+        hi = high @ pos + low @ neg + b
+    return lo, hi
+
+
+class _Program:
+    """A MILP in the variables ``(x', r, binaries...)``: minimise ``r`` subject to
+    ``|x'_i - x_i| <= r`` and the model's constraints."""
+
+    def __init__(self, x, low, high, reach):
+        self.d = x.size
+        self.x = x
+        self.n = self.d + 1
+        self.lb = list(low) + [0.0]
+        self.ub = list(high) + [np.inf if reach is None else reach]
+        self.integer = [0] * self.n
+        self.rows, self.lo, self.hi = [], [], []
+
+    def add_binaries(self, count, fixed=None):
+        start = self.n
+        self.n += count
+        lb = np.zeros(count)
+        ub = np.ones(count)
+        if fixed is not None:  # NaN: free; 0 or 1: fixed
+            lb = np.where(np.isnan(fixed), 0.0, fixed)
+            ub = np.where(np.isnan(fixed), 1.0, fixed)
+        self.lb += list(lb)
+        self.ub += list(ub)
+        self.integer += [1] * count
+        return start
+
+    def add(self, coefficients, lo, hi):
+        """One constraint ``lo <= sum coefficients[j] * var_j <= hi``; ``coefficients``
+        a dict ``{column: value}`` or ``(columns, values)``."""
+        self.rows.append(coefficients)
+        self.lo.append(lo)
+        self.hi.append(hi)
+
+    def matrix(self):
+        from scipy.sparse import coo_matrix, eye, hstack, vstack
+        d = self.d
+        rows, cols, vals = [], [], []
+        for i, (columns, values) in enumerate(self.rows):
+            rows.append(np.full(len(columns), i))
+            cols.append(np.asarray(columns))
+            vals.append(np.asarray(values, dtype=np.float64))
+        model = coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                           shape=(len(self.rows), self.n))
+        # x'_i - r <= x_i and x'_i + r >= x_i
+        ball = vstack([
+            hstack([eye(d), -np.ones((d, 1)), coo_matrix((d, self.n - d - 1))]),
+            hstack([eye(d), np.ones((d, 1)), coo_matrix((d, self.n - d - 1))]),
+        ])
+        A = vstack([model, ball]).tocsr()
+        lo = np.concatenate([self.lo, np.full(d, -np.inf), self.x])
+        hi = np.concatenate([self.hi, self.x, np.full(d, np.inf)])
+        return A, lo, hi
+
+    def solve(self, time_limit, fixed_binaries=None):
+        A, lo, hi = self.matrix()
+        lb, ub = np.array(self.lb), np.array(self.ub)
+        integer = np.array(self.integer)
+        if fixed_binaries is not None:
+            lb[integer == 1] = fixed_binaries
+            ub[integer == 1] = fixed_binaries
+            integer = np.zeros_like(integer)
+        c = np.zeros(self.n)
+        c[self.d] = 1.0
+        options = {"mip_rel_gap": 1e-9}
+        if time_limit is not None:
+            options["time_limit"] = float(time_limit)
+        return milp(c, integrality=integer, bounds=Bounds(lb, ub),
+                    constraints=LinearConstraint(A, lo, hi), options=options)
+
+
+def _vote_units(model):
+    """``(kind, units)`` of a binary ensemble: SCD01 ``(W (d, V), b (V,))``; MLP01
+    ``(W1 (V, d, H), b1 (V, H), w2 (V, H), b2 (V,))``."""
+    if isinstance(model, SCD01Classifier):
+        return model.coef_[0].T.astype(np.float64), model.intercept_[0].astype(np.float64)
+    return (model.hidden_coef_[0].astype(np.float64), model.hidden_intercept_[0].astype(np.float64),
+            model.coef_[0].astype(np.float64), model.intercept_[0].astype(np.float64))
+
+
+def _build(model, x, positive, low, high, reach, margin):
+    """The program of a binary ensemble whose prediction at ``x`` is ``positive``:
+    some ``x'`` in the box whose majority is the other class. ``margin`` > 0 asks
+    every sign condition with that margin (the checking program)."""
+    prog = _Program(x, low, high, reach)
+    d = x.size
+    feature_cols = np.arange(d)
+    if isinstance(model, SCD01Classifier):
+        W, b = _vote_units(model)
+        n_votes = W.shape[1]
+        zlo, zhi = _range_over_box(W, b, low, high)
+        # a_v = 1: vote v is on the side the flip needs (positive: z <= 0; else z > 0)
+        fixed = np.full(n_votes, np.nan)
+        fixed[(zlo > 0) if positive else (zhi <= 0)] = 0.0
+        first = prog.add_binaries(n_votes, fixed)
+        for v in range(n_votes):
+            w = W[:, v]
+            cols = np.append(feature_cols, first + v)
+            if positive:  # z <= -margin + (zhi + margin)(1 - a): w.x' + (zhi+m) a <= zhi - b
+                big = max(zhi[v] + margin, 0.0)
+                prog.add((cols, np.append(w, big)), -np.inf, big - margin - b[v])
+            else:  # z >= margin - (margin - zlo)(1 - a): w.x' + (zlo - m) a >= zlo - b
+                big = min(zlo[v] - margin, 0.0)
+                prog.add((cols, np.append(w, big)), big + margin - b[v], np.inf)
+        need = n_votes - n_votes // 2 if positive else n_votes // 2 + 1
+        prog.add((np.arange(first, first + n_votes), np.ones(n_votes)), need, np.inf)
+        return prog
+    W1, b1, w2, b2 = _vote_units(model)
+    n_votes, _, n_hidden = W1.shape
+    for_votes = []
+    for v in range(n_votes):
+        zlo, zhi = _range_over_box(W1[v], b1[v], low, high)
+        fixed = np.full(n_hidden, np.nan)
+        fixed[zhi <= 0] = 0.0  # never on
+        fixed[zlo > 0] = 1.0  # always on
+        h0 = prog.add_binaries(n_hidden, fixed)
+        for j in range(n_hidden):
+            cols = np.append(feature_cols, h0 + j)
+            w = W1[v, :, j]
+            # h = 1 -> z >= margin: w.x' + (zlo - m) h >= zlo - b1
+            low_big = min(zlo[j] - margin, 0.0)
+            prog.add((cols, np.append(w, low_big)), low_big + margin - b1[v, j], np.inf)
+            # h = 0 -> z <= -margin: w.x' - (zhi + m) h <= -m - b1
+            high_big = max(zhi[j] + margin, 0.0)
+            prog.add((cols, np.append(w, -high_big)), -np.inf, -margin - b1[v, j])
+        for_votes.append(h0)
+    first = prog.add_binaries(n_votes)
+    for v, h0 in enumerate(for_votes):
+        out = w2[v]
+        olo = np.minimum(out, 0.0).sum() + b2[v]
+        ohi = np.maximum(out, 0.0).sum() + b2[v]
+        cols = np.append(np.arange(h0, h0 + n_hidden), first + v)
+        if positive:  # a = 1 -> o <= 0: sum w2 h + ohi a <= ohi - b2
+            big = max(ohi, 0.0)
+            prog.add((cols, np.append(out, big)), -np.inf, big - b2[v])
+        else:  # a = 1 -> o >= 0 (closure of o > 0): sum w2 h + olo a >= olo - b2
+            big = min(olo, 0.0)
+            prog.add((cols, np.append(out, big)), big - b2[v], np.inf)
+    need = n_votes - n_votes // 2 if positive else n_votes // 2 + 1
+    prog.add((np.arange(first, first + n_votes), np.ones(n_votes)), need, np.inf)
+    return prog
+
+
+def _milp_row(model, x, positive, clip, reach, time_limit, atol, predict_other):
+    """``(radius, upper_bound, status)`` of one row."""
+    low, high = _box(x, clip, reach)
+    prog = _build(model, x, positive, low, high, reach, 0.0)
+    res = prog.solve(time_limit)
+    if res.status == 2:  # infeasible: nothing in the box changes the prediction
+        return (np.inf if reach is None else reach), np.inf, "robust"
+    lower = getattr(res, "mip_dual_bound", None)
+    lower = 0.0 if lower is None or not np.isfinite(lower) else max(float(lower), 0.0)
+    if res.x is None:  # time limit before any point was found
+        return lower, np.inf, "unknown"
+    # check the optimum on the model: same binary pattern, a margin on every condition
+    binaries = np.round(res.x[np.array(prog.integer) == 1])
+    upper = np.inf
+    for margin in (_MARGIN, 1e-5):
+        check = _build(model, x, positive, low, high, None, margin).solve(
+            time_limit, fixed_binaries=binaries)
+        if check.x is not None:
+            point = check.x[:x.size]
+            if predict_other(point):
+                upper = float(np.max(np.abs(point - x)))
+                break
+    if res.status == 0 and upper - lower <= atol:
+        return lower, upper, "exact"
+    return lower, upper, "unknown"
+
+
+def certified_radius(estimator, X, *, norm=np.inf, eps=None, clip=(0.0, 1.0),
+                     time_limit=10.0, atol=1e-5):
+    """Exact robustness radius of each row: the smallest perturbation that changes
+    the model's prediction.
+
+    A single linear vote (an ``SCD01Classifier`` with one vote, or a binary linear
+    classifier such as ``LinearSVC``) has its radius in closed form, in L-inf and L2.
+    A binary ``SCD01Classifier`` majority vote and a binary ``MLP01Classifier`` (any
+    number of votes; hidden sign units as binary variables) get theirs, in L-inf,
+    from a mixed-integer linear program solved by ``scipy.optimize.milp`` (HiGHS),
+    within ``time_limit`` seconds per row.
+
+    Parameters
+    ----------
+    estimator : classifier
+        A fitted binary ``SCD01Classifier``, ``MLP01Classifier`` or linear
+        classifier (``coef_`` of one row, positive class where
+        ``x @ coef_ + intercept_ > 0``), or a ``FrozenEstimator`` of one.
+    X : array-like of shape (n_samples, n_features)
+        Points to certify (not modified); finite, inside ``clip``.
+    norm : {np.inf, 2}, default=np.inf
+        The norm of the perturbation. ``2`` only for a single linear vote.
+    eps : float or None, default=None
+        Largest radius of interest. ``None`` looks for the radius in the whole
+        domain (a finite ``clip`` is then needed for the MILPs). With ``eps``, a
+        MILP row that no perturbation of norm ``<= eps`` changes is ``"robust"``
+        with ``radius = eps`` (the program is smaller and solves faster); closed-form
+        radii are always exact.
+    clip : (float, float) or None, default=(0.0, 1.0)
+        The input domain: perturbed points stay inside it. ``None``: all of R^d.
+    time_limit : float or None, default=10.0
+        Seconds for each row's MILP (``None``: no limit). A row whose program does
+        not finish gets status ``"unknown"`` and the lower bound proven so far.
+    atol : float, default=1e-5
+        How close the checked point's distance must be to the proven lower bound for
+        a MILP row to be ``"exact"``.
+
+    Returns
+    -------
+    certificate : Certificate
+        ``radius``, ``upper_bound`` and ``status`` per row, the ``prediction``, and
+        ``certified(eps)``.
+
+    Raises
+    ------
+    TypeError
+        If ``estimator`` is not one of the supported models.
+    ValueError
+        If the model is multiclass, if ``norm`` is not ``np.inf`` or ``2`` (or is 2
+        for an ensemble), if ``eps``, ``clip``, ``time_limit`` or ``atol`` is
+        invalid, if ``X`` is not finite, has the wrong number of features or values
+        outside ``clip``, or if a MILP has neither ``eps`` nor a finite ``clip`` to
+        bound its search.
+    NotFittedError
+        If the model is not fitted.
+
+    Notes
+    -----
+    The MILP relaxes every strict ``> 0`` of the model to ``>= 0``, so its optimum
+    is a valid lower bound in every case and the radius itself (an infimum) in the
+    non-degenerate ones; each optimum is checked on the model's ``predict`` (see
+    ``upper_bound``). The arithmetic is the solver's (feasibility tolerance about
+    1e-7 on a vote's pre-activation), not the prediction kernel's float sums: a
+    point within about 1e-7 of a vote's hyperplane may be counted on either side.
+
+    References
+    ----------
+    .. [1] Xue, Xie and Roshan, "Defending against substitute model black box
+       adversarial attacks with the 01 loss", 2020 (the models).
+    .. [2] Tjeng, Xiao and Tedrake, "Evaluating robustness of neural networks with
+       mixed integer programming", ICLR 2019 (the big-M encoding).
+    .. [3] Carlini et al., "On evaluating adversarial robustness", 2019.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.svm import LinearSVC
+    >>> from sk01loss.robustness import certified_radius
+    >>> X = np.array([[0.2, 0.2], [0.3, 0.1], [0.8, 0.9], [0.7, 0.8]])
+    >>> y = np.array([0, 0, 1, 1])
+    >>> cert = certified_radius(LinearSVC().fit(X, y), X)
+    >>> cert.status.tolist()
+    ['exact', 'exact', 'exact', 'exact']
+    """
+    model = unwrap(estimator)
+    kind, linear = _model_kind(model)
+    norm = _check_norm(norm)
+    eps = _check_eps(eps)
+    clip = check_clip(clip)
+    if time_limit is not None:
+        time_limit = _check_eps(time_limit, allow_none=False, name="time_limit")
+        if time_limit == 0:
+            raise ValueError("time_limit must be > 0 or None; got 0.")
+    atol = _check_eps(atol, allow_none=False, name="atol")
+    X = check_array(X, dtype=np.float64, copy=True)
+    n_features = getattr(model, "n_features_in_", None)
+    if n_features is not None and X.shape[1] != n_features:
+        raise ValueError(f"X has {X.shape[1]} features, but the model was fitted on "
+                         f"{n_features}.")
+    check_in_clip(X, clip)
+    if kind != "linear":
+        if norm != np.inf:
+            raise ValueError(
+                "norm=2 is exact only for a single linear vote; the ensembles' MILPs "
+                "are L-inf (an L-inf radius r also certifies L2 radius r).")
+        if eps is None and (clip is None or not all(map(math.isfinite, clip))):
+            raise ValueError("The MILP needs a bounded search: pass eps or a finite clip.")
+    classes = np.asarray(model.classes_)
+    prediction = np.asarray(estimator.predict(estimator_input(estimator, X)))
+    positive = prediction == classes[1]
+    n = X.shape[0]
+    radius = np.empty(n)
+    upper = np.empty(n)
+    status = np.empty(n, dtype=object)
+
+    def predict_other(point, i):
+        label = estimator.predict(estimator_input(estimator, point[None, :]))[0]
+        return label != prediction[i]
+
+    for i in range(n):
+        if kind == "linear":
+            w, b = linear
+            low, high = _box(X[i], clip, None)
+            r = _linear_radius(X[i], w, b, positive[i], norm, low, high)
+            radius[i], upper[i] = r, r
+            status[i] = "robust" if np.isinf(r) else "exact"
+        else:
+            radius[i], upper[i], status[i] = _milp_row(
+                model, X[i], positive[i], clip, eps, time_limit, atol,
+                lambda point, i=i: predict_other(point, i))
+    return Certificate(radius=radius, upper_bound=upper, status=status,
+                       prediction=prediction, norm=norm,
+                       method="closed-form" if kind == "linear" else "milp")
+
+
+def certified_accuracy(estimator, X, y, eps, **kwargs):
+    """Fraction of rows that are classified right and certified at ``eps``.
+
+    Parameters
+    ----------
+    estimator : classifier
+        As for :func:`certified_radius`.
+    X : array-like of shape (n_samples, n_features)
+        Test points.
+    y : array-like of shape (n_samples,)
+        Their true labels.
+    eps : float
+        Radius, at least 0.
+    **kwargs
+        ``norm``, ``clip``, ``time_limit``, ``atol`` of :func:`certified_radius`.
+
+    Returns
+    -------
+    accuracy : float
+        Rows whose status is ``"unknown"`` count as certified only where the proven
+        lower bound exceeds ``eps`` (a conservative figure). Call
+        :func:`certified_radius` with ``eps`` for the per-row certificate.
+
+    Raises
+    ------
+    ValueError
+        If ``y`` has another length than ``X``; as :func:`certified_radius`.
+    """
+    eps = _check_eps(eps, allow_none=False)
+    cert = certified_radius(estimator, X, eps=eps, **kwargs)
+    y = np.asarray(y)
+    if y.ndim != 1 or y.shape[0] != cert.radius.shape[0]:
+        raise ValueError(f"X has {cert.radius.shape[0]} rows but y has shape {y.shape}.")
+    right = cert.prediction == y
+    return float(np.mean(right & cert.certified(eps)))
