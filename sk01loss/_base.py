@@ -42,7 +42,11 @@ _EXACT_IN_FLOAT32 = tuple(np.dtype(t) for t in (
 
 class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
     """Majority vote of independently seeded 0/1-loss solvers, one-vs-all for
-    multiclass targets (spec §1.7, §1.8, §3)."""
+    multiclass targets.
+
+    The vote ensemble and the one-vs-all reduction of Xue, Xie and Roshan,
+    "On the transferability of adversarial examples between convex and 01 loss
+    models" (2020), Sec. II-C and III-A."""
 
     _parameter_constraints = {
         "n_estimators": [Count(1, MAX_VOTES)],

@@ -1,5 +1,5 @@
 """MLP01Classifier: one hidden layer of 0/1 sign units trained on the 0/1 loss by
-stochastic coordinate descent (spec §2)."""
+stochastic coordinate descent (Xue, Xie and Roshan 2020, Sec. II-B and II-C)."""
 
 from numbers import Real
 
@@ -23,7 +23,8 @@ class MLP01Classifier(BaseZeroOneEnsemble):
     improvement of the batch objective (balanced accuracy for the first
     ``balanced_fraction`` of iterations, then balanced plus plain accuracy). The vote
     keeps the network that scores best on the full training set; votes are combined
-    by majority, multiclass targets one-vs-all. Xue, Xie and Roshan (2020), spec §2.
+    by majority, multiclass targets one-vs-all. The dual-layer 01 loss network of Xue, Xie and
+    Roshan [1]_ (Sec. II-B, II-C).
 
     Parameters
     ----------
@@ -103,7 +104,7 @@ class MLP01Classifier(BaseZeroOneEnsemble):
         Iterations each vote ran: ``max_iter``, or fewer where ``tol`` stopped it.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string feature names.
 
     Notes
@@ -111,8 +112,13 @@ class MLP01Classifier(BaseZeroOneEnsemble):
     The paper's code initialises the hidden biases at *plus* the mean projection
     and resets a bias to 0 when the greedy per-node scan does not improve it; this
     class uses minus the median (the midpoint between the two middle projections of
-    the first batch) and keeps it (spec §8 row 10). Hidden units take
+    the first batch) and keeps it (a choice of sk01loss). Hidden units take
     values in {0, 1} as in the authors' code (the paper's Eq. 2 writes {-1, +1}).
+
+    References
+    ----------
+    .. [1] Y. Xue, M. Xie and U. Roshan, "On the transferability of adversarial
+       examples between convex and 01 loss models", arXiv preprint, 2020.
 
     Examples
     --------

@@ -1,5 +1,5 @@
 """SCD01Classifier: linear classifier trained on the 0/1 loss by stochastic
-coordinate descent (spec §1)."""
+coordinate descent (Xue, Xie and Roshan 2020, Sec. II-A and II-C)."""
 
 import numpy as np
 
@@ -18,7 +18,8 @@ class SCD01Classifier(BaseZeroOneEnsemble):
     improvement of the batch objective. The objective is balanced accuracy for the
     first ``balanced_fraction`` of the iterations, then balanced plus plain accuracy.
     The vote keeps the iterate that scores best on the full training set. Multiclass
-    targets are fitted one-vs-all. Xue, Xie and Roshan (2020), spec §1.
+    targets are fitted one-vs-all. The model of Xue, Xie and Roshan [1]_ (Sec. II-A,
+    II-C), with the solver of Xie, Xue and Roshan [2]_.
 
     Parameters
     ----------
@@ -96,7 +97,7 @@ class SCD01Classifier(BaseZeroOneEnsemble):
         Iterations each vote ran: ``max_iter``, or fewer where ``tol`` stopped it.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string feature names.
 
     Notes
@@ -111,6 +112,14 @@ class SCD01Classifier(BaseZeroOneEnsemble):
 
     Training memory is the data once (a feature-major copy, none if ``X`` is
     Fortran-ordered) plus O(n_samples) per vote in flight.
+
+    References
+    ----------
+    .. [1] Y. Xue, M. Xie and U. Roshan, "On the transferability of adversarial
+       examples between convex and 01 loss models", arXiv preprint, 2020.
+    .. [2] M. Xie, Y. Xue and U. Roshan, "Stochastic coordinate descent for 0/1 loss
+       and its sensitivity to adversarial attacks", 18th IEEE International
+       Conference on Machine Learning and Applications (ICMLA), 2019.
 
     Examples
     --------

@@ -38,7 +38,7 @@ def _named(models, what):
 
 
 def auto_attack(model, *, eps=0.1, clip=(0.0, 1.0), random_state=None):
-    """The paper's white-box attack for ``model`` (spec §5.1-5.3).
+    """The paper's white-box attack for ``model`` (Xue, Xie and Roshan 2020, Sec. III-B).
 
     ``MLP01Classifier``: :class:`~sk01loss.attacks.MLP01Attack` on vote 0 (the
     single-run model); ``SCD01Classifier`` and linear models with ``coef_``:
@@ -135,6 +135,11 @@ def transfer_matrix(sources, targets, X, y, *, attack="auto", eps=0.1, clip=(0.0
         ``attack="auto"``.
     NotFittedError
         If a source or target is not fitted.
+
+    References
+    ----------
+    .. [1] Y. Xue, M. Xie and U. Roshan, "On the transferability of adversarial
+       examples between convex and 01 loss models", arXiv preprint, 2020.
 
     Examples
     --------

@@ -26,6 +26,16 @@ import zlib
 
 import numpy as np
 
+__all__ = [
+    "MAX_ARCHIVE_MEMBERS",
+    "MAX_FILE_BYTES",
+    "MAX_IMAGE_PIXELS",
+    "image_folder_classes",
+    "load_cifar10",
+    "load_image_folder",
+    "load_mnist",
+]
+
 #: Largest payload, in bytes, that a loader reads from one file or archive member:
 #: a decompressed IDX payload, a CIFAR-10 batch, one image file. Raise it to load
 #: bigger genuine files.

@@ -1,14 +1,15 @@
-"""Input preprocessing: saturation and binarisation of [0, 1] data (spec §6)."""
+"""Input preprocessing: saturation and binarisation of [0, 1] data (Xue, Xie and Roshan
+2020, Sec. III-D, after Ding et al. 2019)."""
 
 from numbers import Real
 
 import warnings
 
 import numpy as np
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import validate_data
 
-from ._sklearn_compat import NumberInterval, Options
+from ._sklearn_compat import NumberInterval, Options, _fit_context
 
 
 def _warn_outside_unit_interval(X):
@@ -24,7 +25,7 @@ def _warn_outside_unit_interval(X):
 class Saturate(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Saturate [0, 1] data: ``x_p = sign(2x - 1) * |2x - 1|**(2/p) / 2 + 1/2``.
 
-    The transform of Ding et al. (2019) that the paper uses for its binarised
+    The transform of Ding et al. [1]_ that the paper [2]_ uses for its binarised
     experiments (Sec. III-D, Table IV). ``p = 2`` is the identity, larger ``p`` push
     values towards 0 and 1, and ``p = np.inf`` binarises at 0.5 (``x > 0.5`` gives 1,
     ``x < 0.5`` gives 0, ``x = 0.5`` stays 0.5). ``p < 2`` pulls values towards 0.5.
@@ -42,7 +43,7 @@ class Saturate(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     ----------
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string feature names.
 
     Warns
@@ -61,7 +62,14 @@ class Saturate(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     0..255 pixels would otherwise be saturated around 0.5 without notice. Scale them
     into [0, 1] first (e.g. ``X / 255`` or ``MinMaxScaler(clip=True)``). The paper's
     printed exponent 2 is garbled (it would be ``p = 1``); ``2/p`` follows Ding et al.
-    (spec §8 row 27).
+
+    References
+    ----------
+    .. [1] G. W. Ding, K. Y. C. Lui, X. Jin, L. Wang and R. Huang, "On the
+       sensitivity of adversarial robustness to input data distributions", IEEE
+       Conference on Computer Vision and Pattern Recognition Workshops, 2019.
+    .. [2] Y. Xue, M. Xie and U. Roshan, "On the transferability of adversarial
+       examples between convex and 01 loss models", arXiv preprint, 2020.
 
     Examples
     --------

@@ -21,7 +21,8 @@ its method ``decision_function_vjp(X, G)`` returns ``sum_k G[:, k] * d logit_k /
 for every row, shape (n_samples, n_features).
 
 0/1-loss models have piecewise-constant outputs and no input gradient. For an
-``SCD01Classifier`` *substitute* (spec §5.5) the linear surrogate is used:
+``SCD01Classifier`` *substitute* (the paper's SCD01 substitute, Xue, Xie and Roshan
+2020, Sec. III-C) the linear surrogate is used:
 logits ``X @ w + b`` with ``w``, ``b`` the mean of its votes' parameters
 (``surrogate=True``).
 """

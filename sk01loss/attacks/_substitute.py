@@ -1,5 +1,6 @@
 """Transfer-based black-box attack: a substitute trained on the target's labels with
-Jacobian-based dataset augmentation, then FGSM on the substitute (spec §5.4, §5.5)."""
+Jacobian-based dataset augmentation, then FGSM on the substitute (Papernot et al. 2017;
+Xue, Xie and Roshan 2020, Sec. III-C)."""
 
 import warnings
 from numbers import Real
@@ -21,7 +22,8 @@ from ._gradients import check_gradient_support, gradient_sign, logit_gradient, l
 def default_substitute():
     """The paper's convex substitute: two hidden layers of 200 ReLU units, softmax
     cross-entropy, Adam (lr 1e-3), batches of 128, 20 epochs per round, warm-started
-    across rounds (spec §5.4 and §8 row 20: the settings of the authors' code)."""
+    across rounds (the settings of the authors' code for Xue, Xie and Roshan 2020,
+    Sec. III-C)."""
     return MLPClassifier(
         hidden_layer_sizes=(200, 200), activation="relu", solver="adam",
         learning_rate_init=1e-3, batch_size=128, max_iter=20, warm_start=True,
@@ -32,7 +34,7 @@ def default_substitute():
 
 
 class SubstituteAttack(BaseAttack):
-    """Black-box attack through a substitute model (Papernot et al. 2017; spec §5.4).
+    """Black-box attack through a substitute model (Papernot et al. [1]_).
 
     The target is queried only through ``predict``. Starting from ``n_initial`` of
     the attacker's points, every round labels the whole substitute set with the
@@ -61,8 +63,8 @@ class SubstituteAttack(BaseAttack):
         for CIFAR10), a linear classifier with ``coef_``, a classifier with its own
         gradient (``decision_function_vjp``, see :class:`FGSMAttack`; e.g. a
         convolutional network), or an ``SCD01Classifier``
-        (spec §5.5; its linear surrogate, the mean of its votes' weights, gives the
-        gradients; ``n_estimators=1`` is the paper's single run). The substitute is
+        (the paper's SCD01 substitute [2]_, Sec. III-C; its linear surrogate, the
+        mean of its votes' weights, gives the gradients; ``n_estimators=1`` is the paper's single run). The substitute is
         cloned and refitted with ``fit`` every round, so a model with
         ``warm_start=True`` continues from the previous round; when the set of labels
         the target returns changes from one round to the next, it starts afresh (a
@@ -94,11 +96,11 @@ class SubstituteAttack(BaseAttack):
     keep_seeds : bool, default=False
         Keep the seed points in the set once it is capped: the seeds replace their
         own augmented copies, the rest of the set is replaced as usual. The paper's
-        code drops them (spec §8 row 23), so that from then on the substitute
+        code drops them, so that from then on the substitute
         trains on augmented points only.
     augmentation : {"jacobian", "uniform"}, default="jacobian"
         ``"jacobian"``: the step above. ``"uniform"``: the variant in the authors'
-        code for the SCD01 substitute (spec §5.5, §8 row 24): every feature of a
+        code for the SCD01 substitute: every feature of a
         point moves by ``-lambda_r * (2 * s - 1)``, ``s`` in {0, 1} the
         substitute's prediction for it (a brightness shift away from its side);
         binary targets only.
@@ -130,7 +132,7 @@ class SubstituteAttack(BaseAttack):
         Rounds run: ``n_rounds``, or fewer if the attack stopped early (see Notes).
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string feature names.
 
     Notes
@@ -153,6 +155,14 @@ class SubstituteAttack(BaseAttack):
     For a binary ``MLPClassifier`` substitute (a single logistic output ``z``) the
     class logits are taken as ``F_1 = z`` and ``F_0 = -z``: the two-logit network with
     symmetric logits, as the sign of the augmentation step only needs.
+
+    References
+    ----------
+    .. [1] N. Papernot, P. McDaniel, I. Goodfellow, S. Jha, Z. B. Celik and
+       A. Swami, "Practical black-box attacks against machine learning", ACM Asia
+       Conference on Computer and Communications Security (ASIACCS), 2017.
+    .. [2] Y. Xue, M. Xie and U. Roshan, "On the transferability of adversarial
+       examples between convex and 01 loss models", arXiv preprint, 2020.
 
     Examples
     --------

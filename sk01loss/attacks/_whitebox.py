@@ -1,4 +1,5 @@
-"""White-box attacks: the linear sign attack, FGSM and the MLP01 heuristic (spec §5.1-5.3)."""
+"""White-box attacks: the linear sign attack, FGSM and the MLP01 heuristic of Xue, Xie and
+Roshan (2020, Sec. III-B)."""
 
 from numbers import Integral
 
@@ -37,9 +38,9 @@ class LinearSignAttack(BaseAttack):
     """White-box attack on a linear classifier: ``x' = clip(x - eps * y * sign(w))``.
 
     Every feature moves by ``eps`` against the weight vector of the attacked label
-    (spec §5.1), the largest decrease of that label's score in the L-infinity ball of
-    radius ``eps``. ``y`` is +1 for ``classes_[1]`` and -1 for ``classes_[0]``;
-    features with ``w_i = 0`` do not move.
+    (the paper's attack on SVM and SCD01 [1]_, Sec. III-B), the largest decrease of
+    that label's score in the L-infinity ball of radius ``eps``. ``y`` is +1 for
+    ``classes_[1]`` and -1 for ``classes_[0]``; features with ``w_i = 0`` do not move.
 
     Parameters
     ----------
@@ -73,7 +74,7 @@ class LinearSignAttack(BaseAttack):
         Its class labels.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string feature names.
 
     See Also
@@ -91,6 +92,11 @@ class LinearSignAttack(BaseAttack):
 
     ``transform`` attacks the labels the model predicts; ``generate(X, y)`` the
     labels ``y`` -- the paper's white-box tables use the true labels.
+
+    References
+    ----------
+    .. [1] Y. Xue, M. Xie and U. Roshan, "On the transferability of adversarial
+       examples between convex and 01 loss models", arXiv preprint, 2020.
 
     Examples
     --------
@@ -157,7 +163,8 @@ class LinearSignAttack(BaseAttack):
 class FGSMAttack(BaseAttack):
     """Fast gradient sign method: ``x' = clip(x + eps * sign(grad_x L(x, y)))``.
 
-    ``L`` is the cross-entropy of the model's logits (spec §5.2), with gradients
+    ``L`` is the cross-entropy of the model's logits (Goodfellow et al. [1]_; the
+    paper's attack on the MLP [2]_, Sec. III-B), with gradients
     computed analytically from the fitted weights -- no deep-learning framework.
 
     Parameters
@@ -187,7 +194,7 @@ class FGSMAttack(BaseAttack):
         Its class labels.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string feature names.
 
     See Also
@@ -202,6 +209,13 @@ class FGSMAttack(BaseAttack):
     (``LinearSVC``, ``SGDClassifier``) it replaces the hinge, whose gradient is zero
     for every point beyond the margin; for a binary linear model the step is then
     exactly the linear white-box step ``-eps * y * sign(w)``.
+
+    References
+    ----------
+    .. [1] I. J. Goodfellow, J. Shlens and C. Szegedy, "Explaining and harnessing
+       adversarial examples", arXiv:1412.6572, 2014.
+    .. [2] Y. Xue, M. Xie and U. Roshan, "On the transferability of adversarial
+       examples between convex and 01 loss models", arXiv preprint, 2020.
 
     Examples
     --------
@@ -230,7 +244,7 @@ class FGSMAttack(BaseAttack):
 
 class MLP01Attack(BaseAttack):
     """White-box heuristic for ``MLP01Classifier``: push a point across one hidden
-    node's hyperplane (spec §5.3).
+    node's hyperplane (the paper's heuristic [1]_, Sec. III-B).
 
     For every hidden node ``j`` with weights ``W1[:, j]``, bias ``b1[j]`` and output
     ``h_j = (x @ W1[:, j] + b1[j] > 0)`` at ``x``, the candidate is
@@ -268,7 +282,7 @@ class MLP01Attack(BaseAttack):
         Its class labels.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string feature names.
 
     Notes
@@ -283,6 +297,11 @@ class MLP01Attack(BaseAttack):
     the row inside a larger batch).
 
     Cost: one forward pass of the attacked network(s) per candidate node.
+
+    References
+    ----------
+    .. [1] Y. Xue, M. Xie and U. Roshan, "On the transferability of adversarial
+       examples between convex and 01 loss models", arXiv preprint, 2020.
 
     Examples
     --------

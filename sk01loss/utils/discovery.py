@@ -4,6 +4,8 @@ import inspect
 
 from sklearn.base import BaseEstimator
 
+__all__ = ["all_attacks", "all_estimators"]
+
 
 def all_estimators():
     """``(name, class)`` of every estimator class ``sk01loss`` exports, at the top
