@@ -11,6 +11,8 @@ from sklearn.utils.validation import validate_data
 
 from ._sklearn_compat import NumberInterval, Options, _fit_context
 
+__all__ = ["Saturate"]
+
 
 def _warn_outside_unit_interval(X):
     lowest, highest = X.min(), X.max()

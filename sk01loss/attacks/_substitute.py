@@ -64,8 +64,9 @@ class SubstituteAttack(BaseAttack):
         gradient (``decision_function_vjp``, see :class:`FGSMAttack`; e.g. a
         convolutional network), or an ``SCD01Classifier``
         (the paper's SCD01 substitute [2]_, Sec. III-C; its linear surrogate, the
-        mean of its votes' weights, gives the gradients; ``n_estimators=1`` is the paper's single run). The substitute is
-        cloned and refitted with ``fit`` every round, so a model with
+        mean of its votes' weights, gives the gradients; ``n_estimators=1`` is the
+        paper's single run). The substitute is cloned and refitted with ``fit``
+        every round, so a model with
         ``warm_start=True`` continues from the previous round; when the set of labels
         the target returns changes from one round to the next, it starts afresh (a
         warm start needs the same classes). A ``random_state=None`` of the substitute
