@@ -18,7 +18,14 @@ from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.validation import check_is_fitted
 
 from sk01loss import MLP01Classifier, SCD01Classifier
-from sk01loss.attacks import FGSMAttack, LinearSignAttack, MLP01Attack, SubstituteAttack
+from sk01loss.attacks import (
+    BoundaryAttack,
+    FGSMAttack,
+    HopSkipJumpAttack,
+    LinearSignAttack,
+    MLP01Attack,
+    SubstituteAttack,
+)
 from sk01loss.attacks._gradients import loss_gradient
 from sk01loss.utils.discovery import all_attacks
 
@@ -44,6 +51,12 @@ def _linear_margin(model, X):
     """L-infinity distance of every row to a binary linear model's boundary."""
     w, b = np.ravel(model.coef_), np.ravel(model.intercept_)[0]
     return np.abs(X @ w + b) / np.abs(w).sum()
+
+
+def _linear_l2_margin(model, X):
+    """L2 distance of every row to a binary linear model's boundary."""
+    w, b = np.ravel(model.coef_), np.ravel(model.intercept_)[0]
+    return np.abs(X @ w + b) / np.linalg.norm(w)
 
 
 def _mlp01_node_margin(model, X):
@@ -85,6 +98,25 @@ CASES = {
             n_rounds=3, n_initial=20, **{"random_state": 0, **kw}),
         # the target's margin: the substitute's weights share the target's signs here
         margin=lambda attack, X: _linear_margin(attack.estimator_, X),
+    ),
+    # decision-based: eps bounds the norm of the attack (L-inf, or L2 for Boundary)
+    "HopSkipJumpAttack": dict(
+        make=lambda **kw: HopSkipJumpAttack(
+            MLPClassifier((6,), max_iter=300, random_state=0),
+            **{"max_steps": 10, "random_state": 0, **kw}),
+        make_linear=lambda **kw: HopSkipJumpAttack(
+            LogisticRegression(C=100.0), **{"max_steps": 30, "random_state": 0, **kw}),
+        margin=lambda attack, X: _linear_margin(attack.estimator_, X),
+        decision_based=True,
+    ),
+    "BoundaryAttack": dict(
+        make=lambda **kw: BoundaryAttack(
+            MLPClassifier((6,), max_iter=300, random_state=0),
+            **{"max_steps": 50, "random_state": 0, **kw}),
+        make_linear=lambda **kw: BoundaryAttack(
+            LogisticRegression(C=100.0), **{"max_steps": 300, "random_state": 0, **kw}),
+        margin=lambda attack, X: _linear_l2_margin(attack.estimator_, X),
+        decision_based=True,
     ),
 }
 
@@ -730,7 +762,8 @@ def test_digits_pixels_outside_clip_are_rejected_not_clipped():
         assert X_adv.min() >= 0 and X_adv.max() <= 16
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+# decision-based attacks do not step by eps: tests/test_decision_attacks.py covers a huge eps
+@pytest.mark.parametrize("name", sorted(n for n in CASES if not CASES[n].get("decision_based")))
 def test_huge_eps_on_float32_overflows_with_a_clear_error_or_ends_on_clip(name, data):
     X, y = data
     X32 = X.astype(np.float32)

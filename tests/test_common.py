@@ -15,7 +15,11 @@ from sk01loss.utils.discovery import all_estimators
 # scikit-learn's checks feed data of any range: the attacks get clip=None there (their
 # own check suite, tests/test_attacks.py, covers clipping and data outside clip)
 FAST_PARAMS = {
+    "BoundaryAttack": dict(estimator=LogisticRegression(), max_steps=10, random_state=0,
+                           clip=None),
     "FGSMAttack": dict(estimator=LogisticRegression(), clip=None),
+    "HopSkipJumpAttack": dict(estimator=LogisticRegression(), max_steps=3, init_evals=10,
+                              max_evals=20, random_state=0, clip=None),
     "LinearSignAttack": dict(estimator=LogisticRegression(), clip=None),
     "MLP01Attack": dict(estimator=MLP01Classifier(n_hidden=6, n_estimators=5, max_iter=80,
                                                    random_state=0),

@@ -12,9 +12,13 @@ labels).
 - :class:`MLP01Attack`: white-box heuristic for ``MLP01Classifier``.
 - :class:`SubstituteAttack`: black box through a substitute trained with
   Jacobian-based dataset augmentation.
+- :class:`HopSkipJumpAttack`, :class:`BoundaryAttack`: decision-based (label-only)
+  attacks on any classifier, with a minimum-distortion mode (``minimize``).
 """
 
+from ._decision import BoundaryAttack, HopSkipJumpAttack, MinimumDistortion
 from ._substitute import SubstituteAttack
 from ._whitebox import FGSMAttack, LinearSignAttack, MLP01Attack
 
-__all__ = ["FGSMAttack", "LinearSignAttack", "MLP01Attack", "SubstituteAttack"]
+__all__ = ["BoundaryAttack", "FGSMAttack", "HopSkipJumpAttack", "LinearSignAttack",
+           "MLP01Attack", "MinimumDistortion", "SubstituteAttack"]
