@@ -57,7 +57,8 @@ def test_window_search_matches_numba_for_any_bucketing(data, n_buckets, bound, x
         constant = X.min(0)[coords] == X.max(0)[coords]
         for v, w in enumerate(W):
             want = cpu_search.search_step(XT, P[v], w, y, 0 * y, 1 + 0 * y, batch, coords, step,
-                                         window, kind, cpu_search.describe_columns(XT))
+                                         window, kind, cpu_search.describe_columns(XT),
+                                         cpu_search.NOT_RANKED)
             t0, obj0, bias0, c, t, obj, bias = (a[v] for a in got)
             assert (t0, obj0, bias0) == want[:3]
             if not constant.any() or want[5] > want[1]:  # the kernel skips constant columns

@@ -45,7 +45,8 @@ def draw_step(rng, X, y):
 @pytest.mark.parametrize("data", ["gaussian", "sparse", "ties", "shifted"])
 @pytest.mark.parametrize("kind", [ref.BALANCED, ref.PLUS])
 @pytest.mark.parametrize("window", [1, 3, 20, 1000])
-def test_search_step_matches_reference(data, kind, window, max_density):
+@pytest.mark.parametrize("ranked", [False, True])
+def test_search_step_matches_reference(data, kind, window, max_density, ranked):
     rng = np.random.default_rng([data == "sparse", kind, window, len(data)])
     for _ in range(25):
         X, y = make_problem(rng, data)
@@ -54,8 +55,9 @@ def test_search_step_matches_reference(data, kind, window, max_density):
         XT = np.ascontiguousarray(X.T)
         P = cpu_search.project(XT, w)
         columns = cpu_search.describe_columns(XT, max_density)
+        ranking = cpu_search.rank_rows(P) if ranked else cpu_search.NOT_RANKED
         got = cpu_search.search_step(XT, P, w, y, 0 * y, 1 + 0 * y, batch, coords, step, window,
-                                    kind, columns)
+                                    kind, columns, ranking)
         want = ref.search_step(X, w, y, batch, coords, step, window, kind)
         t0, obj0, bias0, c, t, obj, bias = got
         assert (t0, obj0) == want[:2]
@@ -81,7 +83,8 @@ def test_sparse_step_on_image_like_batch(max_density):
         XT = np.ascontiguousarray(X.T)
         got = cpu_search.search_step(XT, cpu_search.project(XT, w), w, y, 0 * y, 1 + 0 * y, batch,
                                     coords, 0.17, 20, ref.PLUS,
-                                    cpu_search.describe_columns(XT, max_density))
+                                    cpu_search.describe_columns(XT, max_density),
+                                    cpu_search.NOT_RANKED)
         want = ref.search_step(X, w, y, batch, coords, 0.17, 20, ref.PLUS)
         assert got[:2] == want[:2] and got[3:6] == want[3:6]
         assert got[6] == pytest.approx(want[6], rel=1e-6)
@@ -104,17 +107,41 @@ def test_fit_vote_matches_reference(seed):
     assert b == pytest.approx(b_ref, rel=1e-9, abs=1e-12)
 
 
-def test_incremental_projections_stay_exact():
+@pytest.mark.parametrize("max_density", [0.0, 0.5, 1.0])
+def test_incremental_projections_stay_exact(max_density):
     rng = np.random.default_rng(0)
-    X = rng.random((500, 30)).astype(np.float32)
+    X = rng.random((500, 30)) * (rng.random((500, 30)) < 0.4)
+    X[:100] = X[100:200]  # equal rows: equal projections
+    X = X.astype(np.float32)
     XT = np.ascontiguousarray(X.T)
+    columns = cpu_search.describe_columns(XT, max_density)
     w = rng.standard_normal(30)
     w /= np.linalg.norm(w)
     P = cpu_search.project(XT, w)
+    ranked = cpu_search.rank_rows(P)
     for _ in range(300):
-        cpu_search.apply_move(XT, P, w, int(rng.integers(30)), float(rng.choice([-0.17, 0.17])))
+        cpu_search.apply_move(XT, P, w, int(rng.integers(30)), float(rng.choice([-0.17, 0.17])),
+                              ranked, columns)
+        # the order kept by the moves is an ascending order of the rows
+        assert np.array_equal(np.sort(ranked), np.arange(500))
+        assert np.all(np.diff(P[ranked]) >= 0)
     assert np.linalg.norm(w) == pytest.approx(1.0, abs=1e-12)
     np.testing.assert_allclose(P, X.astype(np.float64) @ w, atol=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_ranked_batch_order_is_a_stable_sort(seed):
+    """Reading the batch off the kept order gives the stable sort of the batch, ties
+    (equal projections, signed zeros) in batch order."""
+    rng = np.random.default_rng(seed)
+    P = rng.integers(-3, 4, 400).astype(float) * rng.choice([1.0, 0.5, 1e-300], 400)
+    P[rng.random(400) < 0.1] = -0.0
+    batch = rng.choice(400, int(rng.integers(1, 400)), replace=False)
+    want = cpu_search.sort_batch(P, batch, cpu_search.NOT_RANKED)
+    got = cpu_search.sort_batch(P, batch, cpu_search.rank_rows(P))
+    for g, w in zip(got, want):
+        assert np.array_equal(g, w)
+    assert np.array_equal(want[2], np.argsort(P[batch], kind="stable"))
 
 
 def test_radix_argsort_is_a_stable_sort():

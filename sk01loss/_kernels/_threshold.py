@@ -192,6 +192,10 @@ def sort_window(values, tiebreak, tp_drop, tn_gain, size, first, last):
 # --- windowed search for one candidate ------------------------------------------------
 
 
+#: Most value buckets of a window search (about the square root of the band's rows).
+MAX_BUCKETS = 512
+
+
 @_jit
 def _bucket(v, low, inv_width, n_buckets):
     # monotone in v: 0 below ``low``, 1..n_buckets up to the window's upper bound
@@ -200,28 +204,48 @@ def _bucket(v, low, inv_width, n_buckets):
     return int(np.floor(min(max((v - low) * inv_width, -1.0), float(n_buckets)))) + 1
 
 
+#: Copies of the bucket histogram that consecutive moved rows update in turn: most
+#: rows start or land in the two outer buckets, and updates of one memory word wait
+#: for each other.
+LANES = 8
+
+
 @_jit
-def window_search(sorted_p, tp_drop, tn_gain, order, drop_before, gain_before, moved, moved_pos,
-                  moved_x, sigma, a, end, lo, hi, low, high, tp_above, tn_above, n_pos, n_neg,
-                  kind, values, tiebreak, win_drop, win_gain):
+def window_scratch(n_b):
+    """Scratch arrays of :func:`window_search` for batches of ``n_b`` rows."""
+    n_slots = LANES * (MAX_BUCKETS + 2)
+    return (np.empty(n_b), np.empty(n_b, dtype=np.int64), np.empty(n_b, dtype=np.int64),
+            np.empty(n_b, dtype=np.int64), np.empty(n_b, dtype=np.int64),
+            np.empty(n_b, dtype=np.int64), np.empty(n_slots, dtype=np.int64),
+            np.empty(n_slots, dtype=np.int64))
+
+
+@_jit
+def window_search(sorted_p, tp_drop, tn_gain, order, drop_before, gain_before, x_row, rows, band,
+                  sigma, a, end, lo, hi, low, high, tp_above, tn_above, n_pos, n_neg, kind,
+                  linear, scratch):
     """Best threshold index in ``[lo, hi)`` for values ``p + sigma * x``.
 
     ``sorted_p`` (with the rows' ``tp_drop``/``tn_gain``, batch positions ``order`` and
     their prefix sums ``drop_before``/``gain_before``) is the batch sorted by the
     current value ``p``. Only rows at sorted positions ``[a, end)`` can reach ranks
     ``lo-1 .. hi-1`` (rows before ``a`` stay below, rows after ``end`` above), and the
-    values at those ranks lie in ``[low, high]``. ``moved`` flags the positions in
-    ``[a, end)`` whose ``x`` is non-zero, listed in ``moved_pos`` with their ``x`` in
-    ``moved_x``; every other row keeps its value and its place in ``sorted_p``. Work
-    is O(moved rows + sqrt(band) log(band)) plus a selection among the rows that fall
-    in the value buckets around the window. ``values``, ``tiebreak``, ``win_drop``
-    and ``win_gain`` are scratch arrays of the batch's length.
+    values at those ranks lie in ``[low, high]``. The rows moved are those at
+    positions in ``[a, end)`` whose ``x`` (``x_row[rows[position]]``) is non-zero;
+    ``band = (positions, x, p, tp_drop, tn_gain)`` lists them; every other row keeps
+    its value and its place in ``sorted_p``.
+    ``linear`` says that every row has ``tp_drop + tn_gain = 1`` (a linear model).
+    Work is O(moved rows + sqrt(band) log(band)) plus a selection among the rows that
+    fall in the value buckets around the window. ``scratch`` is
+    :func:`window_scratch`'s.
 
     Returns ``(t, objective, value at rank t-1, value at rank t)``; ties go to the
     smallest ``t``. Ranks use the key (value, batch position).
     """
+    moved_pos, moved_x, moved_p, moved_drop, moved_gain = band
+    values, tiebreak, win_drop, win_gain, old_bucket, new_bucket, packed, gains = scratch
     size = end - a
-    n_buckets = min(512, max(4, int(np.sqrt(size))))
+    n_buckets = min(MAX_BUCKETS, max(4, int(np.sqrt(size))))
     inv_width = n_buckets / (high - low)
     # start[b]: first band position whose *current* value falls in bucket >= b
     start = np.empty(n_buckets + 3, dtype=np.int64)
@@ -234,26 +258,41 @@ def window_search(sorted_p, tp_drop, tn_gain, order, drop_before, gain_before, m
             else:
                 right = mid
         start[b] = left
+    # each moved row leaves its bucket for another: first the buckets (vectorised),
+    # then the moves, into LANES interleaved histograms of (count + tp_drop << 32) and
+    # tn_gain (counts stay far below 2**31)
+    n_moved = moved_pos.shape[0]
+    for i in range(n_moved):
+        old_bucket[i] = _bucket(moved_p[i], low, inv_width, n_buckets)
+        new_bucket[i] = _bucket(moved_p[i] + sigma * moved_x[i], low, inv_width, n_buckets)
+    n_slots = LANES * (n_buckets + 2)
+    packed[:n_slots] = 0
+    if not linear:
+        gains[:n_slots] = 0
+    for i in range(n_moved):
+        lane = i & (LANES - 1)
+        inc = 1 + (moved_drop[i] << 32)
+        packed[LANES * old_bucket[i] + lane] -= inc
+        packed[LANES * new_bucket[i] + lane] += inc
+        if not linear:
+            gains[LANES * old_bucket[i] + lane] -= moved_gain[i]
+            gains[LANES * new_bucket[i] + lane] += moved_gain[i]
     count = np.empty(n_buckets + 2, dtype=np.int64)
     drop = np.empty(n_buckets + 2, dtype=np.int64)
     gain = np.empty(n_buckets + 2, dtype=np.int64)
     for b in range(n_buckets + 2):
-        count[b] = start[b + 1] - start[b]
-        drop[b] = drop_before[start[b + 1]] - drop_before[start[b]]
-        gain[b] = gain_before[start[b + 1]] - gain_before[start[b]]
-    n_moved = moved_pos.shape[0]
-    moved_bucket = np.empty(n_moved, dtype=np.int64)
-    for i in range(n_moved):
-        m = moved_pos[i]
-        old = _bucket(sorted_p[m], low, inv_width, n_buckets)
-        new = _bucket(sorted_p[m] + sigma * moved_x[i], low, inv_width, n_buckets)
-        moved_bucket[i] = new
-        count[old] -= 1
-        drop[old] -= tp_drop[m]
-        gain[old] -= tn_gain[m]
-        count[new] += 1
-        drop[new] += tp_drop[m]
-        gain[new] += tn_gain[m]
+        v = 0
+        g = 0
+        for lane in range(LANES):
+            v += packed[LANES * b + lane]
+        if not linear:
+            for lane in range(LANES):
+                g += gains[LANES * b + lane]
+        c = ((v + (1 << 31)) & ((1 << 32) - 1)) - (1 << 31)  # signed low half
+        d = (v - c) >> 32
+        count[b] = start[b + 1] - start[b] + c
+        drop[b] = drop_before[start[b + 1]] - drop_before[start[b]] + d
+        gain[b] = gain_before[start[b + 1]] - gain_before[start[b]] + ((c - d) if linear else g)
     # buckets holding ranks max(lo-1, 0) and hi-1; rows before ``a`` are all below
     base = a
     tp = tp_above - drop_before[a]
@@ -274,19 +313,19 @@ def window_search(sorted_p, tp_drop, tn_gain, order, drop_before, gain_before, m
     # gather the rows of those buckets: unmoved ones by position, moved ones by value
     size = 0
     for m in range(start[first_bucket], start[last_bucket + 1]):
-        if not moved[m]:
+        if x_row[rows[m]] == 0.0:
             values[size] = sorted_p[m]
             tiebreak[size] = order[m]
             win_drop[size] = tp_drop[m]
             win_gain[size] = tn_gain[m]
             size += 1
     for i in range(n_moved):
-        if first_bucket <= moved_bucket[i] <= last_bucket:
+        if first_bucket <= new_bucket[i] <= last_bucket:
             m = moved_pos[i]
-            values[size] = sorted_p[m] + sigma * moved_x[i]
+            values[size] = moved_p[i] + sigma * moved_x[i]
             tiebreak[size] = order[m]
-            win_drop[size] = tp_drop[m]
-            win_gain[size] = tn_gain[m]
+            win_drop[size] = moved_drop[i]
+            win_gain[size] = moved_gain[i]
             size += 1
     first = lo - 1 - base
     last = hi - 1 - base

@@ -18,7 +18,7 @@ import numpy as np
 from . import _threshold as th
 from ._jit import jit as _jit
 from .core import EarlyStopping, Schedule, VoteResult, decode_step
-from .cpu_search import Columns, apply_move, project, search_step
+from .cpu_search import NOT_RANKED, Columns, apply_move, project, rank_rows, search_step
 
 _NO_COORDINATES = np.empty(0, dtype=np.int64)
 
@@ -68,6 +68,8 @@ class Network:
         self.w2 = np.array(w2, dtype=np.float64)
         self.b2 = float(b2)
         self.A = np.array([project(XT, w) for w in self.W1T]).reshape(len(self.b1), XT.shape[1])
+        # each node's rows in order of its pre-activation, kept up to date by its moves
+        self.ranked = np.array([rank_rows(a) for a in self.A]).reshape(self.A.shape)
         self.S = np.zeros_like(self.A)
         self.z = np.zeros(XT.shape[1])
         for h in range(len(self.b1)):
@@ -92,11 +94,12 @@ class Network:
         """Spec §2.4 A: coordinate step of the output node over all hidden units."""
         below, above = np.zeros_like(y), np.ones_like(y)
         found = search_step(self.S, self.z, self.w2, y, below, above, batch, order, step,
-                            window, kind, self._bit_columns)
+                            window, kind, self._bit_columns, NOT_RANKED)
         self.b2 = found.bias0
         if found.best_c >= 0 and found.best_obj > found.obj0:
             position, sigma = decode_step(found.best_c, order.shape[0], step)
-            apply_move(self.S, self.z, self.w2, order[position], sigma)
+            apply_move(self.S, self.z, self.w2, order[position], sigma, NOT_RANKED,
+                       self._bit_columns)
             output_scores(self.S, self.w2, self.z)
             self.b2 = found.best_bias
         return found
@@ -107,7 +110,7 @@ class Network:
         node_outputs(self.z, self.S[h], self.w2[h], self.b2, self._off, self._on)
         return search_step(
             self.XT, self.A[h], self.W1T[h], y, self._off, self._on, batch, coords, step,
-            window, kind, columns,
+            window, kind, columns, self.ranked[h],
         )
 
     def hidden_step(self, y, batch, h, coords, step, window, kind, columns):
@@ -117,7 +120,8 @@ class Network:
         self.b1[h] = found.bias0
         if found.best_c >= 0 and found.best_obj > found.obj0:
             position, sigma = decode_step(found.best_c, coords.shape[0], step)
-            apply_move(self.XT, self.A[h], self.W1T[h], coords[position], sigma)
+            apply_move(self.XT, self.A[h], self.W1T[h], coords[position], sigma,
+                       self.ranked[h], columns)
             self.b1[h] = found.best_bias
         set_node(self.A[h], self.b1[h], self.S[h], self.z, self.w2[h])
         output_scores(self.S, self.w2, self.z)
@@ -137,7 +141,7 @@ class Network:
         output_scores(self.S, self.w2, self.z)
         below, above = np.zeros_like(y), np.ones_like(y)
         output = search_step(self.S, self.z, self.w2, y, below, above, batch, _NO_COORDINATES,
-                             0.0, window, kind, self._bit_columns)
+                             0.0, window, kind, self._bit_columns, NOT_RANKED)
         obj, self.b2 = output.obj0, output.bias0
         for h in node_order:
             node = self.node_search(y, batch, h, _NO_COORDINATES, 0.0, window, kind, columns)

@@ -4,7 +4,7 @@ import numpy as np
 
 from . import _threshold as th
 from .core import EarlyStopping, Schedule, VoteResult, decode_step
-from .cpu_search import apply_move, project, search_step
+from .cpu_search import apply_move, project, rank_rows, search_step
 
 
 def fit_vote(XT, y, plan, params, columns, report=None):
@@ -19,6 +19,7 @@ def fit_vote(XT, y, plan, params, columns, report=None):
     """
     w = plan.initial_weights()
     P = project(XT, w)
+    ranked = rank_rows(P)  # kept in step with P: no batch sort per iteration
     below, above = np.zeros_like(y), np.ones_like(y)
     n_pos = int(y.sum())
     n_neg = y.shape[0] - n_pos
@@ -29,11 +30,11 @@ def fit_vote(XT, y, plan, params, columns, report=None):
         draws = plan.scd01_draws()
         search_kind, eval_kind = schedule.kinds(it)
         found = search_step(XT, P, w, y, below, above, draws.batch, draws.coords,
-                            params.step_size, params.bias_window, search_kind, columns)
+                            params.step_size, params.bias_window, search_kind, columns, ranked)
         b = found.bias0
         if found.best_c >= 0 and found.best_obj > found.obj0:
             position, sigma = decode_step(found.best_c, draws.coords.shape[0], params.step_size)
-            apply_move(XT, P, w, draws.coords[position], sigma)
+            apply_move(XT, P, w, draws.coords[position], sigma, ranked, columns)
             b = found.best_bias
         full_obj = th.score_rows(P + b, y, n_pos, n_neg, eval_kind)
         if full_obj > best_obj:

@@ -84,24 +84,70 @@ def _list_nonzero(XT, start, rows):
                     k += 1
 
 
+#: ``ranked`` argument of a search whose projections are not kept in order (the batch
+#: is then sorted from scratch).
+NOT_RANKED = np.empty(0, dtype=np.int64)
+
+
 @_jit
-def sort_batch(P, batch):
-    """The batch in stable ascending order of ``P``: values, rows, batch positions."""
+def rank_rows(P):
+    """Every row in ascending order of ``P``: the ``ranked`` state of a vote, kept
+    up to date by :func:`apply_move`."""
+    return th.argsort_stable(P)
+
+
+@_jit
+def sort_batch(P, batch, ranked):
+    """The batch in stable ascending order of ``P``: values, rows, batch positions.
+
+    With ``ranked`` (every row in ascending order of ``P``) the batch is read off it
+    in O(n) and only runs of equal values are sorted (by batch position); with
+    :data:`NOT_RANKED` the batch is radix-sorted.
+    """
     n_b = batch.shape[0]
-    p = np.empty(n_b)
+    if ranked.shape[0] == 0:
+        p = np.empty(n_b)
+        for i in range(n_b):
+            p[i] = P[batch[i]]
+        order = th.argsort_stable(p)
+        sorted_p = np.empty(n_b)
+        rows = np.empty(n_b, dtype=np.int64)
+        for k in range(n_b):
+            sorted_p[k] = p[order[k]]
+            rows[k] = batch[order[k]]
+        return sorted_p, rows, order
+    slot = np.full(P.shape[0], -1, dtype=np.int64)  # batch position of each row
     for i in range(n_b):
-        p[i] = P[batch[i]]
-    order = th.argsort_stable(p)
-    sorted_p = np.empty(n_b)
-    rows = np.empty(n_b, dtype=np.int64)
-    for k in range(n_b):
-        sorted_p[k] = p[order[k]]
-        rows[k] = batch[order[k]]
-    return sorted_p, rows, order
+        slot[batch[i]] = i
+    # one spare entry: the branch-free scan writes every row before deciding to keep it
+    sorted_p = np.empty(n_b + 1)
+    rows = np.empty(n_b + 1, dtype=np.int64)
+    order = np.empty(n_b + 1, dtype=np.int64)
+    k = 0
+    for r in ranked:
+        i = slot[r]
+        sorted_p[k] = P[r]
+        rows[k] = r
+        order[k] = i
+        k += i >= 0
+    # equal values keep their batch order, as a stable sort of the batch would
+    t = 0
+    while t < n_b:
+        u = t + 1
+        while u < n_b and sorted_p[u] == sorted_p[t]:
+            u += 1
+        for m in range(t + 1, u):
+            q = m
+            while q > t and order[q] < order[q - 1]:
+                order[q], order[q - 1] = order[q - 1], order[q]
+                rows[q], rows[q - 1] = rows[q - 1], rows[q]
+                q -= 1
+        t = u
+    return sorted_p[:n_b], rows[:n_b], order[:n_b]
 
 
 @_jit
-def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns):
+def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns, ranked):
     """One coordinate search of spec §1.6 steps 2-5, or §2.4 B for a hidden node
     (nothing is modified).
 
@@ -120,6 +166,8 @@ def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns
     window : int, half-width of the bias window in sorted positions (paper: interval).
     kind : objective code (``BALANCED`` or ``PLUS``).
     columns : :class:`Columns` of ``XT``.
+    ranked : (n,) int64, every row in ascending order of ``P`` (:func:`rank_rows`), or
+        :data:`NOT_RANKED`.
 
     Returns
     -------
@@ -132,7 +180,7 @@ def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns
     """
     n_b = batch.shape[0]
     k = coords.shape[0]
-    sorted_p, rows, order = sort_batch(P, batch)
+    sorted_p, rows, order = sort_batch(P, batch, ranked)
     tp_drop = np.empty(n_b, dtype=np.int64)
     tn_gain = np.empty(n_b, dtype=np.int64)
     drop_before = np.empty(n_b + 1, dtype=np.int64)  # prefix sums over sorted positions
@@ -140,12 +188,14 @@ def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns
     drop_before[0] = 0
     gain_before[0] = 0
     n_pos = 0
+    linear = True  # every row flips the output: tp_drop + tn_gain = 1
     tp_above = 0
     tn_above = 0
     for t in range(n_b):
         r = rows[t]
         label = np.int64(y[r])
         flip = np.int64(on[r]) - np.int64(off[r])
+        linear &= flip == 1
         n_pos += label
         tp_above += label * on[r]
         tn_above += (1 - label) * (1 - on[r])
@@ -163,17 +213,17 @@ def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns
     wsq = 0.0
     for i in range(w.shape[0]):
         wsq += w[i] * w[i]
-    moved = np.zeros(n_b, dtype=np.bool_)
     # one spare slot: the scans below write a row before deciding to keep it
     moved_pos = np.empty(n_b + 1, dtype=np.int64)
+    moved_row = np.empty(n_b + 1, dtype=np.int64)
     moved_x = np.empty(n_b + 1)
+    moved_p = np.empty(n_b + 1)
+    moved_drop = np.empty(n_b + 1, dtype=np.int64)
+    moved_gain = np.empty(n_b + 1, dtype=np.int64)
     position = np.full(XT.shape[1], -1, dtype=np.int32)  # sorted position of a batch row
     for t in range(n_b):
         position[rows[t]] = t
-    values = np.empty(n_b)
-    tiebreak = np.empty(n_b, dtype=np.int64)
-    win_drop = np.empty(n_b, dtype=np.int64)
-    win_gain = np.empty(n_b, dtype=np.int64)
+    scratch = th.window_scratch(n_b)
 
     best_c, best_t, best_obj, best_bias = -1, -1, -np.inf, 0.0
     for jj in range(k):
@@ -191,6 +241,8 @@ def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns
         end = np.searchsorted(sorted_p, sorted_p[hi - 1] + shift + 2 * margin, side="right")
         # Rows with x = 0 keep their value and hence their relative order. Branch-free
         # scans: whether a row is kept is unpredictable.
+        # What the window search needs of each such row is then read in row order (from
+        # the column's list) or in band order.
         n_moved = 0
         x_row = XT[j]
         first, last = columns.nonzero_start[j], columns.nonzero_start[j + 1]
@@ -199,26 +251,39 @@ def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns
                 r = columns.nonzero_rows[i]
                 m = position[r]
                 moved_pos[n_moved] = m
-                moved_x[n_moved] = x_row[r]
+                moved_row[n_moved] = r
                 n_moved += np.uint32(m - a) < np.uint32(end - a)  # a <= m < end
+            for i in range(n_moved):
+                r = moved_row[i]
+                label = np.int64(y[r])
+                flip = np.int64(on[r]) - np.int64(off[r])
+                moved_x[i] = x_row[r]
+                moved_p[i] = P[r]
+                moved_drop[i] = label * flip
+                moved_gain[i] = (1 - label) * flip
         else:
             for m in range(a, end):
                 x = x_row[rows[m]]
                 moved_pos[n_moved] = m
                 moved_x[n_moved] = x
                 n_moved += x != 0.0
-        for i in range(n_moved):
-            moved[moved_pos[i]] = True
+            for i in range(n_moved):
+                m = moved_pos[i]
+                moved_p[i] = sorted_p[m]
+                moved_drop[i] = tp_drop[m]
+                moved_gain[i] = tn_gain[m]
+        band = (moved_pos[:n_moved], moved_x[:n_moved], moved_p[:n_moved],
+                moved_drop[:n_moved], moved_gain[:n_moved])
         for s in range(2):
             sigma = step if s == 0 else -step
             c = jj if s == 0 else k + jj
             s_lo = min(0.0, sigma * colmin[j], sigma * colmax[j])
             s_hi = max(0.0, sigma * colmin[j], sigma * colmax[j])
             cand_t, cand_obj, value_lo, value_t = th.window_search(
-                sorted_p, tp_drop, tn_gain, order, drop_before, gain_before, moved,
-                moved_pos[:n_moved], moved_x[:n_moved], sigma, a, end, lo, hi,
+                sorted_p, tp_drop, tn_gain, order, drop_before, gain_before, x_row, rows, band,
+                sigma, a, end, lo, hi,
                 sorted_p[max(lo - 1, 0)] + s_lo - margin, sorted_p[hi - 1] + s_hi + margin,
-                tp_above, tn_above, n_pos, n_neg, kind, values, tiebreak, win_drop, win_gain,
+                tp_above, tn_above, n_pos, n_neg, kind, linear, scratch,
             )
             if cand_obj > best_obj or (cand_obj == best_obj and c < best_c):
                 norm = np.sqrt(wsq - w[j] * w[j] + (w[j] + sigma) ** 2)
@@ -227,14 +292,17 @@ def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns
                 else:
                     bias = -0.5 * (value_lo + value_t) / norm
                 best_c, best_t, best_obj, best_bias = c, cand_t, cand_obj, bias
-        for i in range(n_moved):
-            moved[moved_pos[i]] = False
     return SearchResult(t0, obj0, bias0, best_c, best_t, best_obj, best_bias)
 
 
 @_jit
-def apply_move(XT, P, w, j, sigma):
-    """``w <- (w + sigma e_j) / norm`` and the matching O(n) update of ``P = X @ w``."""
+def apply_move(XT, P, w, j, sigma, ranked, columns):
+    """``w <- (w + sigma e_j) / norm``, the matching O(n) update of ``P = X @ w`` and,
+    unless ``ranked`` is :data:`NOT_RANKED`, of the rows' order.
+
+    Only rows where column ``j`` is non-zero change place: they are sorted and merged
+    with the others, whose order the division by ``norm`` keeps.
+    """
     norm = 0.0
     for i in range(w.shape[0]):
         norm += w[i] * w[i]
@@ -245,6 +313,39 @@ def apply_move(XT, P, w, j, sigma):
     x_row = XT[j]
     for i in range(P.shape[0]):
         P[i] = (P[i] + sigma * x_row[i]) / norm
+    if ranked.shape[0] == 0:
+        return
+    n = P.shape[0]
+    moved = np.zeros(n, dtype=np.bool_)
+    first, last = columns.nonzero_start[j], columns.nonzero_start[j + 1]
+    if last > first:
+        for i in range(first, last):
+            moved[columns.nonzero_rows[i]] = True
+    else:
+        for i in range(n):
+            moved[i] = x_row[i] != 0.0
+    stay = np.empty(n + 1, dtype=np.int64)
+    go = np.empty(n + 1, dtype=np.int64)
+    n_stay = 0
+    n_go = 0
+    for r in ranked:  # branch-free partition, in the old order
+        stay[n_stay] = r
+        go[n_go] = r
+        n_stay += not moved[r]
+        n_go += moved[r]
+    go_p = np.empty(n_go)
+    for i in range(n_go):
+        go_p[i] = P[go[i]]
+    go_order = th.argsort_stable(go_p)
+    i = 0
+    k = 0
+    for m in range(n):
+        if k == n_go or (i < n_stay and P[stay[i]] <= go_p[go_order[k]]):
+            ranked[m] = stay[i]
+            i += 1
+        else:
+            ranked[m] = go[go_order[k]]
+            k += 1
 
 
 @_jit
