@@ -18,3 +18,49 @@ def environment():
             f"python {platform.python_version()}, numpy {np.__version__}, "
             f"scikit-learn {sklearn.__version__}, numba {numba.__version__}, "
             f"sk01loss {sk01loss.__version__}")
+
+
+class CommandError(Exception):
+    """A failure the command line reports as one line, without a traceback: missing
+    data, a missing optional package (CuPy, PyTorch), an unusable GPU."""
+
+
+def resolve_data_dir(path, name):
+    """The dataset ``name`` (a folder such as ``mnist`` or an archive such as
+    ``cifar10-jpeg.tar.gz``) given either the datasets folder that holds it or the
+    dataset's own folder or archive.
+
+    Raises
+    ------
+    CommandError
+        If ``path`` does not exist, naming both accepted forms.
+    """
+    path = os.fspath(path)
+    inside = os.path.join(path, name)
+    if os.path.isdir(path) and os.path.exists(inside) and os.path.basename(
+            os.path.normpath(path)) != name:
+        return inside
+    if not os.path.exists(path):
+        raise CommandError(
+            f"--data-dir {path}: no such file or directory; give the datasets folder "
+            f"that holds {name} or the path of {name} itself (default: $SK01LOSS_DATA or "
+            f"{os.path.join('..', 'shared', 'datasets')})")
+    return path
+
+
+def require(module, purpose, install):
+    """Import the optional ``module`` or raise a one-line :class:`CommandError`."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise CommandError(f"{purpose} needs {module}, which is not installed: {install}") from None
+
+
+def load_checked(loader, path, *args, **kwargs):
+    """``loader(path, ...)``; a file it cannot use becomes a one-line CommandError."""
+    try:
+        return loader(path, *args, **kwargs)
+    except (OSError, ValueError) as exc:
+        raise CommandError(f"cannot load the data from {path}: {exc}") from None

@@ -18,7 +18,7 @@ from sklearn.svm import LinearSVC
 from sk01loss import MLP01Classifier, SCD01Classifier
 from sk01loss.datasets import load_image_folder, load_mnist
 
-from ._common import DEFAULT_DATA, environment
+from ._common import DEFAULT_DATA, environment, load_checked, resolve_data_dir
 
 DATASETS = {
     # name: (loader, default location)
@@ -27,7 +27,7 @@ DATASETS = {
     "cifar10-jpeg": (load_image_folder, os.path.join(DEFAULT_DATA, "cifar10-jpeg.tar.gz")),
 }
 QUICK_TRAIN, QUICK_TEST = 2000, 500
-# the paper's per-dataset settings (spec §1.2, §5): L-infinity radius of the attacks
+# the paper's per-dataset settings (Sec. II-C and III-B): L-infinity radius of the attacks
 # (Fashion-MNIST is not in the paper: MNIST's value) and coordinates tried per
 # iteration by SCD01/MLP01
 EPS = {"mnist": 0.3, "fashion-mnist": 0.3, "cifar10-jpeg": 0.0625}
@@ -37,9 +37,12 @@ MODELS = ("svm", "scd01", "mlp", "mlp01")
 
 def add_common_arguments(parser):
     parser.add_argument("--dataset", choices=sorted(DATASETS), default="mnist")
-    parser.add_argument("--data-dir", help="default: the dataset's usual place "
-                        "(../shared/datasets, SK01LOSS_DATA, or Debian's fashion-mnist)")
-    parser.add_argument("--out", default="results", help="results go to OUT/<experiment>/<dataset>")
+    parser.add_argument("--data-dir", help="the datasets folder that holds the dataset "
+                        "(mnist/, fashion-mnist/, cifar10-jpeg.tar.gz), or the dataset's own "
+                        "folder or archive (default: $SK01LOSS_DATA or ../shared/datasets; "
+                        "Fashion-MNIST: /usr/share/datasets/fashion-mnist)")
+    parser.add_argument("--out", default="results",
+                        help="results go to OUT/<experiment>/<dataset> (default: %(default)s)")
     parser.add_argument("--quick", action="store_true",
                         help=f"small subsets ({QUICK_TRAIN} train / {QUICK_TEST} test rows) "
                              "and few votes: minutes, not hours")
@@ -58,7 +61,7 @@ def make_model(name, args, *, votes=1, scd01_iters=1000, n_classes=2):
     """One of the paper's four models with its settings for ``args.dataset``, the one
     definition every experiment uses: single runs by default (Tables III, IV);
     ``votes`` and ``scd01_iters`` for ensembles (500 iterations in Table I and the
-    black box, spec §8 row 1). ``--quick`` divides the
+    black box, the authors' code). ``--quick`` divides the
     0/1 solvers' iterations by 5 and trains the MLP for 30 epochs."""
     quick, seed = args.quick, args.seed
     if name == "svm":
@@ -67,7 +70,7 @@ def make_model(name, args, *, votes=1, scd01_iters=1000, n_classes=2):
         mlp = MLPClassifier((20,), activation="logistic", solver="sgd",
                             learning_rate_init=0.01, max_iter=30 if quick else 200,
                             random_state=seed)
-        # multiclass: ten binary MLPs, one-vs-all like the 0/1 models (spec §8 row 34)
+        # multiclass: ten binary MLPs, one-vs-all like the 0/1 models (the paper, Sec. III-A)
         return mlp if n_classes <= 2 else OneVsRestClassifier(mlp)
     # the paper's protocol: every iteration (tol=None), whatever the defaults
     common = dict(n_estimators=votes, n_coordinates=N_COORDINATES[args.dataset], tol=None,
@@ -83,9 +86,9 @@ def load_dataset(args, classes=None):
     """Train and test arrays (float32 in [0, 1]) of ``args.dataset``, restricted to
     ``classes``; with ``--quick`` a class-stratified random subset of each."""
     loader, default = DATASETS[args.dataset]
-    path = args.data_dir or default
-    X, y = loader(path, "train", classes=classes)
-    X_test, y_test = loader(path, "test", classes=classes)
+    path = resolve_data_dir(args.data_dir or default, os.path.basename(default))
+    X, y = load_checked(loader, path, "train", classes=classes)
+    X_test, y_test = load_checked(loader, path, "test", classes=classes)
     if args.quick:
         rng = np.random.default_rng(args.seed)
         X, y = _subsample(rng, X, y, QUICK_TRAIN)

@@ -1,7 +1,7 @@
 """PNG figures in the paper's style: annotated heatmaps for transfer matrices
 (Tables III, IV) and accuracy-per-round curves for the black box (Figs. 3-6).
 
-matplotlib (``pip install 'sk01loss[bench]'``) draws them with the Agg backend, so no
+matplotlib (``pip install matplotlib``) draws them with the Agg backend, so no
 display is needed; without it the experiments still write their tables and say that
 the figures were skipped.
 """
@@ -20,7 +20,7 @@ def _pyplot():
     try:
         import matplotlib
     except ImportError:
-        print("matplotlib is not installed: no figures (pip install 'sk01loss[bench]')",
+        print("matplotlib is not installed: no figures (pip install matplotlib)",
               flush=True)
         return None
     matplotlib.use("Agg")

@@ -23,12 +23,13 @@ def import_torch():
     try:
         import torch
     except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError("the networks of Fig. 7 need PyTorch: pip install torch") from None
+        raise ImportError("the networks of Fig. 7 need PyTorch, which is not installed: "
+                          "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu") from None
     return torch
 
 
 def build_network(name, image_shape, n_outputs):
-    """A fresh ``torch.nn.Module`` (spec §5.4 and §8 rows 25, 32):
+    """A fresh ``torch.nn.Module`` (the paper's Sec. III-E and the authors' code):
 
     - ``cnn4``: the paper's substitute, four blocks of 3x3 convolution (padding 1),
       ReLU, 2x2 max-pool and batch norm, with 32, 64, 128 and 256 channels, then a
@@ -173,7 +174,7 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
 
     def _logits(self, X, *, requires_grad=False):
         """All class logits of the rows of ``X`` in eval mode (batch norm's running
-        statistics, spec §8 row 35), and the input tensor."""
+        statistics, as the authors' code), and the input tensor."""
         inputs = self._tensor(X).requires_grad_(requires_grad)
         self.module_.eval()
         return self.module_(inputs), inputs

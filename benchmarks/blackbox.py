@@ -1,6 +1,6 @@
 """Figs. 3-6: substitute-model black-box attacks, accuracy of each target per round.
 
-Protocol (spec §5.4, §5.5): the test set restricted to ``--classes`` (default 0 vs
+Protocol (the paper's Sec. III-C and the authors' code): the test set restricted to ``--classes`` (default 0 vs
 1; ``--classes all`` for the multiclass panels) is permuted with the seed; its first
 200 points seed the attacker's set (their true labels are never used), the rest is
 the evaluation set. The targets SVM, SCD01, MLP and MLP01 are trained on the
@@ -17,7 +17,7 @@ the paper), 0.0625 on CIFAR-10.
 layers of 200 ReLU units, 20 epochs of Adam per round (lr 1e-3; 1e-4 on CIFAR-10),
 batches of 128, warm-started, with FGSM adversaries and a random sign of lambda per
 round, augmented points not clipped. Targets: 32-vote SCD01 (500 iterations) and
-MLP01 (1000 iterations) trained directly on the classes (spec §8 rows 1, 30), single
+MLP01 (1000 iterations) trained directly on the classes (the authors' code), single
 LinearSVC(C=0.01) and MLPClassifier((20,), logistic, SGD lr 0.01, 200 epochs; one-vs-all
 for more than two classes).
 
@@ -198,7 +198,7 @@ def _attack(kind, args, protocol, target, label, n_eval):
         seed = args.seed if args.attack_seed is None else args.attack_seed
         return SubstituteAttack(frozen, substitute=substitute, random_state=seed,
                                 clip_augmented=args.clip_augmented, **common)
-    # spec §5.5 and §8 row 24: one vote, the SCD01 target's seed, no random sign
+    # the paper's SCD01 substitute (Sec. III-C) as in the authors' code: one vote, the SCD01 target's seed, no random sign
     substitute = SCD01Classifier(n_estimators=1, max_iter=200 if args.quick else 1000,
                                  n_coordinates=N_COORDINATES[args.dataset], tol=None,
                                  random_state=args.seed, n_jobs=1)

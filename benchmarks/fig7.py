@@ -1,6 +1,6 @@
 """Fig. 7: black box with a convolutional substitute against MLP01, MLP and two small CNNs.
 
-The paper's last comparison (spec §5.4, §7, §8 rows 25, 32, 35): on CIFAR-10 classes
+The paper's last comparison (Sec. III-E, Fig. 7): on CIFAR-10 classes
 6 vs 8 (frog, ship; ``--classes``), the protocol of ``blackbox`` (200 seed and the
 other evaluation test points, 20 rounds, the set doubling to 6400 points, lambda
 0.1 with a random sign per round, eps 0.0625) with a substitute of four
@@ -30,6 +30,7 @@ from sk01loss.attacks import SubstituteAttack
 from . import _figures
 from ._experiment import (Store, add_common_arguments, ensemble_size, load_dataset, make_model,
                           model_settings)
+from ._common import CommandError, require
 from ._torch import TorchClassifier, import_torch
 from .blackbox import (_Announced, _classes, _lines, _percent, protocol_of, ran_with,
                        recorded_history, split)
@@ -38,6 +39,9 @@ from .table3 import DATASET_NAMES
 TARGETS = ("mlp01", "mlp", "lenet", "simplenet80")
 IMAGE_SHAPE = {"mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28), "cifar10-jpeg": (3, 32, 32)}
 SUBSTITUTE_LR = 1e-4
+
+
+TORCH_CPU_INSTALL = "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
 
 
 def add_arguments(parser):
@@ -64,7 +68,7 @@ def add_arguments(parser):
 
 
 def make_target(name, args, image_shape):
-    """The target ``name`` with its Fig. 7 settings (spec §8 row 32)."""
+    """The target ``name`` with its Fig. 7 settings (the authors' code)."""
     if name == "mlp01":
         return make_model("mlp01", args, votes=ensemble_size(args)).set_params(
             n_hidden=args.hidden, device=args.device)
@@ -85,6 +89,9 @@ def make_substitute(args, image_shape):
 def run(args):
     # sklearn's MLP warns at its epoch cap, which is part of the protocol here
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
+    torch = require("torch", "fig7 (the convolutional networks)", TORCH_CPU_INSTALL)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise CommandError("fig7 --device cuda: this PyTorch sees no CUDA GPU (use --device cpu)")
     classes, tag = _classes(args.classes)
     store = Store(args, "fig7", variant=tag)
     protocol = protocol_of(args)

@@ -20,9 +20,10 @@ import numpy as np
 from joblib import parallel_config
 
 from sk01loss import MLP01Classifier, SCD01Classifier
+from sk01loss._kernels import cuda_status
 from sk01loss.datasets import load_mnist
 
-from ._common import DEFAULT_DATA, environment
+from ._common import DEFAULT_DATA, CommandError, environment, load_checked, resolve_data_dir
 
 MODELS = {
     # name: (estimator, paper iterations, target seconds for 10 classes x 32 votes)
@@ -33,7 +34,9 @@ MODELS = {
 
 def add_arguments(parser):
     parser.add_argument("--model", choices=sorted(MODELS), default="scd01")
-    parser.add_argument("--data-dir", default=os.path.join(DEFAULT_DATA, "mnist"))
+    parser.add_argument("--data-dir", default=DEFAULT_DATA,
+                        help="the datasets folder that holds mnist/, or the MNIST folder "
+                             "itself (default: $SK01LOSS_DATA or %(default)s)")
     parser.add_argument("--out", default=os.path.join("results", "gpu"))
     parser.add_argument("--device", choices=["cuda", "cpu"], default="cuda")
     parser.add_argument("--votes", type=int, default=32)
@@ -50,8 +53,13 @@ def add_arguments(parser):
 def run(args):
     Estimator, paper_iter, target = MODELS[args.model]
     max_iter = args.max_iter or paper_iter
-    X, y = load_mnist(args.data_dir, "train")
-    X_test, y_test = load_mnist(args.data_dir, "test")
+    if args.device == "cuda":
+        missing = cuda_status()
+        if missing is not None:
+            raise CommandError(f"gpu-fit --device cuda needs a CUDA GPU through CuPy: {missing}; "
+                               "or run --device cpu")
+    X, y = load_checked(load_mnist, resolve_data_dir(args.data_dir, "mnist"), "train")
+    X_test, y_test = load_checked(load_mnist, resolve_data_dir(args.data_dir, "mnist"), "test")
     os.makedirs(args.out, exist_ok=True)
     print(environment(), flush=True)
     if args.device == "cuda":

@@ -19,13 +19,15 @@ from sk01loss import MLP01Classifier, SCD01Classifier
 from sk01loss._kernels.scores import CHUNK_BYTES
 from sk01loss.datasets import load_mnist
 
-from ._common import DEFAULT_DATA, environment
+from ._common import DEFAULT_DATA, environment, load_checked, resolve_data_dir
 
 MIB = 1 << 20
 
 
 def add_arguments(parser):
-    parser.add_argument("--data-dir", default=os.path.join(DEFAULT_DATA, "mnist"))
+    parser.add_argument("--data-dir", default=DEFAULT_DATA,
+                        help="the datasets folder that holds mnist/, or the MNIST folder "
+                             "itself (default: $SK01LOSS_DATA or %(default)s)")
     parser.add_argument("--max-iter", type=int, default=5)
     parser.add_argument("--n-jobs", type=int, default=1)
 
@@ -49,7 +51,7 @@ def peak_added(func, *args):
 
 
 def run(args):
-    X, y = load_mnist(args.data_dir, "train")
+    X, y = load_checked(load_mnist, resolve_data_dir(args.data_dir, "mnist"), "train")
     pixels = np.rint(X * 255).astype(np.uint8)
     del X
     X32 = pixels.astype(np.float32) / np.float32(255)

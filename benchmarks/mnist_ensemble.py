@@ -21,7 +21,7 @@ from sklearn.svm import LinearSVC
 from sk01loss import MLP01Classifier, SCD01Classifier
 from sk01loss.datasets import load_mnist
 
-from ._common import DEFAULT_DATA, environment
+from ._common import DEFAULT_DATA, environment, load_checked, resolve_data_dir
 
 MODELS = {
     "scd01": (SCD01Classifier, lambda seed: LinearSVC(C=0.01, dual=False), "LinearSVC(C=0.01)"),
@@ -33,7 +33,9 @@ MODELS = {
 
 def add_arguments(parser):
     parser.add_argument("--model", choices=sorted(MODELS), default="scd01")
-    parser.add_argument("--data-dir", default=os.path.join(DEFAULT_DATA, "mnist"))
+    parser.add_argument("--data-dir", default=DEFAULT_DATA,
+                        help="the datasets folder that holds mnist/, or the MNIST folder "
+                             "itself (default: $SK01LOSS_DATA or %(default)s)")
     parser.add_argument("--out", default="results/mnist-ensemble")
     parser.add_argument("--resume", action="store_true", help="keep classes already fitted")
     parser.add_argument("--seed", type=int, default=2018)
@@ -49,8 +51,8 @@ def run(args):
     settings = dict(n_estimators=args.votes, n_jobs=args.n_jobs, tol=None)  # paper protocol
     if args.max_iter:
         settings["max_iter"] = args.max_iter
-    X, y = load_mnist(args.data_dir, "train")
-    X_test, y_test = load_mnist(args.data_dir, "test")
+    X, y = load_checked(load_mnist, resolve_data_dir(args.data_dir, "mnist"), "train")
+    X_test, y_test = load_checked(load_mnist, resolve_data_dir(args.data_dir, "mnist"), "test")
     # other settings than the paper's get a folder of their own, so --resume never
     # mixes ensembles of different sizes
     name = args.model if args.votes == 32 and not args.max_iter else (

@@ -1,13 +1,13 @@
 """Table I and II: clean test accuracy of SVM, SCD01, MLP and MLP01, one-vs-all.
 
 For each model a single run and a 32-vote ensemble, on the 10-class task, plus the
-fit time of a single run on class 0 vs all (Table II). Settings as spec §4 and §8:
+fit time of a single run on class 0 vs all (Table II). Settings as the paper (Sec. III-A) and the authors' code:
 LinearSVC (squared hinge) with C from 3-fold cross-validation over 1e-4 ... 1 (or
 fixed by ``--svm-C``);
 MLPClassifier with 20 logistic units (SGD, learning rate 0.01, 200 epochs),
 one-vs-all; SCD01 (500 iterations) and MLP01 (20 hidden units, 1000 iterations)
 as every experiment defines them (``make_model``). "32 votes" is a majority vote:
-32 bootstrap models for SVM and MLP (spec §8 row 15), the estimators' own 32 votes
+32 bootstrap models for SVM and MLP (the paper, Sec. III-A), the estimators' own 32 votes
 for SCD01 and MLP01, whose single run is vote 0 of the same fit. A bootstrap
 ensemble's fit time is the sum of its members' fit times.
 """
@@ -40,7 +40,7 @@ def add_arguments(parser):
     parser.add_argument("--votes", type=int, help="ensemble size (default 32, --quick 4)")
     parser.add_argument("--svm-C", type=float, dest="svm_C",
                         help="the SVM's C, instead of choosing it by cross-validation (the "
-                             "authors' code uses 0.01; spec §8 row 16 allows it for speed)")
+                             "authors' code uses 0.01; faster than the search)")
 
 
 def model_name(name, votes):

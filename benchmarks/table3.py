@@ -1,13 +1,13 @@
 """Table III: white-box transfer matrix of SVM, SCD01, MLP and MLP01 on classes 0 vs 1.
 
-Single runs of the four models are trained on classes 0 and 1 (spec §4, §8 rows 1,
-14, 17, 18): LinearSVC(C=0.01, dual=False) (squared hinge; the authors' code fixes
+Single runs of the four models are trained on classes 0 and 1 (the paper's Sec. III-B and the
+authors' code): LinearSVC(C=0.01, dual=False) (squared hinge; the authors' code fixes
 C = 0.01 -- cross-validating C is Table I's protocol, not needed here), SCD01 with
 one vote and 1000 iterations, MLPClassifier with 20 logistic units (SGD, learning
 rate 0.01, 200 epochs) and MLP01 with 20 hidden units, one vote and 1000
 iterations; SCD01 and MLP01 try 64 coordinates per iteration (128 on CIFAR-10).
 Every model's white-box adversaries of the test set, crafted with the TRUE labels
-(spec §5.1-5.3: the linear sign attack for SVM and SCD01, FGSM for MLP, the MLP01
+(the paper's Sec. III-B: the linear sign attack for SVM and SCD01, FGSM for MLP, the MLP01
 heuristic for MLP01), are given to every model: rows = source, columns = target,
 cells = accuracy (%) on the source's adversaries, plus a "clean" row. eps = 0.3 on
 MNIST (and Fashion-MNIST, which the paper does not use), 0.0625 on CIFAR-10.
@@ -53,7 +53,7 @@ def add_arguments(parser):
 
 
 def binarise(X, X_test):
-    """Both sets saturated with p = inf (spec §6): pixels above 0.5 become 1, below 0."""
+    """Both sets saturated with p = inf (the paper's Sec. III-D): pixels above 0.5 become 1, below 0."""
     saturate = Saturate(p=np.inf).fit(X)
     return saturate.transform(X), saturate.transform(X_test)
 

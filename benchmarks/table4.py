@@ -1,7 +1,7 @@
 """Table IV: the white-box transfer matrix of Table III on binarised inputs (p = inf).
 
 Training and test images of classes 0 and 1 are saturated with ``Saturate(p=inf)``
-(pixels above 0.5 become 1, below 0.5 become 0; spec §6) before the four single-run
+(pixels above 0.5 become 1, below 0.5 become 0; the paper's Sec. III-D) before the four single-run
 models of ``table3`` are trained, with the same settings and attacks. The
 adversarial perturbations are added to the binarised inputs and clipped to [0, 1],
 not binarised again (otherwise eps = 0.0625 could not change a pixel, yet the paper

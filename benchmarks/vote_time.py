@@ -13,7 +13,7 @@ import time
 from sk01loss import MLP01Classifier, SCD01Classifier
 from sk01loss.datasets import load_mnist
 
-from ._common import DEFAULT_DATA, environment
+from ._common import DEFAULT_DATA, environment, load_checked, resolve_data_dir
 
 MODELS = {
     # name: (estimator, paper iterations, target seconds per vote)
@@ -24,7 +24,9 @@ MODELS = {
 
 def add_arguments(parser):
     parser.add_argument("--model", choices=sorted(MODELS), default="scd01")
-    parser.add_argument("--data-dir", default=os.path.join(DEFAULT_DATA, "mnist"))
+    parser.add_argument("--data-dir", default=DEFAULT_DATA,
+                        help="the datasets folder that holds mnist/, or the MNIST folder "
+                             "itself (default: $SK01LOSS_DATA or %(default)s)")
     parser.add_argument("--max-iter", type=int, help="default: the paper's")
     parser.add_argument("--seed", type=int, default=2018)
 
@@ -32,8 +34,8 @@ def add_arguments(parser):
 def run(args):
     Estimator, paper_iter, target = MODELS[args.model]
     max_iter = args.max_iter or paper_iter
-    X, y = load_mnist(args.data_dir, "train")
-    X_test, y_test = load_mnist(args.data_dir, "test")
+    X, y = load_checked(load_mnist, resolve_data_dir(args.data_dir, "mnist"), "train")
+    X_test, y_test = load_checked(load_mnist, resolve_data_dir(args.data_dir, "mnist"), "test")
     print(environment())
     # compile (or load Numba's cache) outside the timing
     Estimator(n_estimators=1, max_iter=2).fit(X[:500], y[:500] == 0)
