@@ -24,6 +24,7 @@ from sk01loss.attacks import (
     HopSkipJumpAttack,
     LinearSignAttack,
     MLP01Attack,
+    SmoothedPGDAttack,
     SubstituteAttack,
 )
 from sk01loss.attacks._gradients import loss_gradient
@@ -99,6 +100,17 @@ CASES = {
         # the target's margin: the substitute's weights share the target's signs here
         margin=lambda attack, X: _linear_margin(attack.estimator_, X),
     ),
+    "SmoothedPGDAttack": dict(
+        make=lambda **kw: SmoothedPGDAttack(
+            MLP01Classifier(n_hidden=4, n_estimators=3, max_iter=100, random_state=0),
+            **{"random_state": 0, **kw}),
+        # one linear vote: the surrogate's gradient has the sign of its weights
+        make_linear=lambda **kw: SmoothedPGDAttack(
+            SCD01Classifier(n_estimators=1, max_iter=200, random_state=1),
+            **{"random_state": 0, **kw}),
+        margin=lambda attack, X: _linear_margin(attack.estimator_, X),
+        sign_steps=False,
+    ),
     # decision-based: eps bounds the norm of the attack (L-inf, or L2 for Boundary)
     "HopSkipJumpAttack": dict(
         make=lambda **kw: HopSkipJumpAttack(
@@ -107,7 +119,7 @@ CASES = {
         make_linear=lambda **kw: HopSkipJumpAttack(
             LogisticRegression(C=100.0), **{"max_steps": 30, "random_state": 0, **kw}),
         margin=lambda attack, X: _linear_margin(attack.estimator_, X),
-        decision_based=True,
+        sign_steps=False,
     ),
     "BoundaryAttack": dict(
         make=lambda **kw: BoundaryAttack(
@@ -116,7 +128,7 @@ CASES = {
         make_linear=lambda **kw: BoundaryAttack(
             LogisticRegression(C=100.0), **{"max_steps": 300, "random_state": 0, **kw}),
         margin=lambda attack, X: _linear_l2_margin(attack.estimator_, X),
-        decision_based=True,
+        sign_steps=False,
     ),
 }
 
@@ -762,8 +774,9 @@ def test_digits_pixels_outside_clip_are_rejected_not_clipped():
         assert X_adv.min() >= 0 and X_adv.max() <= 16
 
 
-# decision-based attacks do not step by eps: tests/test_decision_attacks.py covers a huge eps
-@pytest.mark.parametrize("name", sorted(n for n in CASES if not CASES[n].get("decision_based")))
+# attacks that do not step by exactly eps (decision-based, random starts): their own test
+# files cover a huge eps
+@pytest.mark.parametrize("name", sorted(n for n in CASES if CASES[n].get("sign_steps", True)))
 def test_huge_eps_on_float32_overflows_with_a_clear_error_or_ends_on_clip(name, data):
     X, y = data
     X32 = X.astype(np.float32)

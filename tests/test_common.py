@@ -27,6 +27,9 @@ FAST_PARAMS = {
     "MLP01Classifier": dict(n_hidden=6, n_estimators=5, max_iter=80),
     "Saturate": dict(p=4.0),
     "SCD01Classifier": dict(n_estimators=5, max_iter=60),
+    "SmoothedPGDAttack": dict(estimator=MLP01Classifier(n_hidden=6, n_estimators=5,
+                                                        max_iter=80, random_state=0),
+                              n_steps=5, random_state=0, clip=None),
     "SubstituteAttack": dict(
         estimator=LogisticRegression(),
         substitute=MLPClassifier((8,), max_iter=10, warm_start=True),

@@ -14,11 +14,14 @@ labels).
   Jacobian-based dataset augmentation.
 - :class:`HopSkipJumpAttack`, :class:`BoundaryAttack`: decision-based (label-only)
   attacks on any classifier, with a minimum-distortion mode (``minimize``).
+- :class:`SmoothedPGDAttack`: PGD on a tanh-smoothed surrogate of SCD01 and MLP01
+  ensembles, judged on the real model.
 """
 
 from ._decision import BoundaryAttack, HopSkipJumpAttack, MinimumDistortion
+from ._smoothed import SmoothedPGDAttack
 from ._substitute import SubstituteAttack
 from ._whitebox import FGSMAttack, LinearSignAttack, MLP01Attack
 
 __all__ = ["BoundaryAttack", "FGSMAttack", "HopSkipJumpAttack", "LinearSignAttack",
-           "MLP01Attack", "MinimumDistortion", "SubstituteAttack"]
+           "MLP01Attack", "MinimumDistortion", "SmoothedPGDAttack", "SubstituteAttack"]
