@@ -4,8 +4,12 @@
   prediction of a linear vote (closed form, L-inf and L2), an SCD01 majority vote or
   an MLP01 vote (MILP, L-inf), with a time limit per row.
 - :func:`certified_accuracy`: the fraction of rows right and certified at ``eps``.
+- :func:`security_curve`: accuracy of models under attacks over a grid of eps, as a
+  table and a plot, with the gradient-masking check of Carlini et al. (2019).
 """
 
 from ._certify import STATUSES, Certificate, certified_accuracy, certified_radius
+from ._curves import ATTACK_KINDS, SecurityCurve, security_curve
 
-__all__ = ["STATUSES", "Certificate", "certified_accuracy", "certified_radius"]
+__all__ = ["ATTACK_KINDS", "STATUSES", "Certificate", "SecurityCurve", "certified_accuracy",
+           "certified_radius", "security_curve"]
