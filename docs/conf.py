@@ -122,6 +122,7 @@ html_title = f"sk01loss {release}"
 html_static_path = ["_static"]
 html_theme_options = {
     "navbar_align": "left",
+    "header_links_before_dropdown": 7,
     "show_toc_level": 2,
     "secondary_sidebar_items": ["page-toc"],
     "footer_start": ["copyright"],
@@ -131,6 +132,8 @@ html_theme_options = {
 html_sidebars = {"index": [], "citing": [], "changelog": [], "install": [],
                  "quickstart": []}
 html_show_sourcelink = False
+# the page outline of a class lists "fit()", not "SCD01Classifier.fit()"
+toc_object_entries_show_parents = "hide"
 
 
 def _skip_scikit_learn_members(app, what, name, obj, skip, options):
