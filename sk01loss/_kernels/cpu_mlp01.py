@@ -18,7 +18,7 @@ import numpy as np
 from . import _threshold as th
 from ._jit import jit as _jit
 from .core import EarlyStopping, Schedule, VoteResult, decode_step
-from .cpu_search import NOT_RANKED, Columns, apply_move, project, rank_rows, search_step
+from .cpu_search import NOT_RANKED, Columns, apply_move, project, rank_rows, rerank, search_step
 
 _NO_COORDINATES = np.empty(0, dtype=np.int64)
 
@@ -31,6 +31,28 @@ def set_node(A_row, bias, S_row, z, weight):
         if bit != S_row[i]:
             z[i] += weight * (bit - S_row[i])
             S_row[i] = bit
+
+
+@_jit
+def set_node_exact(A_row, bias, S, h, z, w2, ranked):
+    """Hidden bits of node ``h``; ``z`` of the rows whose bit changed summed again in
+    unit order (what :func:`output_scores` would give, without touching the other
+    rows), and ``ranked``, the rows in ascending order of ``z``, kept so."""
+    S_row = S[h]
+    changed = np.zeros(A_row.shape[0], dtype=np.bool_)
+    any_changed = False
+    for i in range(A_row.shape[0]):
+        bit = 1.0 if A_row[i] + bias > 0 else 0.0
+        if bit != S_row[i]:
+            S_row[i] = bit
+            total = 0.0
+            for u in range(S.shape[0]):
+                total += S[u, i] * w2[u]
+            z[i] = total
+            changed[i] = True
+            any_changed = True
+    if any_changed:
+        rerank(z, ranked, changed)
 
 
 @_jit
@@ -75,6 +97,7 @@ class Network:
         for h in range(len(self.b1)):
             set_node(self.A[h], self.b1[h], self.S[h], self.z, self.w2[h])
         output_scores(self.S, self.w2, self.z)
+        self.ranked_z = rank_rows(self.z)  # the rows in ascending order of z, kept so
         n_hidden = len(self.b1)
         # the hidden bits change every iteration: bounds only, no non-zero lists
         self._bit_columns = Columns(np.zeros(n_hidden), np.ones(n_hidden),
@@ -94,13 +117,15 @@ class Network:
         """Spec §2.4 A: coordinate step of the output node over all hidden units."""
         below, above = np.zeros_like(y), np.ones_like(y)
         found = search_step(self.S, self.z, self.w2, y, below, above, batch, order, step,
-                            window, kind, self._bit_columns, NOT_RANKED)
+                            window, kind, self._bit_columns, self.ranked_z)
         self.b2 = found.bias0
         if found.best_c >= 0 and found.best_obj > found.obj0:
             position, sigma = decode_step(found.best_c, order.shape[0], step)
-            apply_move(self.S, self.z, self.w2, order[position], sigma, NOT_RANKED,
-                       self._bit_columns)
+            j = order[position]
+            apply_move(self.S, self.z, self.w2, j, sigma, NOT_RANKED, self._bit_columns)
             output_scores(self.S, self.w2, self.z)
+            # rows with unit j on moved; the others only by the norm (and rounding)
+            rerank(self.z, self.ranked_z, self.S[j] != 0)
             self.b2 = found.best_bias
         return found
 
@@ -123,8 +148,7 @@ class Network:
             apply_move(self.XT, self.A[h], self.W1T[h], coords[position], sigma,
                        self.ranked[h], columns)
             self.b1[h] = found.best_bias
-        set_node(self.A[h], self.b1[h], self.S[h], self.z, self.w2[h])
-        output_scores(self.S, self.w2, self.z)
+        set_node_exact(self.A[h], self.b1[h], self.S, h, self.z, self.w2, self.ranked_z)
         return found
 
     def initialise_biases(self, y, batch, node_order, window, kind, columns):
@@ -150,6 +174,7 @@ class Network:
                 self.b1[h] = node.bias0
                 set_node(self.A[h], self.b1[h], self.S[h], self.z, self.w2[h])
                 output_scores(self.S, self.w2, self.z)
+        self.ranked_z = rank_rows(self.z)
 
 
 def fit_vote(XT, y, plan, params, columns, report=None):

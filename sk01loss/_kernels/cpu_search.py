@@ -136,12 +136,17 @@ def sort_batch(P, batch, ranked):
         u = t + 1
         while u < n_b and sorted_p[u] == sorted_p[t]:
             u += 1
-        for m in range(t + 1, u):
-            q = m
-            while q > t and order[q] < order[q - 1]:
-                order[q], order[q - 1] = order[q - 1], order[q]
-                rows[q], rows[q - 1] = rows[q - 1], rows[q]
-                q -= 1
+        if u - t > 16:  # a long run (duplicate rows, hidden bit patterns)
+            by_position = np.argsort(order[t:u])
+            rows[t:u] = rows[t:u][by_position]
+            order[t:u] = order[t:u][by_position]
+        else:
+            for m in range(t + 1, u):
+                q = m
+                while q > t and order[q] < order[q - 1]:
+                    order[q], order[q - 1] = order[q - 1], order[q]
+                    rows[q], rows[q - 1] = rows[q - 1], rows[q]
+                    q -= 1
         t = u
     return sorted_p[:n_b], rows[:n_b], order[:n_b]
 
@@ -315,15 +320,28 @@ def apply_move(XT, P, w, j, sigma, ranked, columns):
         P[i] = (P[i] + sigma * x_row[i]) / norm
     if ranked.shape[0] == 0:
         return
-    n = P.shape[0]
-    moved = np.zeros(n, dtype=np.bool_)
+    moved = np.zeros(P.shape[0], dtype=np.bool_)
     first, last = columns.nonzero_start[j], columns.nonzero_start[j + 1]
     if last > first:
         for i in range(first, last):
             moved[columns.nonzero_rows[i]] = True
     else:
-        for i in range(n):
+        for i in range(P.shape[0]):
             moved[i] = x_row[i] != 0.0
+    rerank(P, ranked, moved)
+
+
+@_jit
+def rerank(P, ranked, moved):
+    """Bring ``ranked`` (every row, in the ascending order of the previous ``P``) into
+    ascending order of ``P`` after the rows flagged in ``moved`` changed value.
+
+    The flagged rows are sorted and merged with the others, which are expected to
+    keep their order (a division by a positive norm does); a final insertion pass
+    repairs what rounding may have swapped among them, so the result is an ascending
+    order in any case, in O(n + moved log moved + swaps).
+    """
+    n = P.shape[0]
     stay = np.empty(n + 1, dtype=np.int64)
     go = np.empty(n + 1, dtype=np.int64)
     n_stay = 0
@@ -337,15 +355,33 @@ def apply_move(XT, P, w, j, sigma, ranked, columns):
     for i in range(n_go):
         go_p[i] = P[go[i]]
     go_order = th.argsort_stable(go_p)
+    # merge, branch-free (which side the next row comes from is unpredictable); a
+    # sentinel ends each side
+    stay_p = np.empty(n_stay + 1)
+    for i in range(n_stay):
+        stay_p[i] = P[stay[i]]
+    stay_p[n_stay] = np.inf
+    go_rows = np.empty(n_go + 1, dtype=np.int64)
+    go_sorted = np.empty(n_go + 1)
+    for k in range(n_go):
+        go_rows[k] = go[go_order[k]]
+        go_sorted[k] = go_p[go_order[k]]
+    go_sorted[n_go] = np.inf
+    merged_p = np.empty(n)
     i = 0
     k = 0
     for m in range(n):
-        if k == n_go or (i < n_stay and P[stay[i]] <= go_p[go_order[k]]):
-            ranked[m] = stay[i]
-            i += 1
-        else:
-            ranked[m] = go[go_order[k]]
-            k += 1
+        from_stay = (stay_p[i] <= go_sorted[k]) & (i < n_stay) | (k == n_go)
+        ranked[m] = stay[i] if from_stay else go_rows[k]
+        merged_p[m] = stay_p[i] if from_stay else go_sorted[k]
+        i += from_stay
+        k += not from_stay
+    for m in range(1, n):
+        q = m
+        while q > 0 and merged_p[q] < merged_p[q - 1]:
+            merged_p[q], merged_p[q - 1] = merged_p[q - 1], merged_p[q]
+            ranked[q], ranked[q - 1] = ranked[q - 1], ranked[q]
+            q -= 1
 
 
 @_jit
