@@ -102,7 +102,7 @@ if os.environ.get("SK01LOSS_DOCS_OFFLINE", "1") == "1":
 sphinx_gallery_conf = {
     "examples_dirs": "examples",
     "gallery_dirs": "auto_examples",
-    "filename_pattern": r"/plot_",
+    "filename_pattern": r"/plot_",  # run_*.py are shown, not run
     "ignore_pattern": r"/_",
     "download_all_examples": False,
     "remove_config_comments": True,
@@ -119,7 +119,6 @@ warnings.filterwarnings("ignore", message="Matplotlib is currently using agg")
 
 html_theme = "pydata_sphinx_theme"
 html_title = f"sk01loss {release}"
-html_static_path = ["_static"]
 html_theme_options = {
     "navbar_align": "left",
     "header_links_before_dropdown": 7,

@@ -33,7 +33,7 @@ print("same predictions:", np.array_equal(once.predict(X_test), clf.predict(X_te
 
 fig, ax = plt.subplots(figsize=(5, 3.5))
 ax.plot(sizes, scores, "o-")
-ax.set(xscale="log", xticks=sizes, xticklabels=sizes, xlabel="votes (n_estimators)",
+ax.set(xticks=sizes, xlabel="votes (n_estimators)",
        ylabel="test accuracy", title="Digits, 10 classes one-vs-all")
 plt.tight_layout()
 plt.show()

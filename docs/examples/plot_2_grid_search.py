@@ -7,6 +7,7 @@ SCD01 in a pipeline and a grid search
 features should share a range) and is tuned by ``GridSearchCV`` like any other.
 """
 
+import matplotlib.pyplot as plt
 import pandas as pd
 from sklearn.datasets import load_breast_cancer
 from sklearn.model_selection import GridSearchCV, train_test_split
@@ -40,3 +41,19 @@ print(results[["param_scd01classifier__step_size", "param_scd01classifier__n_coo
 # The best pipeline, refitted on the whole training set, on held-out data:
 print("best:", grid.best_params_)
 print(f"test accuracy: {grid.score(X_test, y_test):.3f}")
+
+# %%
+# The mean cross-validated accuracy of each setting:
+scores = results.pivot(index="param_scd01classifier__n_coordinates",
+                       columns="param_scd01classifier__step_size", values="mean_test_score")
+fig, ax = plt.subplots(figsize=(5, 3))
+im = ax.imshow(scores.to_numpy(), cmap="viridis")
+ax.set_xticks(range(scores.shape[1]), scores.columns)
+ax.set_yticks(range(scores.shape[0]), scores.index)
+ax.set(xlabel="step_size", ylabel="n_coordinates", title="Mean CV accuracy")
+for i in range(scores.shape[0]):
+    for j in range(scores.shape[1]):
+        ax.text(j, i, f"{scores.iloc[i, j]:.3f}", ha="center", va="center", color="w")
+fig.colorbar(im)
+plt.tight_layout()
+plt.show()

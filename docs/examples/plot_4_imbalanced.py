@@ -10,6 +10,8 @@ rare class with those of a linear SVM and of a linear SVM with
 ``class_weight="balanced"``.
 """
 
+import matplotlib.pyplot as plt
+import numpy as np
 from sklearn.datasets import make_classification
 from sklearn.metrics import balanced_accuracy_score, recall_score
 from sklearn.model_selection import train_test_split
@@ -29,8 +31,21 @@ models = {
     "LinearSVC (balanced)": LinearSVC(class_weight="balanced"),
     "SCD01": SCD01Classifier(n_estimators=8, max_iter=150, random_state=0),
 }
+scores = {}
 for name, model in models.items():
     pred = model.fit(X_train, y_train).predict(X_test)
-    print(f"{name:22s} accuracy {model.score(X_test, y_test):.3f}  "
-          f"balanced accuracy {balanced_accuracy_score(y_test, pred):.3f}  "
-          f"recall of the rare class {recall_score(y_test, pred):.3f}")
+    scores[name] = [model.score(X_test, y_test), balanced_accuracy_score(y_test, pred),
+                    recall_score(y_test, pred)]
+    print(f"{name:22s} accuracy {scores[name][0]:.3f}  balanced accuracy "
+          f"{scores[name][1]:.3f}  recall of the rare class {scores[name][2]:.3f}")
+
+# %%
+fig, ax = plt.subplots(figsize=(6, 3.2))
+metrics = ["accuracy", "balanced accuracy", "recall (rare class)"]
+for k, (name, values) in enumerate(scores.items()):
+    ax.bar(np.arange(3) + 0.27 * (k - 1), values, width=0.27, label=name)
+ax.set_xticks(range(3), metrics)
+ax.set(ylim=(0, 1.05), title="Positive class: about 5 % of the rows")
+ax.legend(loc="lower left", fontsize="small")
+plt.tight_layout()
+plt.show()
