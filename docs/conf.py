@@ -119,6 +119,8 @@ warnings.filterwarnings("ignore", message="Matplotlib is currently using agg")
 
 html_theme = "pydata_sphinx_theme"
 html_title = f"sk01loss {release}"
+html_static_path = ["_static"]
+html_css_files = ["sk01loss.css"]
 html_theme_options = {
     "navbar_align": "left",
     "header_links_before_dropdown": 7,
