@@ -274,7 +274,7 @@ def window_search(sorted_p, tp_drop, tn_gain, order, drop_before, gain_before, x
         inc = 1 + (moved_drop[i] << 32)
         packed[LANES * old_bucket[i] + lane] -= inc
         packed[LANES * new_bucket[i] + lane] += inc
-        if not linear:
+        if not linear and moved_gain[i] != 0:  # rare for a hidden node: predictable
             gains[LANES * old_bucket[i] + lane] -= moved_gain[i]
             gains[LANES * new_bucket[i] + lane] += moved_gain[i]
     count = np.empty(n_buckets + 2, dtype=np.int64)
