@@ -132,6 +132,23 @@ def test_mlp01_milp_radius_equals_the_pattern_enumeration(data, mlp01):
     np.testing.assert_allclose(cert.radius, expected, atol=1e-6)
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("n_votes", [4, 5])  # even: ties go to classes_[0]
+def test_milp_radius_equals_the_enumeration_on_more_models(seed, n_votes):
+    from sk01loss.robustness._certify import _box, _vote_bound
+    X, y = tiny(seed=seed)
+    scd = SCD01Classifier(n_estimators=n_votes, max_iter=20, random_state=seed).fit(X, y)
+    mlp = MLP01Classifier(n_hidden=2, n_estimators=n_votes - 2, max_iter=20,
+                          random_state=seed).fit(X, y)
+    for model, reference in ((scd, scd01_reference), (mlp, mlp01_reference)):
+        cert = certified_radius(model, X[:8])
+        expected = np.array([reference(model, x) for x in X[:8]])
+        np.testing.assert_allclose(cert.radius, expected, atol=1e-6)
+        for x, positive, radius in zip(X[:8], cert.prediction == 1, expected):
+            low, high = _box(x, (0.0, 1.0), None)
+            assert _vote_bound(model, x, positive, low, high) <= radius + 1e-12
+
+
 @pytest.mark.parametrize("which", ["scd01", "mlp01"])
 def test_no_grid_point_inside_the_certificate_changes_the_prediction(data, which, request):
     model = request.getfixturevalue(which)

@@ -11,16 +11,28 @@ Decision semantics (those of ``predict``): a linear vote is positive where
 positive where ``h @ w2 + b2 > 0``; a binary ensemble predicts ``classes_[1]`` where
 ``2 * n_positive > n_votes`` (ties go to ``classes_[0]``).
 
-Strict inequalities (``> 0``) are relaxed to ``>= 0`` in the programs: the relaxed
-set of prediction-changing points contains the true one, so the optimum is a lower
-bound on the radius whatever happens at the boundary, and it is the radius itself
-(an infimum) in every non-degenerate case. Each optimum is then checked: a linear
-program with the MILP's binary pattern and a small margin on every sign condition
-gives a point, and the model's own ``predict`` must change there. A row is
-``"exact"`` only when that point's distance is within ``atol`` of the lower bound.
+Strict inequalities (``> 0``) of the linear votes and hidden units are relaxed to
+``>= 0`` in the programs: the relaxed set of prediction-changing points contains the
+true one, so the optimum is a lower bound on the radius whatever happens at the
+boundary, and it is the radius itself (an infimum) in every non-degenerate case. An
+MLP01 vote's output depends on its hidden bits alone; its conditions are relaxed by
+1e-6 and every hidden pattern the solution uses is then checked with ``predict``'s
+own float sum (an output of exactly 0, common as the output bias sits at minus a
+pattern's score, is negative), a wrong one cut off (no-good cut) and the program
+solved again. Each optimum is finally checked: a linear program with the MILP's
+binary pattern and a small margin on every sign condition gives a point, and the
+model's own ``predict`` must change there. A row is ``"exact"`` only when that
+point's distance is within ``atol`` of the proven lower bound.
+
+Two cheap facts tighten the programs: a vote that agrees with the prediction at
+``x`` needs at least its own radius to change sides (a cut ``r >= r_v a_v``; for
+MLP01, per hidden unit), and so the radius is at least the ``m``-th smallest of these
+radii, ``m`` the number of votes the flip is missing (a bound that alone certifies
+many rows within ``eps``).
 """
 
 import math
+import time
 from dataclasses import dataclass
 from numbers import Real
 
@@ -35,6 +47,11 @@ from ..attacks._gradients import linear_view
 
 #: Statuses of a certified row.
 STATUSES = ("exact", "robust", "unknown")
+
+#: Slack of an MLP01 vote's output condition in the MILP, above the solver's
+#: feasibility tolerance (about 1e-7); patterns inside it are settled by predict's
+#: own float sums (no-good cuts, see ``_milp_row``).
+_OUTPUT_SLACK = 1e-6
 
 #: Margin put on every sign condition of the checking program, in units of a
 #: vote's pre-activation (weights of unit L2 norm): points strictly inside.
@@ -323,6 +340,17 @@ def _build(model, x, positive, low, high, reach, margin):
                 prog.add((cols, np.append(w, big)), big + margin - b[v], np.inf)
         need = n_votes - n_votes // 2 if positive else n_votes // 2 + 1
         prog.add((np.arange(first, first + n_votes), np.ones(n_votes)), need, np.inf)
+        # cuts: a vote that agrees with the prediction at x needs at least its own
+        # radius to change sides, r >= r_v a_v (the others are there already)
+        for v in range(n_votes):
+            side = bool(x @ W[:, v] + b[v] > 0)
+            if side != positive:
+                continue
+            r_v = _linear_radius(x, W[:, v], b[v], side, np.inf, low, high)
+            if np.isinf(r_v):
+                prog.ub[first + v] = prog.lb[first + v]  # cannot cross within the box
+            elif r_v > 0 and (prog.ub[first + v] > 0):
+                prog.add(([d, first + v], [1.0, -r_v]), 0.0, np.inf)
         return prog
     W1, b1, w2, b2 = _vote_units(model)
     n_votes, _, n_hidden = W1.shape
@@ -336,6 +364,14 @@ def _build(model, x, positive, low, high, reach, margin):
         for j in range(n_hidden):
             cols = np.append(feature_cols, h0 + j)
             w = W1[v, :, j]
+            # cut: a unit off its side at x needs at least its own radius
+            on = bool(x @ w + b1[v, j] > 0)
+            r_j = _linear_radius(x, w, b1[v, j], on, np.inf, low, high)
+            if np.isfinite(r_j) and r_j > 0:
+                if on:  # r >= r_j (1 - h)
+                    prog.add(([d, h0 + j], [1.0, r_j]), r_j, np.inf)
+                else:  # r >= r_j h
+                    prog.add(([d, h0 + j], [1.0, -r_j]), 0.0, np.inf)
             # h = 1 -> z >= margin: w.x' + (zlo - m) h >= zlo - b1
             low_big = min(zlo[j] - margin, 0.0)
             prog.add((cols, np.append(w, low_big)), low_big + margin - b1[v, j], np.inf)
@@ -349,28 +385,106 @@ def _build(model, x, positive, low, high, reach, margin):
         olo = np.minimum(out, 0.0).sum() + b2[v]
         ohi = np.maximum(out, 0.0).sum() + b2[v]
         cols = np.append(np.arange(h0, h0 + n_hidden), first + v)
-        if positive:  # a = 1 -> o <= 0: sum w2 h + ohi a <= ohi - b2
-            big = max(ohi, 0.0)
-            prog.add((cols, np.append(out, big)), -np.inf, big - b2[v])
-        else:  # a = 1 -> o >= 0 (closure of o > 0): sum w2 h + olo a >= olo - b2
-            big = min(olo, 0.0)
-            prog.add((cols, np.append(out, big)), big - b2[v], np.inf)
+        # o is a function of the bits alone. Both sides are relaxed by _OUTPUT_SLACK
+        # (sound: a superset of the true patterns, whatever the rounding of the sums);
+        # _milp_row then cuts the patterns that predict's float sums put on the wrong
+        # side, e.g. outputs of exactly 0 (the output bias sits at minus a pattern's
+        # score when the training's threshold falls between equal scores)
+        t = _OUTPUT_SLACK
+        if positive:  # a = 1 -> o <= t: sum w2 h + (ohi - t) a <= ohi - b2
+            big = max(ohi - t, 0.0)
+            prog.add((cols, np.append(out, big)), -np.inf, big + t - b2[v])
+        else:  # a = 1 -> o >= -t: sum w2 h + (olo + t) a >= olo - b2
+            big = min(olo + t, 0.0)
+            prog.add((cols, np.append(out, big)), big - t - b2[v], np.inf)
+    prog.votes = (for_votes, first, n_hidden)
     need = n_votes - n_votes // 2 if positive else n_votes // 2 + 1
     prog.add((np.arange(first, first + n_votes), np.ones(n_votes)), need, np.inf)
     return prog
 
 
+def _vote_bound(model, x, positive, low, high):
+    """A lower bound on the radius from the votes one by one: the flip needs
+    ``need`` votes on the other side; those that agree with the prediction at ``x``
+    each need at least their own radius (SCD01: the vote's hyperplane; MLP01: the
+    nearest hyperplane of one of its hidden units, as some unit must change), so the
+    radius is at least the ``m``-th smallest of these, ``m`` the votes missing."""
+    if isinstance(model, SCD01Classifier):
+        W, b = _vote_units(model)
+        z = x @ W + b
+        agree = (z > 0) == positive
+        radii = [_linear_radius(x, W[:, v], b[v], bool(z[v] > 0), np.inf, low, high)
+                 for v in np.flatnonzero(agree)]
+        n_votes = b.size
+    else:
+        W1, b1, w2, b2 = _vote_units(model)
+        n_votes = b2.size
+        radii = []
+        for v in range(n_votes):
+            z = x @ W1[v] + b1[v]
+            o = 0.0
+            for j in range(z.size):  # summed unit by unit, as predict does
+                o += (z[j] > 0) * w2[v, j]
+            vote = o + b2[v] > 0
+            if vote == positive:
+                radii.append(min(_linear_radius(x, W1[v][:, j], b1[v, j], bool(z[j] > 0),
+                                                np.inf, low, high)
+                                 for j in range(z.size)))
+    need = n_votes - n_votes // 2 if positive else n_votes // 2 + 1
+    missing = need - (n_votes - len(radii))
+    if missing <= 0:
+        return 0.0
+    return float(np.sort(radii)[missing - 1])
+
+
+def _cut_wrong_patterns(model, prog, solution, positive):
+    """Add a no-good cut for every vote the solution puts on the flip side with a
+    hidden pattern that predict's float sum puts on the other; whether any was
+    added."""
+    _, _, w2, b2 = _vote_units(model)
+    for_votes, first, n_hidden = prog.votes
+    added = False
+    for v, h0 in enumerate(for_votes):
+        if round(solution[first + v]) != 1:
+            continue
+        bits = np.round(solution[h0:h0 + n_hidden]).astype(bool)
+        o = 0.0
+        for j in range(n_hidden):  # summed unit by unit, as predict does
+            o += bits[j] * w2[v, j]
+        if (o + b2[v] > 0) != positive:
+            continue  # on the flip side indeed
+        # not (h = bits and a_v = 1): sum_{on} (1 - h) + sum_{off} h + (1 - a_v) >= 1
+        cols = np.append(np.arange(h0, h0 + n_hidden), first + v)
+        coefficients = np.append(np.where(bits, -1.0, 1.0), -1.0)
+        prog.add((cols, coefficients), -float(bits.sum()), np.inf)
+        added = True
+    return added
+
+
 def _milp_row(model, x, positive, clip, reach, time_limit, atol, predict_other):
     """``(radius, upper_bound, status)`` of one row."""
     low, high = _box(x, clip, reach)
-    prog = _build(model, x, positive, low, high, reach, 0.0)
-    res = prog.solve(time_limit)
-    if res.status == 2:  # infeasible: nothing in the box changes the prediction
+    bound = _vote_bound(model, x, positive, low, high)
+    if np.isinf(bound) or (reach is not None and bound > reach):
         return (np.inf if reach is None else reach), np.inf, "robust"
-    lower = getattr(res, "mip_dual_bound", None)
-    lower = 0.0 if lower is None or not np.isfinite(lower) else max(float(lower), 0.0)
-    if res.x is None:  # time limit before any point was found
-        return lower, np.inf, "unknown"
+    prog = _build(model, x, positive, low, high, reach, 0.0)
+    prog.lb[x.size] = bound
+    deadline = None if time_limit is None else time.monotonic() + time_limit
+    while True:
+        left = None if deadline is None else max(deadline - time.monotonic(), 1e-3)
+        res = prog.solve(left)
+        if res.status == 2:  # infeasible: nothing in the box changes the prediction
+            return (np.inf if reach is None else reach), np.inf, "robust"
+        lower = getattr(res, "mip_dual_bound", None)
+        lower = 0.0 if lower is None or not np.isfinite(lower) else max(float(lower), 0.0)
+        lower = max(lower, bound)
+        if res.x is None:  # time limit before any point was found
+            return lower, np.inf, "unknown"
+        if not isinstance(model, MLP01Classifier) or not _cut_wrong_patterns(
+                model, prog, res.x, positive):
+            break
+        if deadline is not None and time.monotonic() >= deadline:
+            return lower, np.inf, "unknown"
     # check the optimum on the model: same binary pattern, a margin on every condition
     binaries = np.round(res.x[np.array(prog.integer) == 1])
     upper = np.inf
