@@ -15,6 +15,7 @@ written to ``fit-cost-sweep-<model>.md`` in the results folder. ``--quick`` runs
 fifth of the iterations on the experiments' small subsets.
 """
 
+import argparse
 import time
 
 import numpy as np
@@ -42,6 +43,24 @@ def add_arguments(parser):
                         "estimators' default, 32; the sweep's default: 8)")
     parser.add_argument("--sweep", choices=sorted(GRID),
                         help="sweep this model's early-stopping settings instead")
+    parser.add_argument("--settings", nargs="+", type=_setting, metavar="MAX_ITER:TOL:N",
+                        help="sweep these settings instead of the grid, e.g. 500:none "
+                        "(the paper's protocol) 200:1e-3:10")
+
+
+def _setting(text):
+    """``MAX_ITER:TOL[:N_ITER_NO_CHANGE]`` as ``(max_iter, tol, n_iter_no_change)``;
+    ``none`` for a tol of None (every iteration)."""
+    parts = text.split(":")
+    try:
+        if parts[1].lower() == "none" and len(parts) == 2:
+            return int(parts[0]), None, None
+        if len(parts) == 3:
+            return int(parts[0]), float(parts[1]), int(parts[2])
+    except (ValueError, IndexError):
+        pass
+    raise argparse.ArgumentTypeError(
+        f"{text!r} is not MAX_ITER:TOL:N_ITER_NO_CHANGE (e.g. 200:1e-3:10) or MAX_ITER:none")
 
 
 def timed(fit):
@@ -100,28 +119,29 @@ def sweep(args, X, y, X_test, y_test):
     store = Store(args, "fit-cost", variant=f"sweep-{args.sweep}")
     votes = args.votes or 8
     iterations, stopping = GRID[args.sweep]
+    settings_swept = args.settings or [(max_iter, tol, patience) for max_iter in iterations
+                                       for tol, patience in stopping]
     rows = []
-    for max_iter in iterations:
-        for tol, patience in stopping:
-            key = f"{args.sweep}/{votes}votes/max_iter={max_iter}/tol={tol}/n={patience}"
-            record = store.get(key)
-            if record is None:
-                settings = dict(max_iter=max_iter, tol=tol, n_estimators=votes)
-                if patience is not None:
-                    settings["n_iter_no_change"] = patience
-                model = _zero_one(args.sweep, args, **settings)
-                print(f"[fit-cost] fitting {key} ...", flush=True)
-                cpu, wall = timed(lambda: model.fit(X, y))
-                record = store.add(
-                    key, cpu_seconds=round(cpu, 1), wall_seconds=round(wall, 1),
-                    test_accuracy=float(model.score(X_test, y_test)),
-                    mean_iterations=float(np.mean(model.n_iter_)),
-                    max_iterations=int(np.max(model.n_iter_)))
-            rows.append({"max_iter": max_iter, "tol": tol, "n_iter_no_change": patience,
-                         **{k: v for k, v in record.items() if k != "key"}})
+    for max_iter, tol, patience in settings_swept:
+        key = f"{args.sweep}/{votes}votes/max_iter={max_iter}/tol={tol}/n={patience}"
+        record = store.get(key)
+        if record is None:
+            settings = dict(max_iter=max_iter, tol=tol, n_estimators=votes)
+            if patience is not None:
+                settings["n_iter_no_change"] = patience
+            model = _zero_one(args.sweep, args, **settings)
+            print(f"[fit-cost] fitting {key} ...", flush=True)
+            cpu, wall = timed(lambda: model.fit(X, y))
+            record = store.add(
+                key, cpu_seconds=round(cpu, 1), wall_seconds=round(wall, 1),
+                test_accuracy=float(model.score(X_test, y_test)),
+                mean_iterations=float(np.mean(model.n_iter_)),
+                max_iterations=int(np.max(model.n_iter_)))
+        rows.append({"max_iter": max_iter, "tol": tol, "n_iter_no_change": patience,
+                     **{k: v for k, v in record.items() if k != "key"}})
     print(store.write_table(f"fit-cost-sweep-{args.sweep}", rows,
                             ["max_iter", "tol", "n_iter_no_change", "cpu_seconds",
                              "wall_seconds", "test_accuracy", "mean_iterations"],
                             f"{args.sweep}, {votes} votes, {args.dataset}, 10 classes"),
           flush=True)
-    store.write_meta(votes=votes, grid=str(GRID[args.sweep]))
+    store.write_meta(votes=votes, grid=str(settings_swept))

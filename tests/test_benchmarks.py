@@ -502,3 +502,15 @@ def test_fit_cost_compares_and_sweeps_resumably(tiny_mnist, tmp_path, capsys):
     capsys.readouterr()
     main(args + ["--sweep", "scd01", "--resume"])
     assert "fitting" not in capsys.readouterr().out
+    # a chosen subset of settings: kept records are reused, new ones fitted
+    main(args + ["--sweep", "scd01", "--resume", "--settings", "500:none", "50:1e-2:3"])
+    out = capsys.readouterr().out
+    assert "fitting" in out and out.count("fitting") == 1 and "tol=0.01/n=3" in out
+    assert len(read_records(folder)) == 15
+
+
+@pytest.mark.parametrize("text", ["200", "200:1e-3", "x:none", "200:none:3", "200:1e-3:x"])
+def test_fit_cost_settings_are_checked(text, capsys):
+    with pytest.raises(SystemExit):
+        main(["fit-cost", "--sweep", "scd01", "--settings", text])
+    assert "MAX_ITER:TOL:N_ITER_NO_CHANGE" in capsys.readouterr().err
