@@ -403,12 +403,31 @@ def _build(model, x, positive, low, high, reach, margin):
     return prog
 
 
-def _vote_bound(model, x, positive, low, high):
+def _n_votes(model):
+    return model.intercept_.shape[1]
+
+
+def _single_vote_bound(model, v, x, positive, low, high, bound, time_limit):
+    """A lower bound on the radius of MLP01 vote ``v`` alone (its own MILP, relaxed:
+    valid whether or not it finishes); ``inf`` where the vote cannot change."""
+    single = model.select_votes([v])
+    prog = _build(single, x, positive, low, high, None, 0.0)
+    prog.lb[x.size] = bound
+    res = prog.solve(time_limit)
+    if res.status == 2:
+        return np.inf
+    lower = getattr(res, "mip_dual_bound", None)
+    return bound if lower is None or not np.isfinite(lower) else max(float(lower), bound)
+
+
+def _vote_bound(model, x, positive, low, high, vote_time=None):
     """A lower bound on the radius from the votes one by one: the flip needs
     ``need`` votes on the other side; those that agree with the prediction at ``x``
     each need at least their own radius (SCD01: the vote's hyperplane; MLP01: the
     nearest hyperplane of one of its hidden units, as some unit must change), so the
-    radius is at least the ``m``-th smallest of these, ``m`` the votes missing."""
+    radius is at least the ``m``-th smallest of these, ``m`` the votes missing. With
+    ``vote_time``, an MLP01 vote's radius is its own MILP's lower bound (within that
+    many seconds) instead."""
     if isinstance(model, SCD01Classifier):
         W, b = _vote_units(model)
         z = x @ W + b
@@ -427,9 +446,12 @@ def _vote_bound(model, x, positive, low, high):
                 o += (z[j] > 0) * w2[v, j]
             vote = o + b2[v] > 0
             if vote == positive:
-                radii.append(min(_linear_radius(x, W1[v][:, j], b1[v, j], bool(z[j] > 0),
-                                                np.inf, low, high)
-                                 for j in range(z.size)))
+                radius = min(_linear_radius(x, W1[v][:, j], b1[v, j], bool(z[j] > 0),
+                                            np.inf, low, high) for j in range(z.size))
+                if vote_time is not None and n_votes > 1 and np.isfinite(radius):
+                    radius = max(radius, _single_vote_bound(model, v, x, vote, low, high,
+                                                            radius, vote_time))
+                radii.append(radius)
     need = n_votes - n_votes // 2 if positive else n_votes // 2 + 1
     missing = need - (n_votes - len(radii))
     if missing <= 0:
@@ -463,13 +485,15 @@ def _cut_wrong_patterns(model, prog, solution, positive):
 
 def _milp_row(model, x, positive, clip, reach, time_limit, atol, predict_other):
     """``(radius, upper_bound, status)`` of one row."""
+    start = time.monotonic()
     low, high = _box(x, clip, reach)
-    bound = _vote_bound(model, x, positive, low, high)
+    vote_time = None if time_limit is None else 0.25 * time_limit / _n_votes(model)
+    bound = _vote_bound(model, x, positive, low, high, vote_time=vote_time or 1.0)
     if np.isinf(bound) or (reach is not None and bound > reach):
         return (np.inf if reach is None else reach), np.inf, "robust"
     prog = _build(model, x, positive, low, high, reach, 0.0)
     prog.lb[x.size] = bound
-    deadline = None if time_limit is None else time.monotonic() + time_limit
+    deadline = None if time_limit is None else start + time_limit
     while True:
         left = None if deadline is None else max(deadline - time.monotonic(), 1e-3)
         res = prog.solve(left)
