@@ -106,7 +106,7 @@ class SCD01Classifier(BaseZeroOneEnsemble):
     ``step_size``, ``updated_features`` = ``n_coordinates``, ``interval`` =
     ``bias_window``, ``b_ratio`` = ``balanced_fraction``, ``round`` =
     ``n_estimators``, ``num_iters`` = ``max_iter``, ``nfeatures`` = ``max_features``.
-    Where the paper and its code disagree this follows the spec's recommendations:
+    Where the paper and its code disagree, sk01loss chooses:
     independent per-vote seeds, the midpoint bias at every window position, the
     balanced then balanced + plain objectives.
 
