@@ -457,7 +457,7 @@ def test_fgsm_moves_points_a_confident_model_classifies_right():
 
 
 def _node_candidates(model, X, problem_of_row, votes, eps, clip):
-    """Every per-node candidate of the spec's rule, shape (n_candidates, n, d)."""
+    """Every per-node candidate of the paper's rule (Sec. III-B), shape (n_candidates, n, d)."""
     candidates = []
     for v in votes:
         for j in range(model.n_hidden):

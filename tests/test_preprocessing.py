@@ -1,4 +1,4 @@
-"""Saturate: the formula of spec §6, its limits, and the transformer contract."""
+"""Saturate: the formula of Ding et al. (2019) used in the paper's Sec. III-D, its limits, and the transformer contract."""
 
 import math
 import warnings
@@ -21,7 +21,7 @@ def X():
 
 
 def _saturate_scalar(x, p):
-    # spec §6, one number at a time
+    # the formula, one number at a time
     z = 2 * x - 1
     return math.copysign(abs(z) ** (2 / p), z) / 2 + 0.5 if z != 0 else 0.5
 
