@@ -1,4 +1,5 @@
-"""Saturate: the formula of Ding et al. (2019) used in the paper's Sec. III-D, its limits, and the transformer contract."""
+"""Saturate: the formula of Ding et al. (2019) that the paper uses (Sec. III-D), its
+limits, and the transformer contract."""
 
 import math
 import warnings
