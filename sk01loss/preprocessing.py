@@ -1,5 +1,8 @@
-"""Input preprocessing: saturation and binarisation of [0, 1] data (Xue, Xie and Roshan
-2020, Sec. III-D, after Ding et al. 2019)."""
+"""Input preprocessing: saturation and binarisation of [0, 1] data.
+
+The transform of Ding et al. (2019) that Xue, Xie and Roshan (2020) use for their
+binarised experiments (Sec. III-D).
+"""
 
 from numbers import Real
 
