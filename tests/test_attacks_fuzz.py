@@ -26,7 +26,15 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.svm import LinearSVC
 
 from sk01loss import MLP01Classifier, SCD01Classifier, Saturate, transfer_matrix
-from sk01loss.attacks import FGSMAttack, LinearSignAttack, MLP01Attack, SubstituteAttack
+from sk01loss.attacks import (
+    BoundaryAttack,
+    FGSMAttack,
+    HopSkipJumpAttack,
+    LinearSignAttack,
+    MLP01Attack,
+    SmoothedPGDAttack,
+    SubstituteAttack,
+)
 
 FLOAT64_MAX = float(np.finfo(np.float64).max)
 FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -186,6 +194,19 @@ ATTACKS = {
     "MLP01Attack": lambda **kw: MLP01Attack(
         MLP01Classifier(n_hidden=3, n_estimators=2, max_iter=5, random_state=0),
         vote=None, random_state=0, **kw),
+    "SmoothedPGDAttack-SCD01": lambda **kw: SmoothedPGDAttack(
+        SCD01Classifier(n_estimators=2, max_iter=5, random_state=0), n_steps=3,
+        random_state=0, **kw),
+    "SmoothedPGDAttack-MLP01": lambda **kw: SmoothedPGDAttack(
+        MLP01Classifier(n_hidden=3, n_estimators=2, max_iter=5, random_state=0), n_steps=3,
+        random_state=0, **kw),
+    "HopSkipJumpAttack-linf": lambda **kw: HopSkipJumpAttack(
+        LogisticRegression(), max_steps=3, init_evals=5, max_evals=10, random_state=0, **kw),
+    "HopSkipJumpAttack-l2": lambda **kw: HopSkipJumpAttack(
+        KNeighborsClassifier(n_neighbors=1), constraint="l2", max_steps=3, init_evals=5,
+        max_evals=10, random_state=0, **kw),
+    "BoundaryAttack": lambda **kw: BoundaryAttack(
+        KNeighborsClassifier(n_neighbors=1), max_steps=5, random_state=0, **kw),
     # a target that answers its training labels (so that the seeds, all the rows, see
     # two classes), at any magnitude
     "SubstituteAttack": lambda **kw: SubstituteAttack(

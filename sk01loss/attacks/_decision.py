@@ -89,14 +89,18 @@ class _Oracle:
     def __call__(self, points, rows):
         """``points`` (m, d) float64 for rows ``rows`` (m,): adversarial or not."""
         rows = np.asarray(rows)
-        np.add.at(self.count, rows, 1)
+        out = np.zeros(points.shape[0], dtype=bool)
+        # a point the arithmetic of the search overflowed (inputs near the dtype's
+        # limits) is not asked about: it counts as not adversarial
+        with np.errstate(over="ignore"):
+            cast = points.astype(self.dtype, copy=False)
+        finite = np.flatnonzero(np.all(np.isfinite(cast), axis=1))
+        np.add.at(self.count, rows[finite], 1)
         step = max(1, self._CHUNK_VALUES // max(points.shape[1], 1))
-        out = np.empty(points.shape[0], dtype=bool)
-        for start in range(0, points.shape[0], step):
-            chunk = points[start:start + step].astype(self.dtype, copy=False)
-            labels = self.estimator.predict(estimator_input(self.estimator, chunk))
-            out[start:start + step] = (encode_labels(self.classes, labels)
-                                       != self.labels[rows[start:start + step]])
+        for start in range(0, finite.size, step):
+            part = finite[start:start + step]
+            labels = self.estimator.predict(estimator_input(self.estimator, cast[part]))
+            out[part] = encode_labels(self.classes, labels) != self.labels[rows[part]]
         return out
 
 
@@ -174,7 +178,8 @@ class _DecisionAttack(BaseAttack):
         for k in missing:
             n = int(min(100, oracle.left(rows[k])))
             if n > 0:
-                points.append(rngs[rows[k]].uniform(lo, hi, size=(n, X.shape[1])))
+                u = rngs[rows[k]].uniform(size=(n, X.shape[1]))
+                points.append(lo * (1.0 - u) + hi * u)  # hi - lo may overflow
                 owner.append(np.full(n, k))
         if points:
             self._first_adversarial(out, np.vstack(points), np.concatenate(owner), rows, oracle)
@@ -648,9 +653,13 @@ class BoundaryAttack(_DecisionAttack):
             for j, i in enumerate(idx):
                 toward = (x[j] - x_adv[i]) / dist[i]
                 eta = rngs[r[j]].standard_normal((n_now[j], d))
+                full = np.sqrt(np.sum(eta * eta, axis=1, keepdims=True))
                 eta -= (eta @ toward)[:, None] * toward
                 size = np.sqrt(np.sum(eta * eta, axis=1, keepdims=True))
-                eta *= spherical[i] * dist[i] / np.maximum(size, 1e-300)
+                # no orthogonal direction (one feature): no spherical move
+                size = np.where(size > 1e-9 * full, size, np.inf)
+                with np.errstate(over="ignore", invalid="ignore"):
+                    eta = np.nan_to_num(eta * (spherical[i] * dist[i] / size), nan=0.0)
                 sphere = x_adv[i] + eta
                 radius = _norm(sphere - x[j], 2)
                 sphere = x[j] + (sphere - x[j]) * (dist[i] / np.maximum(radius, 1e-300))[:, None]

@@ -230,7 +230,8 @@ class SmoothedPGDAttack(BaseAttack):
             if todo.size == 0:
                 break
             if self.random_start or restart > 0:
-                noise = np.stack([rngs[i].uniform(-eps, eps, d) for i in todo])
+                # eps times a uniform draw: a range of 2 * eps may overflow
+                noise = eps * np.stack([rngs[i].uniform(-1.0, 1.0, d) for i in todo])
                 with np.errstate(over="ignore"):
                     x = np.clip(Xf[todo] + noise, lower[todo], upper[todo])
                     # an eps beyond the range of the dtype: the attacks' overflow error
