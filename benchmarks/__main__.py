@@ -9,12 +9,13 @@ import sys
 import textwrap
 
 from . import batch_size, blackbox, demo, fig7, fit_cost, gpu_fit, memory, mnist_ensemble, \
-    regions, table1, table3, table4, vote_time
+    regions, table1, table3, table4, vote_quality, vote_time
 from ._common import CommandError
 
 EXPERIMENTS = {
     "demo": demo,
     "vote-time": vote_time,
+    "vote-quality": vote_quality,
     "fit-cost": fit_cost,
     "gpu-fit": gpu_fit,
     "memory": memory,

@@ -38,6 +38,7 @@ class SearchParams:
     n_iter_no_change: int = 1
     n_hidden: int = 0
     output_step_size: float = 0.0
+    flip_orientation: bool = False
 
 
 def draw_entropy(random_state):

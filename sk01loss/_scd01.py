@@ -56,6 +56,18 @@ class SCD01Classifier(BaseZeroOneEnsemble):
     n_iter_no_change : int, default=50
         Iterations without a rise of more than ``tol`` before a vote stops (only
         used when ``tol`` is not None).
+    flip_orientation : bool, default=False
+        Let a vote turn its weights round. Each iteration's full threshold scan of
+        the current weights also scores the flipped orientation (the rows below the
+        threshold predicted positive, i.e. the weights ``-w``), from the same prefix
+        counts; where that beats, strictly, the batch objective the iteration would
+        otherwise reach, the vote takes ``-w`` and the flipped threshold instead of
+        a coordinate move. Not in the paper [1]_, [2]_, whose votes keep the side of
+        their random start ("class 1 above the threshold") and move only by
+        ``+-step_size`` steps under strict improvement: a start that points away
+        from the positive class then often finds no better threshold than "all
+        positive" and stays there for the whole run (a constant vote). ``False``
+        is the paper's algorithm; votes that never flip are unchanged by ``True``.
     random_state : int, RandomState instance or None, default=None
         Seeds every vote; the fitted model is identical for any ``n_jobs``, and a
         model with ``n_estimators=1`` is vote 0 of a larger one with the same seed.
@@ -133,6 +145,11 @@ class SCD01Classifier(BaseZeroOneEnsemble):
     True
     """
 
+    _parameter_constraints = {
+        **BaseZeroOneEnsemble._parameter_constraints,
+        "flip_orientation": ["boolean"],
+    }
+
     _model = "scd01"
     _vote_attributes = ("coef_", "intercept_")
 
@@ -148,6 +165,7 @@ class SCD01Classifier(BaseZeroOneEnsemble):
         balanced_fraction=0.2,
         tol=None,
         n_iter_no_change=50,
+        flip_orientation=False,
         random_state=None,
         n_jobs=None,
         verbose=0,
@@ -164,6 +182,7 @@ class SCD01Classifier(BaseZeroOneEnsemble):
         self.balanced_fraction = balanced_fraction
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
+        self.flip_orientation = flip_orientation
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.verbose = verbose

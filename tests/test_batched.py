@@ -52,17 +52,18 @@ def test_window_search_matches_numba_for_any_bucketing(data, n_buckets, bound, x
         inputs = (XT, bound * np.abs(XT).max(axis=1), P, W, y, zeros, ones,
                   np.stack([batch] * 3), np.stack([coords] * 3))
         got = batched_search.search_steps(xp, *map(xp.asarray, inputs), step, window, kind,
-                                   n_buckets=n_buckets)
+                                          n_buckets=n_buckets, flipped=True)
         got = [batched_search.to_host(a) for a in got]
         constant = X.min(0)[coords] == X.max(0)[coords]
         for v, w in enumerate(W):
             want = cpu_search.search_step(XT, P[v], w, y, 0 * y, 1 + 0 * y, batch, coords, step,
                                          window, kind, cpu_search.describe_columns(XT),
-                                         cpu_search.NOT_RANKED)
-            t0, obj0, bias0, c, t, obj, bias = (a[v] for a in got)
+                                         cpu_search.NOT_RANKED, True)
+            t0, obj0, bias0, c, t, obj, bias, *flipped = (a[v] for a in got)
             assert (t0, obj0, bias0) == want[:3]
+            assert tuple(flipped) == want[7:]  # the full scan of -w
             if not constant.any() or want[5] > want[1]:  # the kernel skips constant columns
-                assert (c, t, obj, bias) == want[3:]
+                assert (c, t, obj, bias) == want[3:7]
 
 
 @pytest.mark.gpu
@@ -102,12 +103,14 @@ def test_cuda_kernels_equal_the_array_code(shared, dtype):
                                   batched_search._sequential_sum_of_squares(np, w))
 
 
+@pytest.mark.parametrize("flip", [False, True])
 @pytest.mark.parametrize("seed", range(3))
 @pytest.mark.parametrize("max_features", [1.0, 0.6])
-def test_batched_scd01_fits_the_same_votes_as_numba(seed, max_features):
+def test_batched_scd01_fits_the_same_votes_as_numba(seed, max_features, flip):
     X, y = integer_problem(seed)
     params = SearchParams(max_iter=50, step_size=0.17, n_coordinates=4, batch_fraction=0.75,
-                          max_features=max_features, bias_window=8, balanced_fraction=0.2)
+                          max_features=max_features, bias_window=8, balanced_fraction=0.2,
+                          flip_orientation=flip)
     XT = np.ascontiguousarray(X.T)
     seeds = np.random.SeedSequence(seed).spawn(3)
     plans = [VotePlan(s, y, X.shape[1], params) for s in seeds]

@@ -59,7 +59,8 @@ def test_search_step_matches_reference(data, kind, window, max_density, ranked):
         got = cpu_search.search_step(XT, P, w, y, 0 * y, 1 + 0 * y, batch, coords, step, window,
                                     kind, columns, ranking)
         want = ref.search_step(X, w, y, batch, coords, step, window, kind)
-        t0, obj0, bias0, c, t, obj, bias = got
+        t0, obj0, bias0, c, t, obj, bias = got[:7]
+        assert got[7:] == (-1, -np.inf, 0.0)  # the flipped orientation was not asked for
         assert (t0, obj0) == want[:2]
         assert bias0 == pytest.approx(want[2], rel=1e-9, abs=1e-12)
         constant = X.min(0)[coords] == X.max(0)[coords]
@@ -70,6 +71,56 @@ def test_search_step_matches_reference(data, kind, window, max_density, ranked):
             assert bias == pytest.approx(want[6], rel=1e-9, abs=1e-12)
         else:
             assert obj <= obj0
+
+
+@pytest.mark.parametrize("data", ["gaussian", "sparse", "ties", "shifted"])
+@pytest.mark.parametrize("kind", [ref.BALANCED, ref.PLUS])
+@pytest.mark.parametrize("ranked", [False, True])
+def test_flipped_scan_matches_reference(data, kind, ranked):
+    """``flip=True`` adds the full scan of ``-w`` (threshold, objective, bias) and
+    changes nothing else."""
+    rng = np.random.default_rng([len(data), kind, ranked, 27])
+    n_flip_better = 0
+    for _ in range(40):
+        X, y = make_problem(rng, data)
+        batch, coords, w = draw_step(rng, X, y)
+        XT = np.ascontiguousarray(X.T)
+        P = cpu_search.project(XT, w)
+        columns = cpu_search.describe_columns(XT)
+        ranking = cpu_search.rank_rows(P) if ranked else cpu_search.NOT_RANKED
+        args = (XT, P, w, y, 0 * y, 1 + 0 * y, batch, coords, 0.17, 5, kind, columns)
+        plain = cpu_search.search_step(*args, ranking)
+        got = cpu_search.search_step(*args, ranking, True)
+        assert got[:7] == plain[:7]
+        t, obj, bias = ref.flipped_search(X, w, y, batch, kind)
+        assert (got.flip_t, got.flip_obj) == (t, obj)
+        assert got.flip_bias == pytest.approx(bias, rel=1e-9, abs=1e-12)
+        # the bias of -w puts exactly the rows below the threshold on the positive side
+        p = np.sort(X[batch].astype(np.float64) @ w)
+        if np.unique(p).size == p.size:  # equal values across a threshold cannot be split
+            assert np.array_equal(-p + got.flip_bias > 0, np.arange(len(p)) < t)
+        n_flip_better += obj > got.obj0
+    assert n_flip_better > 0  # random directions: -w is often better
+
+
+def test_flipped_scan_of_negated_weights_mirrors_the_full_scan():
+    """-w's flipped scan is w's full scan, threshold index mirrored (distinct values)."""
+    rng = np.random.default_rng(5)
+    for _ in range(30):
+        X, y = make_problem(rng, "gaussian")
+        batch, coords, w = draw_step(rng, X, y)
+        XT = np.ascontiguousarray(X.T)
+        columns = cpu_search.describe_columns(XT)
+        for kind in (ref.BALANCED, ref.PLUS):
+            a = cpu_search.search_step(XT, cpu_search.project(XT, w), w, y, 0 * y, 1 + 0 * y,
+                                       batch, coords, 0.17, 5, kind, columns,
+                                       cpu_search.NOT_RANKED, True)
+            b = cpu_search.search_step(XT, cpu_search.project(XT, -w), -w, y, 0 * y, 1 + 0 * y,
+                                       batch, coords, 0.17, 5, kind, columns,
+                                       cpu_search.NOT_RANKED, True)
+            assert a.flip_obj == b.obj0 and b.flip_obj == a.obj0
+            # first maximum in increasing t of one is the last in the other's order
+            assert a.flip_t <= len(batch) - b.t0 and b.flip_t <= len(batch) - a.t0
 
 
 @pytest.mark.parametrize("max_density", [0.0, 0.5])
@@ -90,18 +141,20 @@ def test_sparse_step_on_image_like_batch(max_density):
         assert got[6] == pytest.approx(want[6], rel=1e-6)
 
 
+@pytest.mark.parametrize("flip", [False, True])
 @pytest.mark.parametrize("seed", range(4))
-def test_fit_vote_matches_reference(seed):
+def test_fit_vote_matches_reference(seed, flip):
     rng = np.random.default_rng(seed)
     X = rng.random((70, 5)) * (rng.random((70, 5)) < 0.6)
     y = (X @ rng.standard_normal(5) + 0.3 * rng.standard_normal(70) > 0.1).astype(np.int8)
     params = SearchParams(max_iter=30, step_size=0.17, n_coordinates=3, batch_fraction=0.75,
-                          max_features=1.0, bias_window=5, balanced_fraction=0.2)
+                          max_features=1.0, bias_window=5, balanced_fraction=0.2,
+                          flip_orientation=flip)
     XT = np.ascontiguousarray(X.T)
     (w, b), obj, _ = cpu_scd01.fit_vote(XT, y, VotePlan(np.random.SeedSequence(seed), y, 5, params),
                                      params, cpu_search.describe_columns(XT))
     w_ref, b_ref, obj_ref = ref.fit_vote(X, y, VotePlan(np.random.SeedSequence(seed), y, 5, params),
-                                         30, 0.17, 5, 0.2)
+                                         30, 0.17, 5, 0.2, flip)
     assert obj == obj_ref
     np.testing.assert_allclose(w, w_ref, rtol=1e-9, atol=1e-12)
     assert b == pytest.approx(b_ref, rel=1e-9, abs=1e-12)

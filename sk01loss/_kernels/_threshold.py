@@ -52,6 +52,47 @@ def full_scan(tp_drop, tn_gain, tp_above, tn_above, n_pos, n_neg, kind):
 
 
 @_jit
+def flipped_scan(tp_drop, tn_gain, tp_above, tn_above, n_pos, n_neg, kind):
+    """The full scan of the flipped orientation, from the same per-row counts.
+
+    Rows in ascending order of value; threshold index ``t`` in ``1 .. m`` puts sorted
+    positions ``< t`` *above* (predicted 1, for a linear model) and positions
+    ``>= t`` below: the thresholds of the negated weights ``-w`` (``t = m``, every
+    row above, is the mirror of ``t = 0`` of :func:`full_scan`). Returns the best
+    ``t`` (first maximum in increasing ``t``) and its objective.
+    """
+    m = tp_drop.shape[0]
+    tp, tn = tp_above, tn_above
+    for t in range(m):  # every row below
+        tp -= tp_drop[t]
+        tn += tn_gain[t]
+    best_t = 1
+    best = -np.inf
+    for t in range(1, m + 1):
+        tp += tp_drop[t - 1]
+        tn -= tn_gain[t - 1]
+        value = objective(tp, tn, n_pos, n_neg, kind)
+        if value > best:
+            best = value
+            best_t = t
+    return best_t, best
+
+
+@_jit
+def flipped_bias_at(sorted_values, t):
+    """Bias of the negated weights ``-w`` that puts sorted positions ``< t`` above the
+    boundary (:func:`flipped_scan`): ``-p + b > 0`` exactly where ``p < b``.
+
+    Half-way between the neighbours for ``t < m``; for ``t = m`` just above the
+    largest value, so every row is predicted 1 (the mirror of :func:`bias_at` at 0).
+    """
+    m = sorted_values.shape[0]
+    if t == m:
+        return sorted_values[m - 1] + EDGE_OFFSET
+    return 0.5 * (sorted_values[t - 1] + sorted_values[t])
+
+
+@_jit
 def bias_at(sorted_values, t):
     """Bias that puts the decision boundary at threshold index ``t``.
 

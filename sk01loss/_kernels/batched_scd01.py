@@ -33,12 +33,18 @@ def fit_votes(XT, y, plans, params, columns=None, report=None, xp=np, max_bytes=
     for it, (batch, coords) in enumerate(draws):
         search_kind, eval_kind = schedule.kinds(it)
         found = search_steps(xp, XT, x_bound, P, w, y_dev, below, above, batch, coords, step,
-                             params.bias_window, search_kind, max_bytes)
+                             params.bias_window, search_kind, max_bytes,
+                             flipped=params.flip_orientation)
         # a vote that stopped is frozen: its best parameters no longer change
-        accept = (found.best_c >= 0) & (found.best_obj > found.obj0) & stopping.running
+        moves = (found.best_c >= 0) & (found.best_obj > found.obj0)
+        flips = (found.flip_obj > xp.where(moves, found.best_obj, found.obj0)) & stopping.running
+        accept = moves & ~flips & stopping.running
         position, sigma = decode_step(found.best_c, coords.shape[1], step)
         apply_moves(xp, XT, P, w, accept, coords[votes, position], sigma)
-        b = xp.where(accept, found.best_bias, found.bias0)
+        if params.flip_orientation:
+            w = xp.where(flips[:, None], -w, w)
+            P = xp.where(flips[:, None], -P, P)
+        b = xp.where(flips, found.flip_bias, xp.where(accept, found.best_bias, found.bias0))
         full = score_rows(xp, P + b[:, None], y_dev[None, :], n_pos, n_neg, eval_kind)
         improved = (full > best_obj) & stopping.running
         best_obj = xp.where(improved, full, best_obj)

@@ -104,7 +104,7 @@ def _bias_at(xp, sorted_values, t):
 
 
 def search_steps(xp, XT, x_bound, P, w, y, off, on, batch, coords, step, window, kind,
-                 max_bytes=MAX_BYTES, n_buckets=N_BUCKETS):
+                 max_bytes=MAX_BYTES, n_buckets=N_BUCKETS, flipped=False):
     """``cpu_search.search_step`` for every vote at once.
 
     ``XT`` (d, n) data shared by the votes, or (V, d, n) one matrix per vote (the
@@ -112,7 +112,8 @@ def search_steps(xp, XT, x_bound, P, w, y, off, on, batch, coords, step, window,
     its absolute values per feature; ``P`` (V, n) values, ``w`` (V, d) weights,
     ``off``/``on`` (V, n) predictions below/above the threshold, ``batch`` (V, n_b),
     ``coords`` (V, k). Returns a :class:`SearchResult` of arrays over votes
-    (``best_c`` indexes the sign-major candidate list).
+    (``best_c`` indexes the sign-major candidate list); with ``flipped``, the flipped
+    orientation's full scan too (``_threshold.flipped_scan``).
     """
     V, n_b = batch.shape
     k = coords.shape[1]
@@ -137,6 +138,21 @@ def search_steps(xp, XT, x_bound, P, w, y, off, on, batch, coords, step, window,
     votes = xp.arange(V)
     obj0 = full[votes, t0]
     bias0 = _bias_at(xp, sorted_p, t0)
+    flip_t = xp.full(V, -1, dtype=np.int64)
+    flip_obj = xp.full(V, -np.inf)
+    flip_bias = xp.zeros(V)
+    if flipped:
+        # positions < t above (t = 1 .. n_b): from every row below, add rows back
+        tp_all_below = tp_above - sorted_drop.sum(axis=1)
+        tn_all_below = tn_above + sorted_gain.sum(axis=1)
+        full_flipped = _objective(xp, tp_all_below[:, None] + xp.cumsum(sorted_drop, axis=1),
+                             tn_all_below[:, None] - xp.cumsum(sorted_gain, axis=1),
+                             n_pos, n_neg, kind)
+        flip_t = xp.argmax(full_flipped, axis=1) + 1
+        flip_obj = full_flipped[votes, flip_t - 1]
+        at = sorted_p[votes, xp.minimum(flip_t, n_b - 1)]
+        before = sorted_p[votes, flip_t - 1]
+        flip_bias = xp.where(flip_t == n_b, before + EDGE_OFFSET, 0.5 * (before + at))
 
     lo = xp.maximum(t0 - window, 0)
     hi = xp.minimum(t0 + window, n_b)
@@ -151,7 +167,8 @@ def search_steps(xp, XT, x_bound, P, w, y, off, on, batch, coords, step, window,
     best_t = xp.zeros(V, dtype=np.int64)
     best_bias = xp.zeros(V)
     if k == 0:  # only the current threshold was asked for
-        return SearchResult(t0, obj0, bias0, best_c, best_t, best_obj, best_bias)
+        return SearchResult(t0, obj0, bias0, best_c, best_t, best_obj, best_bias, flip_t,
+                            flip_obj, flip_bias)
     signs = xp.concatenate([xp.full(k, step), xp.full(k, -step)])
     columns = xp.concatenate([coords, coords], axis=1)  # (V, 2k) sign-major
     histograms, gather, row_bytes = _backend(xp)
@@ -218,7 +235,8 @@ def search_steps(xp, XT, x_bound, P, w, y, off, on, batch, coords, step, window,
         best_c = xp.where(better, c, best_c)
         best_t = xp.where(better, t, best_t)
         best_bias = xp.where(better, bias, best_bias)
-    return SearchResult(t0, obj0, bias0, best_c, best_t, best_obj, best_bias)
+    return SearchResult(t0, obj0, bias0, best_c, best_t, best_obj, best_bias, flip_t,
+                        flip_obj, flip_bias)
 
 
 def _candidates_array(xp, XT, p, batch, columns, signs, low, high, scale, n_buckets):

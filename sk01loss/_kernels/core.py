@@ -23,9 +23,13 @@ EDGE_OFFSET = 0.01
 #: One coordinate search: the current weights' best threshold index, objective and
 #: bias on the batch (full scan), and the best candidate (``best_c``, -1 if every
 #: candidate was skipped), its threshold index, objective and bias (in units of the
-#: normalised candidate).
+#: normalised candidate); then, if the search was asked to score the flipped
+#: orientation (``-w``, rows below the threshold predicted 1), its best threshold index
+#: (in ``1 .. n_b`` of the current ``w``'s sorted batch), objective and bias (a bias of
+#: ``-w``), else ``-1, -inf, 0``.
 SearchResult = namedtuple("SearchResult", ["t0", "obj0", "bias0", "best_c", "best_t",
-                                           "best_obj", "best_bias"])
+                                           "best_obj", "best_bias", "flip_t", "flip_obj",
+                                           "flip_bias"])
 
 #: One fitted vote: its parameters (a tuple, ``(w, b)`` for SCD01, ``(W1, b1, w2,
 #: b2)`` for MLP01), its best objective on the full training set and the number of

@@ -4,7 +4,7 @@ import numpy as np
 
 from . import _threshold as th
 from .core import EarlyStopping, Schedule, VoteResult, decode_step
-from .cpu_search import apply_move, project, rank_rows, search_step
+from .cpu_search import apply_move, flip_orientation, project, rank_rows, search_step
 
 
 def fit_vote(XT, y, plan, params, columns, report=None):
@@ -16,6 +16,11 @@ def fit_vote(XT, y, plan, params, columns, report=None):
     ``columns`` is ``cpu_search.describe_columns(XT)``.
     ``report(iteration, best_objective)``, if given, is called after each iteration.
     The vote stops early as :class:`EarlyStopping` says.
+
+    With ``params.flip_orientation`` each search also scores the flipped orientation
+    ``-w``; where its best batch objective is strictly greater than what the
+    iteration would otherwise reach (the accepted candidate's, else the current
+    ``w``'s), the vote takes ``-w`` with that threshold instead of the move.
     """
     w = plan.initial_weights()
     P = project(XT, w)
@@ -30,9 +35,14 @@ def fit_vote(XT, y, plan, params, columns, report=None):
         draws = plan.scd01_draws()
         search_kind, eval_kind = schedule.kinds(it)
         found = search_step(XT, P, w, y, below, above, draws.batch, draws.coords,
-                            params.step_size, params.bias_window, search_kind, columns, ranked)
+                            params.step_size, params.bias_window, search_kind, columns, ranked,
+                            params.flip_orientation)
         b = found.bias0
-        if found.best_c >= 0 and found.best_obj > found.obj0:
+        moves = found.best_c >= 0 and found.best_obj > found.obj0
+        if found.flip_obj > (found.best_obj if moves else found.obj0):
+            flip_orientation(P, w, ranked)
+            b = found.flip_bias
+        elif moves:
             position, sigma = decode_step(found.best_c, draws.coords.shape[0], params.step_size)
             apply_move(XT, P, w, draws.coords[position], sigma, ranked, columns)
             b = found.best_bias

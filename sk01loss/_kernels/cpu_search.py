@@ -152,7 +152,8 @@ def sort_batch(P, batch, ranked):
 
 
 @_jit
-def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns, ranked):
+def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns, ranked,
+                flipped=False):
     """One coordinate search of spec §1.6 steps 2-5, or §2.4 B for a hidden node
     (nothing is modified).
 
@@ -173,6 +174,9 @@ def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns
     columns : :class:`Columns` of ``XT``.
     ranked : (n,) int64, every row in ascending order of ``P`` (:func:`rank_rows`), or
         :data:`NOT_RANKED`.
+    flipped : bool
+        Also score the flipped orientation ``-w`` by a full scan of the same sorted
+        batch (``_threshold.flipped_scan``; O(n_b)).
 
     Returns
     -------
@@ -181,7 +185,9 @@ def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns
         scan); ``best_c, best_t, best_obj, best_bias``: the best candidate (index in
         sign-major order ``+step for coords..., -step for coords...``), its threshold
         index, objective and bias (in units of the normalised candidate);
-        ``best_c = -1`` if every candidate was skipped.
+        ``best_c = -1`` if every candidate was skipped; ``flip_t, flip_obj,
+        flip_bias``: the flipped orientation's best threshold (``-1, -inf, 0`` unless
+        ``flipped``).
     """
     n_b = batch.shape[0]
     k = coords.shape[0]
@@ -211,6 +217,11 @@ def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns
     n_neg = n_b - n_pos
     t0, obj0 = th.full_scan(tp_drop, tn_gain, tp_above, tn_above, n_pos, n_neg, kind)
     bias0 = th.bias_at(sorted_p, t0)
+    flip_t, flip_obj, flip_bias = -1, -np.inf, 0.0
+    if flipped:
+        flip_t, flip_obj = th.flipped_scan(tp_drop, tn_gain, tp_above, tn_above, n_pos, n_neg,
+                                           kind)
+        flip_bias = th.flipped_bias_at(sorted_p, flip_t)
 
     colmin, colmax = columns.min, columns.max
     lo = max(0, t0 - window)
@@ -297,7 +308,8 @@ def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns
                 else:
                     bias = -0.5 * (value_lo + value_t) / norm
                 best_c, best_t, best_obj, best_bias = c, cand_t, cand_obj, bias
-    return SearchResult(t0, obj0, bias0, best_c, best_t, best_obj, best_bias)
+    return SearchResult(t0, obj0, bias0, best_c, best_t, best_obj, best_bias, flip_t, flip_obj,
+                        flip_bias)
 
 
 @_jit
@@ -382,6 +394,20 @@ def rerank(P, ranked, moved):
             merged_p[q], merged_p[q - 1] = merged_p[q - 1], merged_p[q]
             ranked[q], ranked[q - 1] = ranked[q - 1], ranked[q]
             q -= 1
+
+
+@_jit
+def flip_orientation(P, w, ranked):
+    """``w <- -w`` and ``P <- -P`` (exact), and ``ranked`` reversed to stay in
+    ascending order (equal values end up in reverse order, which :func:`sort_batch`
+    repairs)."""
+    for i in range(w.shape[0]):
+        w[i] = -w[i]
+    for i in range(P.shape[0]):
+        P[i] = -P[i]
+    n = ranked.shape[0]
+    for i in range(n // 2):
+        ranked[i], ranked[n - 1 - i] = ranked[n - 1 - i], ranked[i]
 
 
 @_jit

@@ -28,6 +28,39 @@ def scan(sorted_labels, kind, thresholds):
     return np.array(values)
 
 
+def flipped_scan(sorted_labels, kind, thresholds):
+    """Objective of every threshold index t in ``thresholds`` of the flipped
+    orientation: positions < t predict 1 (the thresholds of ``-w``)."""
+    m = len(sorted_labels)
+    n_pos = int(sorted_labels.sum())
+    n_neg = m - n_pos
+    values = []
+    for t in thresholds:
+        predicted = np.arange(m) < t
+        tp = int(np.sum(predicted & (sorted_labels == 1)))
+        tn = int(np.sum(~predicted & (sorted_labels == 0)))
+        values.append(objective(tp, tn, n_pos, n_neg, kind))
+    return np.array(values)
+
+
+def flipped_bias(sorted_values, t):
+    """Bias of ``-w`` predicting 1 exactly at sorted positions < t of ``w``'s values."""
+    if t == len(sorted_values):
+        return sorted_values[-1] + 0.01
+    return (sorted_values[t - 1] + sorted_values[t]) / 2
+
+
+def flipped_search(X, w, y, batch, kind):
+    """The flipped orientation's full scan on the batch: ``(t, objective, bias of -w)``
+    with t in 1..n_b (first maximum)."""
+    Xb, yb = X[batch].astype(np.float64), y[batch]
+    p = project(Xb, w)
+    order = np.argsort(p, kind="stable")
+    values = flipped_scan(yb[order], kind, range(1, len(batch) + 1))
+    t = 1 + int(np.argmax(values))
+    return t, values[t - 1], flipped_bias(p[order], t)
+
+
 def bias(sorted_values, t):
     if t == 0:
         return -sorted_values[0] + 0.01
@@ -61,8 +94,12 @@ def search_step(X, w, y, batch, coords, step, window, kind):
     return t0, full[t0], bias(p[order], t0), best[1], best[2], best[0], best[3]
 
 
-def fit_vote(X, y, plan, max_iter, step, window, balanced_fraction):
-    """A whole vote (spec §1.6 steps 1-9) driven by the same plan as the kernel."""
+def fit_vote(X, y, plan, max_iter, step, window, balanced_fraction, flip=False):
+    """A whole vote (spec §1.6 steps 1-9) driven by the same plan as the kernel.
+
+    With ``flip`` (``flip_orientation``), the vote takes ``-w`` with the flipped
+    orientation's best threshold where that is strictly better on the batch than
+    the objective the iteration reaches otherwise."""
     w = plan.initial_weights()
     n_balanced = int(max_iter * balanced_fraction)
     n_pos, n_neg = int(y.sum()), int((y == 0).sum())
@@ -71,7 +108,11 @@ def fit_vote(X, y, plan, max_iter, step, window, balanced_fraction):
         batch, coords = plan.draw_iteration()
         kind = BALANCED if it <= n_balanced else PLUS
         t0, obj0, b, c, t, obj, b_c = search_step(X, w, y, batch, coords, step, window, kind)
-        if obj > obj0:
+        reached = obj if obj > obj0 else obj0
+        if flip and flipped_search(X, w, y, batch, kind)[1] > reached:
+            b = flipped_search(X, w, y, batch, kind)[2]
+            w = -w
+        elif obj > obj0:
             k = len(coords)
             w[coords[c % k]] += step if c < k else -step
             w /= np.linalg.norm(w)
