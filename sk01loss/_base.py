@@ -25,6 +25,7 @@ from ._kernels import DEVICES, get_kernel, resolve_device
 from ._kernels.scores import row_chunks
 from ._plans import SearchParams, VotePlan, draw_entropy, vote_seeds
 from ._sklearn_compat import Count, NumberInterval, StrOptions
+from ._version import __version__
 
 #: The largest coordinate step: larger steps make every candidate almost a unit
 #: vector of its own coordinate, and their squares approach float64's range.
@@ -38,6 +39,33 @@ MAX_VOTES = 1 << 20
 #: training data is kept in float32 for them, in float64 otherwise.
 _EXACT_IN_FLOAT32 = tuple(np.dtype(t) for t in (
     np.bool_, np.int8, np.uint8, np.int16, np.uint16, np.float16, np.float32))
+
+
+class InconsistentVersionWarning(UserWarning):
+    """A model saved by one version of sk01loss was loaded by another.
+
+    Fitted models are not guaranteed to load, or to predict alike, across versions
+    (the kernels and their random streams may change; see the changelog). Refit the
+    model with the installed version, or install the version that saved it.
+
+    Attributes
+    ----------
+    estimator_name : str
+    original_version : str or None
+        The version that saved the model (``None``: saved before versions were recorded).
+    current_version : str
+    """
+
+    def __init__(self, estimator_name, original_version):
+        self.estimator_name = estimator_name
+        self.original_version = original_version
+        self.current_version = __version__
+        saved = ("a version that did not record itself" if original_version is None
+                 else f"version {original_version}")
+        super().__init__(
+            f"This {estimator_name} was saved by sk01loss {saved} and is loaded by "
+            f"sk01loss {__version__}; it may not load or predict alike. Refit it with "
+            f"{__version__}, or install the version that saved it.")
 
 
 class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
@@ -309,6 +337,21 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         uniform = np.full_like(counts, 1.0 / counts.shape[1])
         return np.divide(counts, total, out=uniform, where=total > 0)
 
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            ``log(predict_proba(X))``; ``-inf`` where no vote claims a class.
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
     def predict(self, X):
         """Majority vote (binary; ties go to ``classes_[0]``) or the one-vs-all problem
         with the most votes (multiclass; ties go to the first class).
@@ -324,6 +367,17 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         """
         index = self._predict_index(self._validate_X(X))
         return self.classes_[index]
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state["_sk01loss_version"] = __version__
+        return state
+
+    def __setstate__(self, state):
+        saved = state.pop("_sk01loss_version", None)
+        if saved != __version__:
+            warnings.warn(InconsistentVersionWarning(type(self).__name__, saved), stacklevel=2)
+        super().__setstate__(state)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

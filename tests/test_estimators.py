@@ -146,3 +146,41 @@ def test_bad_inputs_get_clear_errors(iris, Estimator, params):
         Estimator(n_estimators=0).fit(X, y)
     with pytest.raises(ValueError, match="batch_fraction"):
         Estimator(batch_fraction=1.5).fit(X, y)
+
+
+@pytest.mark.parametrize("Estimator, params", ESTIMATORS)
+def test_predict_log_proba_is_the_log_of_predict_proba(iris, Estimator, params):
+    X, y = iris
+    for target in (y, y == 2):  # multiclass, and binary (where -inf occurs)
+        clf = Estimator(**params, random_state=0).fit(X, target)
+        proba = clf.predict_proba(X)
+        with np.errstate(divide="ignore"):
+            np.testing.assert_array_equal(clf.predict_log_proba(X), np.log(proba))
+        np.testing.assert_allclose(np.exp(clf.predict_log_proba(X)), proba, rtol=1e-15)
+        assert np.isneginf(clf.predict_log_proba(X)).any() == (proba == 0).any()
+
+
+@pytest.mark.parametrize("Estimator, params", ESTIMATORS)
+def test_saved_models_record_the_version_and_warn_when_another_loads_them(
+        iris, Estimator, params, monkeypatch):
+    import warnings
+
+    import sk01loss
+    from sk01loss import _base
+
+    X, y = iris
+    clf = Estimator(**params, random_state=0).fit(X, y)
+    saved = pickle.dumps(clf)
+    assert clf.__getstate__()["_sk01loss_version"] == sk01loss.__version__
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the same version loads silently
+        same = pickle.loads(saved)
+    assert "_sk01loss_version" not in vars(same)
+    monkeypatch.setattr(_base, "__version__", "99.0")
+    with pytest.warns(sk01loss.InconsistentVersionWarning, match=r"version 0\..* by sk01loss 99\.0"):
+        other = pickle.loads(saved)
+    np.testing.assert_array_equal(other.predict(X), clf.predict(X))
+    state = clf.__getstate__()
+    del state["_sk01loss_version"]  # saved before versions were recorded
+    with pytest.warns(sk01loss.InconsistentVersionWarning, match="did not record"):
+        Estimator().__setstate__(state)

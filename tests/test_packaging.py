@@ -33,7 +33,7 @@ def test_one_version_source():
     assert "version" not in PROJECT, "the version is written in pyproject.toml too"
     assert "version" in PROJECT["dynamic"]
     assert PYPROJECT["tool"]["setuptools"]["dynamic"]["version"] == {
-        "attr": "sk01loss.__version__"}
+        "attr": "sk01loss._version.__version__"}
     cff = (ROOT / "CITATION.cff").read_text()
     assert re.search(r"^version: (\S+)$", cff, re.M).group(1) == sk01loss.__version__, \
         "CITATION.cff gives another version than sk01loss.__version__"
