@@ -6,6 +6,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.svm import LinearSVC
 
 from sk01loss import MLP01Classifier, SCD01Classifier
 from sk01loss.attacks import (
@@ -16,7 +17,6 @@ from sk01loss.attacks import (
 )
 from sk01loss.attacks._base import BaseAttack
 from sk01loss.robustness import security_curve
-from sklearn.svm import LinearSVC
 
 matplotlib.use("Agg")
 

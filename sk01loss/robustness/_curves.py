@@ -9,7 +9,7 @@ from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.utils import check_array
 
-from ..attacks._base import BaseAttack, unwrap
+from ..attacks._base import BaseAttack
 
 #: The kind of each attack of ``sk01loss.attacks``, by class name.
 ATTACK_KINDS = {
