@@ -123,7 +123,8 @@ def run(args):
             found = result.distortion[np.isfinite(result.distortion)]
             q = np.quantile(found, [0.25, 0.5, 0.75]) if found.size else [np.nan] * 3
             rows.append(dict(model=name, norm=constraint,
-                             clean_accuracy=model.score(X_eval, y_eval), success=float(result.success.mean()), q25=float(q[0]),
+                             clean_accuracy=model.score(X_eval, y_eval),
+                             success=float(result.success.mean()), q25=float(q[0]),
                              median=float(q[1]), q75=float(q[2]),
                              mean_queries=float(result.n_queries.mean()),
                              cpu_s_per_image=float(cpu)))
