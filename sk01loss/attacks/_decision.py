@@ -280,6 +280,9 @@ class _DecisionAttack(BaseAttack):
         success = np.isfinite(distortion)
         X_adv = np.where(success[:, None], adversaries, X).astype(X.dtype)
         clip_to(X_adv, self.clip)
+        # the distortion of what is returned (float32 adversaries are rounded)
+        delta = X_adv[success].astype(np.float64) - np.asarray(X[success], dtype=np.float64)
+        distortion[success] = _norm(delta, self._norm_value())
         return MinimumDistortion(X_adv=X_adv, distortion=distortion, n_queries=queries,
                                  success=success, norm=self._norm_value())
 
