@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from scipy.optimize import linprog, minimize
+from sklearn.datasets import load_iris
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
@@ -147,6 +148,38 @@ def test_milp_radius_equals_the_enumeration_on_more_models(seed, n_votes):
         for x, positive, radius in zip(X[:8], cert.prediction == 1, expected):
             low, high = _box(x, (0.0, 1.0), None)
             assert _vote_bound(model, x, positive, low, high) <= radius + 1e-12
+
+
+def ovr_reference(model, x):
+    """Every sign pattern of a one-vs-all SCD01 ensemble whose argmax (ties to the
+    first class) is another class, one LP each."""
+    W, b = model.coef_, model.intercept_  # (P, V, d), (P, V)
+    n_problems, n_votes = b.shape
+    predicted = np.flatnonzero(model.classes_ == model.predict(x[None])[0])[0]
+    best = np.inf
+    for bits in itertools.product([0, 1], repeat=n_problems * n_votes):
+        s = np.array(bits).reshape(n_problems, n_votes)
+        if np.argmax(s.sum(axis=1)) == predicted:
+            continue
+        sign = np.where(s == 1, -1.0, 1.0)  # on: -z <= 0; off: z <= 0
+        rows = (sign[..., None] * W).reshape(-1, W.shape[2])
+        best = min(best, _lp_radius(x, rows, (-sign * b).ravel()))
+    return best
+
+
+def test_one_vs_all_scd01_equals_the_pattern_enumeration():
+    X, y = load_iris(return_X_y=True)
+    X = X / X.max(axis=0)
+    model = SCD01Classifier(n_estimators=2, max_iter=30, random_state=0).fit(X, y)
+    rows = X[::25]
+    cert = certified_radius(model, rows)
+    expected = np.array([ovr_reference(model, x) for x in rows])
+    np.testing.assert_allclose(cert.radius, expected, atol=1e-6)
+    assert set(cert.status) <= {"exact", "robust"}
+    finite = np.isfinite(expected)
+    assert np.all(cert.upper_bound[finite] >= cert.radius[finite] - 1e-9)
+    bounded = certified_radius(model, rows, eps=0.05)
+    np.testing.assert_array_equal(bounded.certified(0.05), cert.certified(0.05))
 
 
 @pytest.mark.parametrize("which", ["scd01", "mlp01"])
@@ -355,10 +388,11 @@ def test_bad_input(data, scd01):
         certified_radius(scd01, X[:, :1])
     with pytest.raises(ValueError, match="bounded search"):
         certified_radius(scd01, X, clip=None)
-    with pytest.raises(ValueError, match="binary"):
+    with pytest.raises(ValueError, match="binary MLP01"):
         Xm = np.vstack([X, X + 0.0])
         ym = np.r_[y, np.full(len(y), 2)]
-        certified_radius(SCD01Classifier(n_estimators=2, max_iter=5).fit(Xm, ym), X)
+        certified_radius(MLP01Classifier(n_hidden=2, n_estimators=2, max_iter=5).fit(Xm, ym),
+                         X)
     with pytest.raises(NotFittedError):
         certified_radius(SCD01Classifier(), X)
     with pytest.raises(ValueError, match="rows"):

@@ -1,4 +1,5 @@
-"""Exact robustness certificates of linear votes, SCD01 and MLP01 ensembles.
+"""Exact robustness certificates of linear votes, SCD01 and MLP01 ensembles
+(binary; SCD01 also one-vs-all).
 
 For a point ``x`` with prediction ``c``, the *radius* is the infimum of ``||x' - x||``
 over the points ``x'`` of the input domain whose prediction is not ``c``. A single
@@ -136,9 +137,12 @@ def _model_kind(model):
             from sklearn.exceptions import NotFittedError
             raise NotFittedError(f"This {type(model).__name__} is not fitted.")
         if len(model.classes_) != 2:
+            if isinstance(model, SCD01Classifier):
+                return "scd01-ovr", None
             raise ValueError(
-                f"certified_radius supports binary models; this {type(model).__name__} has "
-                f"{len(model.classes_)} classes (one-vs-all certificates are not implemented).")
+                f"certified_radius supports binary MLP01 models; this one has "
+                f"{len(model.classes_)} classes (one-vs-all MLP01 certificates are not "
+                "implemented).")
         if isinstance(model, MLP01Classifier):
             return "mlp01", None
         if model.coef_.shape[1] == 1:
@@ -150,7 +154,7 @@ def _model_kind(model):
         coef, intercept = view
         return "linear", (np.asarray(coef[0], dtype=np.float64), float(intercept[0]))
     raise TypeError(
-        "certified_radius needs a fitted binary SCD01Classifier, MLP01Classifier or "
+        "certified_radius needs a fitted SCD01Classifier, binary MLP01Classifier or "
         "linear classifier (coef_ of one row, decision x @ coef_ + intercept_ > 0); "
         f"got {type(model).__name__}.")
 
@@ -525,6 +529,85 @@ def _milp_row(model, x, positive, clip, reach, time_limit, atol, predict_other):
     return lower, upper, "unknown"
 
 
+def _build_ovr(model, x, predicted, target, low, high, reach, margin):
+    """The program of a one-vs-all SCD01 ensemble: some ``x'`` in the box predicted
+    ``target`` instead of ``predicted``. A binary ``s[p, v]`` per vote says which side
+    of its hyperplane ``x'`` is on (``z >= margin`` or ``z <= -margin``); ``target``
+    must have more positive votes than every problem before it and at least as many
+    as every problem after it (``predict``'s argmax, ties to the first class)."""
+    prog = _Program(x, low, high, reach)
+    d = x.size
+    W, b = model.coef_, model.intercept_  # (P, V, d), (P, V)
+    n_problems, n_votes = b.shape
+    first = {}
+    for p in range(n_problems):
+        zlo, zhi = _range_over_box(W[p].T, b[p], low, high)
+        fixed = np.full(n_votes, np.nan)
+        fixed[zhi <= 0] = 0.0
+        fixed[zlo > 0] = 1.0
+        first[p] = prog.add_binaries(n_votes, fixed)
+        for v in range(n_votes):
+            w, col = W[p, v], first[p] + v
+            cols = np.append(np.arange(d), col)
+            low_big = min(zlo[v] - margin, 0.0)  # s = 1 -> z >= margin
+            prog.add((cols, np.append(w, low_big)), low_big + margin - b[p, v], np.inf)
+            high_big = max(zhi[v] + margin, 0.0)  # s = 0 -> z <= -margin
+            prog.add((cols, np.append(w, -high_big)), -np.inf, -margin - b[p, v])
+            # cut: a vote off its side at x needs at least its own radius
+            on = bool(x @ w + b[p, v] > 0)
+            r_v = _linear_radius(x, w, b[p, v], on, np.inf, low, high)
+            if np.isfinite(r_v) and r_v > 0:
+                if on:
+                    prog.add(([d, col], [1.0, r_v]), r_v, np.inf)
+                else:
+                    prog.add(([d, col], [1.0, -r_v]), 0.0, np.inf)
+    ones = np.ones(n_votes)
+    for p in range(n_problems):
+        if p == target:
+            continue
+        cols = np.concatenate([np.arange(first[target], first[target] + n_votes),
+                               np.arange(first[p], first[p] + n_votes)])
+        prog.add((cols, np.concatenate([ones, -ones])), 1.0 if p < target else 0.0, np.inf)
+    return prog
+
+
+def _ovr_row(model, x, predicted, clip, reach, time_limit, atol, predict_other):
+    """``(radius, upper_bound, status)`` of one row of a one-vs-all SCD01 ensemble:
+    the least radius over the programs of every other class."""
+    start = time.monotonic()
+    low, high = _box(x, clip, reach)
+    lower, upper, finished = np.inf, np.inf, True
+    for target in range(model.intercept_.shape[0]):
+        if target == predicted:
+            continue
+        left = None if time_limit is None else max(start + time_limit - time.monotonic(), 1e-3)
+        prog = _build_ovr(model, x, predicted, target, low, high, reach, 0.0)
+        res = prog.solve(left)
+        if res.status == 2:
+            continue  # no point of the box is predicted target
+        bound = getattr(res, "mip_dual_bound", None)
+        bound = 0.0 if bound is None or not np.isfinite(bound) else max(float(bound), 0.0)
+        lower = min(lower, bound)
+        if res.status != 0:
+            finished = False
+        if res.x is None:
+            continue
+        binaries = np.round(res.x[np.array(prog.integer) == 1])
+        for margin in (_MARGIN, 1e-5):
+            check = _build_ovr(model, x, predicted, target, low, high, None, margin).solve(
+                left, fixed_binaries=binaries)
+            if check.x is not None and predict_other(check.x[:x.size]):
+                upper = min(upper, float(np.max(np.abs(check.x[:x.size] - x))))
+                break
+    if np.isinf(lower) and finished:
+        return (np.inf if reach is None else reach), np.inf, "robust"
+    if reach is not None and lower > reach:
+        lower = reach
+    if finished and upper - lower <= atol:
+        return lower, upper, "exact"
+    return lower, upper, "unknown"
+
+
 def certified_radius(estimator, X, *, norm=np.inf, eps=None, clip=(0.0, 1.0),
                      time_limit=10.0, atol=1e-5):
     """Exact robustness radius of each row: the smallest perturbation that changes
@@ -535,14 +618,17 @@ def certified_radius(estimator, X, *, norm=np.inf, eps=None, clip=(0.0, 1.0),
     A binary ``SCD01Classifier`` majority vote and a binary ``MLP01Classifier`` (any
     number of votes; hidden sign units as binary variables) get theirs, in L-inf,
     from a mixed-integer linear program solved by ``scipy.optimize.milp`` (HiGHS),
-    within ``time_limit`` seconds per row.
+    within ``time_limit`` seconds per row; a multiclass (one-vs-all)
+    ``SCD01Classifier`` from one program per other class (every vote's side a binary
+    variable, ``predict``'s argmax with ties to the first class), sharing the time.
 
     Parameters
     ----------
     estimator : classifier
-        A fitted binary ``SCD01Classifier``, ``MLP01Classifier`` or linear
-        classifier (``coef_`` of one row, positive class where
-        ``x @ coef_ + intercept_ > 0``), or a ``FrozenEstimator`` of one.
+        A fitted ``SCD01Classifier`` (binary or one-vs-all), a binary
+        ``MLP01Classifier`` or a binary linear classifier (``coef_`` of one row,
+        positive class where ``x @ coef_ + intercept_ > 0``), or a
+        ``FrozenEstimator`` of one.
     X : array-like of shape (n_samples, n_features)
         Points to certify (not modified); finite, inside ``clip``.
     norm : {np.inf, 2}, default=np.inf
@@ -573,7 +659,7 @@ def certified_radius(estimator, X, *, norm=np.inf, eps=None, clip=(0.0, 1.0),
     TypeError
         If ``estimator`` is not one of the supported models.
     ValueError
-        If the model is multiclass, if ``norm`` is not ``np.inf`` or ``2`` (or is 2
+        If the model is a multiclass MLP01, if ``norm`` is not ``np.inf`` or ``2`` (or is 2
         for an ensemble), if ``eps``, ``clip``, ``time_limit`` or ``atol`` is
         invalid, if ``X`` is not finite, has the wrong number of features or values
         outside ``clip``, or if a MILP has neither ``eps`` nor a finite ``clip`` to
@@ -634,7 +720,7 @@ def certified_radius(estimator, X, *, norm=np.inf, eps=None, clip=(0.0, 1.0),
             raise ValueError("The MILP needs a bounded search: pass eps or a finite clip.")
     classes = np.asarray(model.classes_)
     prediction = np.asarray(estimator.predict(estimator_input(estimator, X)))
-    positive = prediction == classes[1]
+    positive = prediction == classes[-1]
     n = X.shape[0]
     radius = np.empty(n)
     upper = np.empty(n)
@@ -651,6 +737,10 @@ def certified_radius(estimator, X, *, norm=np.inf, eps=None, clip=(0.0, 1.0),
             r = _linear_radius(X[i], w, b, positive[i], norm, low, high)
             radius[i], upper[i] = r, r
             status[i] = "robust" if np.isinf(r) else "exact"
+        elif kind == "scd01-ovr":
+            radius[i], upper[i], status[i] = _ovr_row(
+                model, X[i], int(np.flatnonzero(classes == prediction[i])[0]), clip, eps,
+                time_limit, atol, lambda point, i=i: predict_other(point, i))
         else:
             radius[i], upper[i], status[i] = _milp_row(
                 model, X[i], positive[i], clip, eps, time_limit, atol,
