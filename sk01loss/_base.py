@@ -203,13 +203,16 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
 
     def _search_params(self, n_samples):
         """The solver settings: the estimator parameters of the same names, as plain
-        Python numbers (any NumPy scalar type is accepted), with the bias window
-        capped at the number of rows (wider windows search the same thresholds)."""
+        Python numbers (any NumPy scalar type is accepted) or strings, with the bias
+        window capped at the number of rows (wider windows search the same
+        thresholds)."""
         values = {}
         for field in fields(SearchParams):
             if hasattr(self, field.name):
                 value = getattr(self, field.name)
-                if value is not None:
+                if isinstance(value, str):
+                    value = str(value)
+                elif value is not None:
                     value = int(value) if isinstance(value, Integral) else float(value)
                 values[field.name] = value
         values["bias_window"] = min(values["bias_window"], n_samples)

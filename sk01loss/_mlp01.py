@@ -7,7 +7,7 @@ import numpy as np
 
 from ._base import MAX_STEP_SIZE, BaseZeroOneEnsemble
 from ._kernels.scores import positive, row_chunks
-from ._sklearn_compat import Count, NumberInterval
+from ._sklearn_compat import Count, NumberInterval, StrOptions
 
 
 class MLP01Classifier(BaseZeroOneEnsemble):
@@ -61,6 +61,19 @@ class MLP01Classifier(BaseZeroOneEnsemble):
     n_iter_no_change : int, default=50
         Iterations without a rise of more than ``tol`` before a vote stops (only
         used when ``tol`` is not None).
+    bias_init : {"median", "authors"}, default="median"
+        How the first batch sets the biases before the first iteration. Both set the
+        output bias by a full threshold scan and then visit the hidden nodes once in
+        random order, moving a node's bias to its best full-scan threshold (through
+        the output) where that strictly improves the batch objective. ``"median"``
+        starts every hidden bias at minus the median of the node's batch
+        projections (the supplement's "median projection" [1]_) and keeps it where
+        the scan does not improve. ``"authors"`` is the authors' code: biases start
+        at *plus* the mean projection (so most nodes start on, or off, for almost
+        every row) and a node whose scan does not improve gets bias 0. On single
+        votes ``"authors"`` generalises better on breast cancer (test accuracy
+        94.0 % against 92.8 %, 30 seeds) and equally on digits 3 vs 8; see the
+        "Single votes" section of the results.
     random_state : int, RandomState instance or None, default=None
         Seeds every vote; the fitted model is identical for any ``n_jobs``.
     n_jobs : int, default=None
@@ -110,9 +123,10 @@ class MLP01Classifier(BaseZeroOneEnsemble):
     Notes
     -----
     The paper's code initialises the hidden biases at *plus* the mean projection
-    and resets a bias to 0 when the greedy per-node scan does not improve it; this
-    class uses minus the median (the midpoint between the two middle projections of
-    the first batch) and keeps it (a choice of sk01loss). Hidden units take
+    and resets a bias to 0 when the greedy per-node scan does not improve it
+    (``bias_init="authors"``); by default this class uses minus the median (the
+    midpoint between the two middle projections of the first batch) and keeps it (a
+    choice of sk01loss). Hidden units take
     values in {0, 1} as in the authors' code (the paper's Eq. 2 writes {-1, +1}).
 
     References
@@ -134,6 +148,7 @@ class MLP01Classifier(BaseZeroOneEnsemble):
         **BaseZeroOneEnsemble._parameter_constraints,
         "n_hidden": [Count(1)],
         "output_step_size": [NumberInterval(Real, 0, MAX_STEP_SIZE, closed="right")],
+        "bias_init": [StrOptions({"median", "authors"})],
     }
     _model = "mlp01"
     _vote_attributes = ("hidden_coef_", "hidden_intercept_", "coef_", "intercept_")
@@ -153,6 +168,7 @@ class MLP01Classifier(BaseZeroOneEnsemble):
         balanced_fraction=0.2,
         tol=None,
         n_iter_no_change=50,
+        bias_init="median",
         random_state=None,
         n_jobs=None,
         verbose=0,
@@ -171,6 +187,7 @@ class MLP01Classifier(BaseZeroOneEnsemble):
         self.balanced_fraction = balanced_fraction
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
+        self.bias_init = bias_init
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.verbose = verbose

@@ -39,6 +39,7 @@ class SearchParams:
     n_hidden: int = 0
     output_step_size: float = 0.0
     flip_orientation: bool = False
+    bias_init: str = "median"
 
 
 def draw_entropy(random_state):

@@ -123,12 +123,13 @@ def test_batched_scd01_fits_the_same_votes_as_numba(seed, max_features, flip):
         np.testing.assert_array_equal(w, w_ref)
 
 
+@pytest.mark.parametrize("bias_init", ["median", "authors"])
 @pytest.mark.parametrize("seed", range(3))
-def test_batched_mlp01_fits_the_same_votes_as_numba(seed):
+def test_batched_mlp01_fits_the_same_votes_as_numba(seed, bias_init):
     X, y = integer_problem(seed)
     params = SearchParams(max_iter=40, step_size=0.17, n_coordinates=4, batch_fraction=0.75,
                           max_features=1.0, bias_window=8, balanced_fraction=0.2,
-                          n_hidden=5, output_step_size=0.2)
+                          n_hidden=5, output_step_size=0.2, bias_init=bias_init)
     XT = np.ascontiguousarray(X.T)
     seeds = np.random.SeedSequence(seed).spawn(3)
     got = batched_mlp01.fit_votes(XT, y, [VotePlan(s, y, X.shape[1], params) for s in seeds],

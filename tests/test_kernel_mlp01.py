@@ -66,14 +66,15 @@ def test_searches_match_reference(data, kind, window):
         np.testing.assert_allclose(net.z, bits @ net.w2, atol=1e-12)
 
 
+@pytest.mark.parametrize("bias_init", ["median", "authors"])
 @pytest.mark.parametrize("seed", range(3))
-def test_fit_vote_matches_reference(seed):
+def test_fit_vote_matches_reference(seed, bias_init):
     rng = np.random.default_rng(seed)
     X = rng.random((60, 4))
     y = ((X[:, 0] - 0.5) * (X[:, 1] - 0.5) > 0).astype(np.int8)  # XOR
     params = SearchParams(max_iter=15, step_size=0.17, n_coordinates=3, batch_fraction=0.75,
                           max_features=1.0, bias_window=6, balanced_fraction=0.2,
-                          n_hidden=3, output_step_size=0.2)
+                          n_hidden=3, output_step_size=0.2, bias_init=bias_init)
     XT = np.ascontiguousarray(X.T)
     got, obj, _ = cpu_mlp01.fit_vote(XT, y, VotePlan(np.random.SeedSequence(seed), y, 4, params),
                                   params, describe_columns(XT))
@@ -81,3 +82,26 @@ def test_fit_vote_matches_reference(seed):
     assert obj == obj_ref
     for got_part, want_part in zip(got, want):
         np.testing.assert_allclose(got_part, want_part, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_authors_bias_init_is_their_procedure(seed):
+    """bias_init="authors": after iteration 0's greedy pass every hidden bias is either
+    0 (the node's scan did not improve the batch objective) or a midpoint of two
+    batch projections of that node; none keeps the provisional mean."""
+    rng = np.random.default_rng(seed)
+    X = rng.random((80, 5))
+    y = (X[:, 0] + 0.3 * rng.standard_normal(80) > 0.5).astype(np.int8)
+    params = SearchParams(max_iter=1, step_size=0.17, n_coordinates=3, batch_fraction=0.75,
+                          max_features=1.0, bias_window=6, balanced_fraction=0.2,
+                          n_hidden=6, output_step_size=0.2, bias_init="authors")
+    plan = VotePlan(np.random.SeedSequence(seed), y, 5, params)
+    W1, w2 = plan.initial_weights(6), plan.initial_output_weights(6)
+    batch = plan.draw_batch()
+    b1, _ = ref.initialise_biases(X, y, W1, w2, batch, plan.permutation(6), 0, authors=True)
+    A = X[batch] @ W1
+    for h, b in enumerate(b1):
+        midpoints = -0.5 * (np.sort(A[:, h])[1:] + np.sort(A[:, h])[:-1])
+        edge = -np.sort(A[:, h])[0] + 0.01
+        assert b == 0.0 or np.isclose(midpoints, b).any() or np.isclose(edge, b)
+        assert not np.isclose(b, A[:, h].mean()) or b == 0.0

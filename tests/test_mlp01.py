@@ -50,3 +50,19 @@ def test_best_objective_is_tracked_on_the_training_set():
         tp, tn = np.sum(pred & (y == 1)), np.sum(~pred & (y == 0))
         balanced = 0.5 * (tp / np.sum(y == 1) + tn / np.sum(y == 0))
         assert clf.train_objective_[0, v] == pytest.approx(balanced + (tp + tn) / len(y))
+
+
+def test_authors_bias_init_same_on_every_device_and_validated():
+    from sklearn.datasets import make_blobs
+
+    X, y = make_blobs(120, centers=2, n_features=4, random_state=3)
+    X = np.round(X)  # integer values: the batched path rounds alike
+    fits = [MLP01Classifier(n_hidden=4, n_estimators=2, max_iter=30, random_state=0,
+                            bias_init="authors", device=device).fit(X, y)
+            for device in ("cpu", "numpy")]
+    for name in ("hidden_coef_", "hidden_intercept_", "coef_", "intercept_"):
+        np.testing.assert_array_equal(getattr(fits[0], name), getattr(fits[1], name))
+    median = MLP01Classifier(n_hidden=4, n_estimators=2, max_iter=30, random_state=0).fit(X, y)
+    assert not np.array_equal(median.hidden_intercept_, fits[0].hidden_intercept_)
+    with pytest.raises(ValueError, match="bias_init"):
+        MLP01Classifier(bias_init="mean").fit(X, y)

@@ -50,14 +50,19 @@ class _Networks:
         self.b1[self.votes, h] = self.xp.where(where, bias, self.b1[self.votes, h])
         self.refresh()
 
-    def initialise_biases(self, y, batch, node_order, window, kind):
+    def initialise_biases(self, y, batch, node_order, window, kind, authors=False):
         xp, V = self.xp, len(self.votes)
         n_b = batch.shape[1]
         rows = xp.broadcast_to(batch[:, None, :], self.A.shape[:2] + (n_b,))
         A_batch = xp.take_along_axis(self.A, rows, -1)
-        middle = xp.sort(A_batch, axis=-1)[:, :, max(n_b // 2 - 1, 0):n_b // 2 + 1]
-        self.b1 = (-middle[..., 0] + EDGE_OFFSET if n_b // 2 == 0
-                   else -0.5 * (middle[..., 0] + middle[..., -1]))
+        if authors:
+            # plus the batch mean, summed in batch order (NumPy's cumsum adds in order;
+            # once per fit, so on the host whatever xp is)
+            self.b1 = xp.asarray(np.cumsum(to_host(A_batch), axis=-1)[..., -1] / n_b)
+        else:
+            middle = xp.sort(A_batch, axis=-1)[:, :, max(n_b // 2 - 1, 0):n_b // 2 + 1]
+            self.b1 = (-middle[..., 0] + EDGE_OFFSET if n_b // 2 == 0
+                       else -0.5 * (middle[..., 0] + middle[..., -1]))
         self.refresh()
         none = xp.zeros((V, 0), dtype=np.int64)
         output = self._output_search(y, batch, none, 0.0, window, kind)
@@ -67,7 +72,10 @@ class _Networks:
             node = self.node_search(y, batch, h, none, 0.0, window, kind)
             better = node.obj0 > obj
             obj = xp.where(better, node.obj0, obj)
-            self.set_bias(h, node.bias0, better)
+            if authors:  # a node that does not improve gets bias 0
+                self.set_bias(h, xp.where(better, node.bias0, 0.0), xp.ones(V, dtype=bool))
+            else:
+                self.set_bias(h, node.bias0, better)
 
     def _output_search(self, y, batch, order, step, window, kind):
         xp = self.xp
@@ -119,7 +127,8 @@ def fit_votes(XT, y, plans, params, columns=None, report=None, xp=np):
     for it, draw in enumerate(draws):
         search_kind, eval_kind = schedule.kinds(it)
         if it == 0:
-            net.initialise_biases(y_dev, draw.batch, draw.node_order, window, search_kind)
+            net.initialise_biases(y_dev, draw.batch, draw.node_order, window, search_kind,
+                                  params.bias_init == "authors")
         net.output_step(y_dev, draw.batch, draw.output_order, params.output_step_size, window,
                         search_kind)
         net.hidden_step(y_dev, draw.batch, draw.node, draw.coords, params.step_size, window,

@@ -56,6 +56,15 @@ def set_node_exact(A_row, bias, S, h, z, w2, ranked):
 
 
 @_jit
+def batch_mean(A_row, batch):
+    """Mean of ``A_row`` over the rows of ``batch``, summed in batch order."""
+    total = 0.0
+    for i in range(batch.shape[0]):
+        total += A_row[batch[i]]
+    return total / batch.shape[0]
+
+
+@_jit
 def output_scores(S, w2, z):
     """``z = w2 @ S`` summed in unit order, so rows with the same hidden bits get
     bit-identical scores (as at prediction time, whatever the batch of rows)."""
@@ -151,16 +160,23 @@ class Network:
         set_node_exact(self.A[h], self.b1[h], self.S, h, self.z, self.w2, self.ranked_z)
         return found
 
-    def initialise_biases(self, y, batch, node_order, window, kind, columns):
+    def initialise_biases(self, y, batch, node_order, window, kind, columns, authors=False):
         """Spec §2.3 with the recommended fixes (§8 row 10): hidden biases at minus
         the batch median of each node's projection (the midpoint between the two
         middle values, so no training row sits on a node's boundary), the output
         bias from a full scan,
         then a greedy pass over the nodes in ``node_order`` that moves a node's bias
         to its best full-scan threshold only when that strictly improves the batch
-        objective (otherwise the median bias stays)."""
+        objective (otherwise the median bias stays).
+
+        ``authors``: the authors' code instead (``bias_init="authors"``): biases at
+        *plus* the batch mean of each node's projection (summed in batch order), and
+        a node whose scan does not improve the objective gets bias 0."""
         for h in range(len(self.b1)):
-            self.b1[h] = th.bias_at(np.sort(self.A[h][batch]), len(batch) // 2)
+            if authors:
+                self.b1[h] = batch_mean(self.A[h], batch)
+            else:
+                self.b1[h] = th.bias_at(np.sort(self.A[h][batch]), len(batch) // 2)
             set_node(self.A[h], self.b1[h], self.S[h], self.z, self.w2[h])
         output_scores(self.S, self.w2, self.z)
         below, above = np.zeros_like(y), np.ones_like(y)
@@ -169,9 +185,12 @@ class Network:
         obj, self.b2 = output.obj0, output.bias0
         for h in node_order:
             node = self.node_search(y, batch, h, _NO_COORDINATES, 0.0, window, kind, columns)
-            if node.obj0 > obj:
-                obj = node.obj0
-                self.b1[h] = node.bias0
+            if node.obj0 > obj or authors:
+                if node.obj0 > obj:
+                    obj = node.obj0
+                    self.b1[h] = node.bias0
+                else:
+                    self.b1[h] = 0.0
                 set_node(self.A[h], self.b1[h], self.S[h], self.z, self.w2[h])
                 output_scores(self.S, self.w2, self.z)
         self.ranked_z = rank_rows(self.z)
@@ -199,7 +218,7 @@ def fit_vote(XT, y, plan, params, columns, report=None):
         search_kind, eval_kind = schedule.kinds(it)
         if it == 0:
             net.initialise_biases(y, draws.batch, draws.node_order, window, search_kind,
-                                  columns)
+                                  columns, params.bias_init == "authors")
         net.output_step(y, draws.batch, draws.output_order, params.output_step_size, window,
                         search_kind)
         net.hidden_step(y, draws.batch, draws.node, draws.coords, params.step_size, window,

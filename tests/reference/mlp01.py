@@ -78,11 +78,19 @@ def iterate(X, y, W1, b1, w2, b2, batch, order, h, coords, params, kind):
     return W1, b1, w2, b2
 
 
-def initialise_biases(X, y, W1, w2, batch, node_order, kind):
+def initialise_biases(X, y, W1, w2, batch, node_order, kind, authors=False):
     Xb, yb = X[batch].astype(np.float64), y[batch]
-    # minus the median, as the midpoint between the two middle projections
-    b1 = np.array([bias(np.sort(project(Xb, W1[:, h])), len(batch) // 2)
-                   for h in range(W1.shape[1])])
+    if authors:
+        # the authors' code: plus the mean projection (summed in batch order)
+        b1 = np.zeros(W1.shape[1])
+        for h in range(W1.shape[1]):
+            for value in project(Xb, W1[:, h]):
+                b1[h] += value
+        b1 /= len(batch)
+    else:
+        # minus the median, as the midpoint between the two middle projections
+        b1 = np.array([bias(np.sort(project(Xb, W1[:, h])), len(batch) // 2)
+                       for h in range(W1.shape[1])])
     scores = hidden_bits(Xb, W1, b1) @ w2
     order = np.argsort(scores, kind="stable")
     full = scd01.scan(yb[order], kind, range(len(batch)))
@@ -95,6 +103,8 @@ def initialise_biases(X, y, W1, w2, batch, node_order, kind):
         if values.max() > obj:
             obj = values.max()
             b1[h] = bias(a_sorted, int(np.argmax(values)))
+        elif authors:  # the authors' code: a node that does not improve gets bias 0
+            b1[h] = 0.0
     return b1, b2
 
 
@@ -108,7 +118,8 @@ def fit_vote(X, y, plan, params):
         batch = plan.draw_batch()
         kind = BALANCED if it <= n_balanced else PLUS
         if it == 0:
-            b1, b2 = initialise_biases(X, y, W1, w2, batch, plan.permutation(H), kind)
+            b1, b2 = initialise_biases(X, y, W1, w2, batch, plan.permutation(H), kind,
+                                       params.bias_init == "authors")
         order, h = plan.permutation(H), plan.integer(H)
         W1, b1, w2, b2 = iterate(X, y, W1, b1, w2, b2, batch, order, h,
                                  plan.draw_coordinates(), params, kind)
