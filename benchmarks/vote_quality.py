@@ -4,22 +4,23 @@ ensemble, and the excess over the exact 0/1 optimum on small 2-D problems.
 Datasets (scikit-learn's, no download): breast cancer, digits 3 vs 8 and digits 1
 vs 7 (the second digit is class 1). Each is split 70/30, stratified, with
 ``random_state=0``, and scaled by a MinMaxScaler fitted on the training part. For
-every setting of ``--flip`` the model is fitted as single votes
-(``n_estimators=1, random_state=s`` for ``s < --seeds``) and as one ensemble of
-``--votes`` votes (``random_state=0``); the table gives, per dataset and setting,
+every setting of ``--flip`` the model is fitted as single votes (``n_estimators=1,
+random_state=s`` for each seed ``s`` below ``--seeds``) and as one ensemble (of
+``--votes`` votes, ``random_state=0``). The table gives, per dataset and setting,
 the single votes' mean training and test accuracy (and their range), how many of
-them predict one class for every row (training and test), and the ensemble's test
-accuracy. SCD01 runs its defaults (the paper's 500 iterations, ``tol=None``);
-``--flip on`` sets ``flip_orientation=True``.
+them predict one class for every row (training and test), how many score no better
+than the test set's majority share, and the ensemble's test accuracy. SCD01 runs its
+defaults (the paper's 500 iterations, ``tol=None``); ``--flip on`` sets
+``flip_orientation=True``.
 
-``--toy N`` adds N small 2-D problems (40 Gaussian points labelled by a random
-line, 4 of them moved 3 units deep into the other class's side): the exact 0/1
-optimum of a line is found by brute force over the lines through pairs of points,
-and the table gives the single votes' mean and largest excess errors over it
-(SCD01 only, ``n_coordinates=2``).
+With ``--toy N``, N small 2-D problems are added (40 Gaussian points labelled by a
+random line, 4 of them moved 3 units deep into the other class's side): the exact
+0/1 optimum of a line is found by brute force over the lines through pairs of
+points, and the table gives the single votes' mean and largest excess errors over
+it (SCD01 only, ``n_coordinates=2``).
 
-``--model mlp01`` runs MLP01Classifier's defaults instead (no ``--flip``, no toy
-problems). ``--max-iter`` overrides the iterations (e.g. for a quick look).
+With ``--model mlp01``, MLP01Classifier's defaults run instead, with each
+``bias_init`` of ``--bias-init`` (no ``--flip``, no toy problems). ``--max-iter`` overrides the iterations (e.g. for a quick look).
 """
 
 import json
@@ -47,6 +48,8 @@ def add_arguments(parser):
                         help="votes of the ensemble compared with (0: none)")
     parser.add_argument("--flip", choices=("off", "on", "both"), default="both",
                         help="SCD01's flip_orientation: off (the paper), on, or both")
+    parser.add_argument("--bias-init", choices=("median", "authors", "both"), default="both",
+                        help="MLP01's bias_init: median (the default), authors, or both")
     parser.add_argument("--toy", type=int, default=20, metavar="N",
                         help="2-D problems with outliers (0: none)")
     parser.add_argument("--max-iter", type=int, help="default: the estimator's")
@@ -102,7 +105,9 @@ def exact_01_errors(X, y):
 
 def settings(args):
     if args.model != "scd01":
-        return {"default": {}}
+        inits = {"median": ["median"], "authors": ["authors"],
+                 "both": ["median", "authors"]}[args.bias_init]
+        return {f"bias_init={init}": {"bias_init": init} for init in inits}
     flips = {"off": [False], "on": [True], "both": [False, True]}[args.flip]
     return {f"flip_orientation={flip}": {"flip_orientation": flip} for flip in flips}
 
@@ -116,20 +121,22 @@ def estimator(args, **params):
 def single_votes(args, data, params):
     X_train, X_test, y_train, y_test = data
     rows = []
+    majority = max(np.mean(y_test), 1 - np.mean(y_test))
     for seed in range(args.seeds):
         clf = estimator(args, n_estimators=1, random_state=seed, **params).fit(X_train, y_train)
         constant = np.unique(clf.predict(np.concatenate([X_train, X_test]))).size == 1
         rows.append((clf.score(X_train, y_train), clf.score(X_test, y_test), constant))
     train, test, constant = (np.array(column) for column in zip(*rows))
-    return {"train": train.tolist(), "test": test.tolist(), "constant": int(constant.sum())}
+    return {"train": train.tolist(), "test": test.tolist(), "constant": int(constant.sum()),
+            "at_most_majority": int(np.sum(test <= majority))}
 
 
 def run(args):
     print(environment(), flush=True)
     results = {"command": vars(args).copy(), "datasets": {}, "toy": {}}
     header = ("| dataset | setting | single: train | single: test (min-max) | constant "
-              f"| {args.votes} votes: test | single - ensemble |")
-    lines = [header, "|" + "---|" * 7]
+              f"| test <= majority share | {args.votes} votes: test | single - ensemble |")
+    lines = [header, "|" + "---|" * 8]
     for name in args.datasets:
         data = load(name)
         for label, params in settings(args).items():
@@ -146,7 +153,8 @@ def run(args):
             lines.append(
                 f"| {name} | {label} | {100 * np.mean(single['train']):.1f} "
                 f"| {100 * test.mean():.1f} ({100 * test.min():.1f}-{100 * test.max():.1f}) "
-                f"| {single['constant']}/{args.seeds} | {ens} | {gap} |")
+                f"| {single['constant']}/{args.seeds} | {single['at_most_majority']}/{args.seeds} "
+                f"| {ens} | {gap} |")
             print(lines[-1], f"({time.perf_counter() - start:.0f} s)", flush=True)
     if args.toy and args.model == "scd01":
         lines += ["", "| 2-D problems with outliers | setting | mean excess errors "

@@ -514,3 +514,20 @@ def test_fit_cost_settings_are_checked(text, capsys):
     with pytest.raises(SystemExit):
         main(["fit-cost", "--sweep", "scd01", "--settings", text])
     assert "MAX_ITER:TOL:N_ITER_NO_CHANGE" in capsys.readouterr().err
+
+
+def test_vote_quality_runs(tmp_path, capsys):
+    out = tmp_path / "vote-quality.json"
+    main(["vote-quality", "--datasets", "digits-1-7", "--seeds", "2", "--votes", "2",
+          "--toy", "1", "--max-iter", "20", "--out", str(out)])
+    text = capsys.readouterr().out
+    assert "| digits-1-7 | flip_orientation=True |" in text
+    assert "| 1 problems x 2 seeds | flip_orientation=False |" in text
+    results = json.loads(out.read_text())
+    assert len(results["datasets"]["digits-1-7"]["flip_orientation=True"]["test"]) == 2
+    assert min(results["toy"]["flip_orientation=True"]["excess"]) >= 0
+    main(["vote-quality", "--model", "mlp01", "--datasets", "breast-cancer", "--seeds", "1",
+          "--votes", "0", "--max-iter", "10"])
+    out = capsys.readouterr().out
+    assert "| breast-cancer | bias_init=median |" in out
+    assert "| breast-cancer | bias_init=authors |" in out
