@@ -59,6 +59,9 @@ def add_arguments(parser):
                         help="L-inf grid of the curves (default: %(default)s)")
     parser.add_argument("--certify", type=int, default=0,
                         help="certify the first N attacked images (default: none)")
+    parser.add_argument("--parts", nargs="+", choices=["distortion", "curves", "certify"],
+                        default=["distortion", "curves", "certify"],
+                        help="what to run (default: all; certify needs --certify N)")
     parser.add_argument("--time-limit", type=float, default=10.0,
                         help="seconds per image of a certificate's MILP (default: %(default)s)")
 
@@ -111,7 +114,23 @@ def run(args):
     models = _fit_models(args, X, y)
     starts = X[rng.choice(len(y), size=min(2000, len(y)), replace=False)]
 
-    # 1. minimum distortions
+    attacks = {
+        "linear-sign": LinearSignAttack(None),
+        "fgsm": FGSMAttack(None),
+        "mlp01-heuristic": MLP01Attack(None, vote=None, random_state=args.seed),
+        "smoothed-pgd": SmoothedPGDAttack(None, n_restarts=2, random_state=args.seed),
+        "hopskipjump-linf": HopSkipJumpAttack(None, random_state=args.seed),
+    }
+    if "distortion" in args.parts:
+        _distortions(args, folder, models, starts, X_eval, y_eval)
+    if "curves" in args.parts:
+        _curves(args, folder, models, attacks, X_eval, y_eval)
+    if "certify" in args.parts and args.certify:
+        _certificates(args, folder, models, attacks, X_eval, y_eval)
+
+
+def _distortions(args, folder, models, starts, X_eval, y_eval):
+    """1. HopSkipJump's minimum distortions, L2 and L-inf."""
     rows = []
     for name, model in models.items():
         for constraint in ("l2", "linf"):
@@ -132,14 +151,9 @@ def run(args):
                   flush=True)
     _write(folder, "distortion", rows, list(rows[0]))
 
-    # 2. security curves
-    attacks = {
-        "linear-sign": LinearSignAttack(None),
-        "fgsm": FGSMAttack(None),
-        "mlp01-heuristic": MLP01Attack(None, vote=None, random_state=args.seed),
-        "smoothed-pgd": SmoothedPGDAttack(None, n_restarts=2, random_state=args.seed),
-        "hopskipjump-linf": HopSkipJumpAttack(None, random_state=args.seed),
-    }
+
+def _curves(args, folder, models, attacks, X_eval, y_eval):
+    """2. Security curves under every attack that applies."""
     start = time.process_time()
     curve = security_curve(models, attacks, X_eval, y_eval, args.eps)
     print(f"security curves: {time.process_time() - start:.1f} CPU s", flush=True)
@@ -158,23 +172,40 @@ def run(args):
     except ImportError:  # pragma: no cover
         pass
 
-    # 3. certificates
-    if args.certify:
-        rows = []
-        X_cert, y_cert = X_eval[:args.certify], y_eval[:args.certify]
-        for name in ("svm", "scd01", "mlp01"):
-            start = time.perf_counter()
-            cert = certified_radius(models[name], X_cert, eps=max(args.eps),
-                                    time_limit=args.time_limit)
-            wall = (time.perf_counter() - start) / len(y_cert)
-            right = cert.prediction == y_cert
-            statuses = {s: int(np.sum(cert.status == s)) for s in ("exact", "robust", "unknown")}
-            for eps in args.eps:
-                rows.append(dict(model=name, eps=eps,
-                                 certified_accuracy=float(np.mean(right & cert.certified(eps))),
-                                 **statuses, wall_s_per_image=wall))
-            print(f"{name}: certificates {statuses}, {wall:.2f} wall s/image", flush=True)
-        _write(folder, "certified", rows, list(rows[0]))
+
+
+def _certificates(args, folder, models, attacks, X_eval, y_eval):
+    """3. Certified accuracy of the first ``--certify`` images, and every attack's
+    accuracy on the same images (``security_curve(certify=True)``: an attack below
+    a certificate is flagged)."""
+    rows = []
+    X_cert, y_cert = X_eval[:args.certify], y_eval[:args.certify]
+    for name in ("svm", "scd01", "mlp01"):
+        start = time.perf_counter()
+        cert = certified_radius(models[name], X_cert, eps=max(args.eps),
+                                time_limit=args.time_limit)
+        wall = (time.perf_counter() - start) / len(y_cert)
+        right = cert.prediction == y_cert
+        statuses = {s: int(np.sum(cert.status == s)) for s in ("exact", "robust", "unknown")}
+        lower = np.median(cert.radius)
+        upper = np.median(cert.upper_bound)
+        for eps in args.eps:
+            rows.append(dict(model=name, eps=eps,
+                             certified_accuracy=float(np.mean(right & cert.certified(eps))),
+                             **statuses, median_radius=float(lower),
+                             median_upper_bound=float(upper), wall_s_per_image=wall))
+        print(f"{name}: certificates {statuses}, {wall:.2f} wall s/image", flush=True)
+    _write(folder, "certified", rows, list(rows[0]))
+    curve = security_curve({name: models[name] for name in ("svm", "scd01", "mlp01")},
+                           attacks, X_cert, y_cert, args.eps, certify=True,
+                           time_limit=args.time_limit)
+    records = [r for r in curve.records if not np.isnan(r["accuracy"])]
+    _write(folder, "certified-vs-attacks", records,
+           ["model", "attack", "kind", "norm", "eps", "accuracy"])
+    with open(os.path.join(folder, "certified-flags.md"), "w") as f:
+        f.write("\n".join(json.dumps(flag) for flag in curve.flags) + "\n"
+                if curve.flags else "no flags\n")
+    print(f"flags: {curve.flags or 'none'}", flush=True)
 
 
 def main(argv=None):
