@@ -16,7 +16,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -24,7 +24,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._kernels import DEVICES, get_kernel, resolve_device
 from ._kernels.scores import row_chunks
 from ._plans import SearchParams, VotePlan, draw_entropy, vote_seeds
-from ._sklearn_compat import Count, NumberInterval, StrOptions
+from ._sklearn_compat import Count, NumberInterval, StrOptions, _fit_context
 from ._version import __version__
 
 #: The largest coordinate step: larger steps make every candidate almost a unit

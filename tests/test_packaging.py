@@ -67,10 +67,6 @@ def test_oldest_scikit_learn_is_the_one_ci_tests():
 PRIVATE = re.compile(
     r"^\s*(?:from\s+sklearn(?:\.\w+)*\._\w+|import\s+sklearn(?:\.\w+)*\._\w+"
     r"|from\s+sklearn(?:\.\w+)*\s+import\s+[^#\n]*\b_\w+)", re.M)
-# Modules whose code another change owns; each still imports _fit_context straight
-# from scikit-learn. The list may only shrink: a listed module that no longer does is
-# an error too, so that it leaves the list.
-PENDING = {"sk01loss/_base.py", "sk01loss/attacks/_base.py", "sk01loss/attacks/_substitute.py"}
 
 
 def test_private_scikit_learn_apis_go_through_the_compat_module():
@@ -79,10 +75,9 @@ def test_private_scikit_learn_apis_go_through_the_compat_module():
         rel = path.relative_to(ROOT).as_posix()
         if rel != "sk01loss/_sklearn_compat.py" and PRIVATE.search(path.read_text()):
             found.add(rel)
-    assert not found - PENDING, (
-        f"{sorted(found - PENDING)} import private scikit-learn APIs: import them "
+    assert not found, (
+        f"{sorted(found)} import private scikit-learn APIs: import them "
         "from sk01loss._sklearn_compat")
-    assert not PENDING - found, f"{sorted(PENDING - found)} are clean: drop them from PENDING"
 
 
 def _setuptools_version():

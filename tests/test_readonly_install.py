@@ -17,6 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numba.core.event
 import pytest
 
 import sk01loss
@@ -135,7 +136,11 @@ def test_fit_on_readonly_install_without_home(readonly_install):
                               capture_output=True, text=True, timeout=600)
         assert proc.returncode == 0, proc.stderr[-3000:]
         runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+        runs[-1]["stderr"] = proc.stderr
     first, second = runs
+    # the first fit says once that it compiles; the second, from the cache, says nothing
+    assert first["stderr"].count(_jit.CompileNotice.MESSAGE) == 1, first["stderr"][-2000:]
+    assert _jit.CompileNotice.MESSAGE not in second["stderr"]
 
     for run in runs:
         assert run["uid"] == uid
@@ -208,3 +213,27 @@ def test_private_dir_none_when_parent_read_only(tmp_path):
         assert _jit.private_cache_dir(str(tmp_path)) is None
     finally:
         tmp_path.chmod(0o700)
+
+
+def test_compile_notice_is_given_once_for_the_package_kernels():
+    import io
+
+    notice = _jit.CompileNotice(stream=io.StringIO())
+
+    def kernel(x):
+        return x + 1
+
+    def user_function(x):
+        return x - 1
+
+    kernel.__module__ = "sk01loss._kernels.example"
+    user_function.__module__ = "user_code"
+    numba.core.event.register("numba:compile", notice)
+    try:
+        numba.njit(user_function)(1)  # not ours: nothing said
+        assert notice.stream.getvalue() == ""
+        numba.njit(kernel)(1)
+        numba.njit(kernel)(1.5)  # a second compilation: said once only
+    finally:
+        numba.core.event.unregister("numba:compile", notice)
+    assert notice.stream.getvalue() == _jit.CompileNotice.MESSAGE + "\n"

@@ -19,17 +19,23 @@ writable home. :func:`jit` therefore
 3. else compiles without a cache (every new process compiles again).
 
 Nothing here may make an import fail: any unexpected error ends in case 3.
+
+The first time a process compiles one of the package's kernels (a new environment,
+or one whose cache cannot be written), one line on stderr says so, as the fit pauses
+for it (:class:`CompileNotice`).
 """
 
 import functools
 import os
 import stat
+import sys
 import tempfile
 import threading
 
 import numba
+import numba.core.event
 
-__all__ = ["jit", "cache_location"]
+__all__ = ["jit", "cache_location", "CompileNotice"]
 
 _NJIT_OPTIONS = {"nogil": True}
 
@@ -172,3 +178,32 @@ def cache_location(dispatcher):
     ``None`` when it is not."""
     cache = getattr(dispatcher, "_cache", None)
     return getattr(cache, "cache_path", None)
+
+
+class CompileNotice(numba.core.event.Listener):
+    """Says once per process, on stderr, that the package's kernels are being
+    compiled: the first fit in a new environment pauses for it (15-25 s), and the
+    compiled kernels are then cached for later processes."""
+
+    MESSAGE = ("sk01loss: compiling the CPU kernels with Numba; this happens once per "
+               "environment and takes 15-25 s (later processes load them from the cache).")
+
+    def __init__(self, stream=None):
+        self.stream = stream
+        self.given = False
+
+    def on_start(self, event):
+        dispatcher = (event.data or {}).get("dispatcher")
+        module = getattr(getattr(dispatcher, "py_func", None), "__module__", "") or ""
+        if not self.given and module.startswith("sk01loss."):
+            self.given = True
+            print(self.MESSAGE, file=self.stream or sys.stderr, flush=True)
+
+    def on_end(self, event):
+        pass
+
+
+try:  # Numba's event API: "numba:compile" fires on compilation, not on cache loads
+    numba.core.event.register("numba:compile", CompileNotice())
+except Exception:  # pragma: no cover - an older or newer Numba without it
+    pass

@@ -10,12 +10,12 @@ subclass says which models it accepts (``_check_model``) and how it perturbs row
 from numbers import Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context, clone
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from .._sklearn_compat import HasMethods, NumberInterval
+from .._sklearn_compat import HasMethods, NumberInterval, _fit_context
 
 
 def unwrap(estimator):

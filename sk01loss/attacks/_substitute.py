@@ -6,13 +6,13 @@ import warnings
 from numbers import Real
 
 import numpy as np
-from sklearn.base import _fit_context, clone
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import column_or_1d, validate_data
 
-from .._sklearn_compat import Count, HasMethods, NumberInterval, StrOptions
+from .._sklearn_compat import Count, HasMethods, NumberInterval, StrOptions, _fit_context
 from ._base import BaseAttack, check_clip, check_finite_step, check_in_clip, \
     check_label_kind, clip_to, encode_labels, estimator_input, fit_target, sign_step, \
     unique_labels
