@@ -100,6 +100,8 @@ class SecurityCurve:
             rows = [r for r in self.records if r["model"] == model and r["norm"] == norm]
             for attack in dict.fromkeys(r["attack"] for r in rows):
                 mine = [r for r in rows if r["attack"] == attack]
+                if all(math.isnan(r["accuracy"]) for r in mine):
+                    continue  # the attack does not apply to this model
                 a.plot([r["eps"] for r in mine], [r["accuracy"] for r in mine],
                        styles.get(mine[0]["kind"], "-"), marker="o", ms=3,
                        label=f"{attack} ({mine[0]['kind']})")
