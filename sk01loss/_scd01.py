@@ -60,14 +60,16 @@ class SCD01Classifier(BaseZeroOneEnsemble):
         Let a vote turn its weights round. Each iteration's full threshold scan of
         the current weights also scores the flipped orientation (the rows below the
         threshold predicted positive, i.e. the weights ``-w``), from the same prefix
-        counts; where that beats, strictly, the batch objective the iteration would
-        otherwise reach, the vote takes ``-w`` and the flipped threshold instead of
-        a coordinate move. Not in the paper [1]_, [2]_, whose votes keep the side of
-        their random start ("class 1 above the threshold") and move only by
-        ``+-step_size`` steps under strict improvement: a start that points away
-        from the positive class then often finds no better threshold than "all
-        positive" and stays there for the whole run (a constant vote). ``False``
-        is the paper's algorithm; votes that never flip are unchanged by ``True``.
+        counts; in an iteration where no coordinate move improves the batch
+        objective, the vote takes ``-w`` and the flipped threshold if that is
+        strictly better than the current weights' best threshold. Not in the paper
+        [1]_, [2]_, whose votes keep the side of their random start ("class 1 above
+        the threshold") and move only by ``+-step_size`` steps under strict
+        improvement: a start that points away from the positive class then often
+        finds no better threshold than "all positive" and stays there for the
+        whole run (a constant vote). ``False`` is the paper's algorithm; votes that
+        never flip (every vote that keeps improving by coordinate moves) are
+        unchanged by ``True``.
     random_state : int, RandomState instance or None, default=None
         Seeds every vote; the fitted model is identical for any ``n_jobs``, and a
         model with ``n_estimators=1`` is vote 0 of a larger one with the same seed.

@@ -37,7 +37,7 @@ def fit_votes(XT, y, plans, params, columns=None, report=None, xp=np, max_bytes=
                              flipped=params.flip_orientation)
         # a vote that stopped is frozen: its best parameters no longer change
         moves = (found.best_c >= 0) & (found.best_obj > found.obj0)
-        flips = (found.flip_obj > xp.where(moves, found.best_obj, found.obj0)) & stopping.running
+        flips = ~moves & (found.flip_obj > found.obj0) & stopping.running
         accept = moves & ~flips & stopping.running
         position, sigma = decode_step(found.best_c, coords.shape[1], step)
         apply_moves(xp, XT, P, w, accept, coords[votes, position], sigma)

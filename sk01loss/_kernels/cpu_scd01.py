@@ -18,9 +18,9 @@ def fit_vote(XT, y, plan, params, columns, report=None):
     The vote stops early as :class:`EarlyStopping` says.
 
     With ``params.flip_orientation`` each search also scores the flipped orientation
-    ``-w``; where its best batch objective is strictly greater than what the
-    iteration would otherwise reach (the accepted candidate's, else the current
-    ``w``'s), the vote takes ``-w`` with that threshold instead of the move.
+    ``-w``; where no candidate move is accepted and the flipped orientation's best
+    batch objective is strictly greater than the current ``w``'s, the vote takes
+    ``-w`` with that threshold (a vote that can still climb is never turned).
     """
     w = plan.initial_weights()
     P = project(XT, w)
@@ -39,7 +39,7 @@ def fit_vote(XT, y, plan, params, columns, report=None):
                             params.flip_orientation)
         b = found.bias0
         moves = found.best_c >= 0 and found.best_obj > found.obj0
-        if found.flip_obj > (found.best_obj if moves else found.obj0):
+        if not moves and found.flip_obj > found.obj0:
             flip_orientation(P, w, ranked)
             b = found.flip_bias
         elif moves:

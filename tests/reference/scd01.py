@@ -97,9 +97,9 @@ def search_step(X, w, y, batch, coords, step, window, kind):
 def fit_vote(X, y, plan, max_iter, step, window, balanced_fraction, flip=False):
     """A whole vote (spec §1.6 steps 1-9) driven by the same plan as the kernel.
 
-    With ``flip`` (``flip_orientation``), the vote takes ``-w`` with the flipped
-    orientation's best threshold where that is strictly better on the batch than
-    the objective the iteration reaches otherwise."""
+    With ``flip`` (``flip_orientation``), an iteration that accepts no candidate
+    takes ``-w`` with the flipped orientation's best threshold where that is
+    strictly better on the batch than the current ``w``'s best threshold."""
     w = plan.initial_weights()
     n_balanced = int(max_iter * balanced_fraction)
     n_pos, n_neg = int(y.sum()), int((y == 0).sum())
@@ -108,8 +108,7 @@ def fit_vote(X, y, plan, max_iter, step, window, balanced_fraction, flip=False):
         batch, coords = plan.draw_iteration()
         kind = BALANCED if it <= n_balanced else PLUS
         t0, obj0, b, c, t, obj, b_c = search_step(X, w, y, batch, coords, step, window, kind)
-        reached = obj if obj > obj0 else obj0
-        if flip and flipped_search(X, w, y, batch, kind)[1] > reached:
+        if flip and not obj > obj0 and flipped_search(X, w, y, batch, kind)[1] > obj0:
             b = flipped_search(X, w, y, batch, kind)[2]
             w = -w
         elif obj > obj0:
