@@ -191,3 +191,25 @@ def test_bad_boundary_parameters(params, data):
     X, y = data
     with pytest.raises((ValueError, TypeError)):
         BoundaryAttack(LogisticRegression(), **params).fit(X, y)
+
+
+@pytest.mark.parametrize("scale", [2.0 ** 520, 2.0 ** -600])
+@pytest.mark.parametrize("name", ["hsj-l2", "boundary"])
+def test_l2_attacks_work_at_extreme_float64_scales(name, scale, data, linear):
+    # the same problem with features (and weights inversely) rescaled by a power of
+    # two: the L2 norms must neither overflow (squares beyond 1e308) nor underflow
+    import copy
+    X, y = data
+    X, y = X[:8], y[:8]
+    exact = certified_radius(linear, X, norm=2, clip=None).radius
+    model = copy.deepcopy(linear)
+    model.coef_ = linear.coef_ / scale
+    attack = ATTACKS[name](FrozenEstimator(model), clip=None).fit(X * scale)
+    result = attack.minimize(X * scale, y)
+    assert result.success.all()
+    assert np.all(np.isfinite(result.distortion))
+    ratio = result.distortion / scale / exact
+    assert np.all(ratio >= 1 - 1e-6) and np.all(ratio < 1.5)
+    np.testing.assert_array_equal(model.predict(result.X_adv), 1 - y)
+    measured = np.linalg.norm(result.X_adv / scale - X, axis=1) * scale
+    np.testing.assert_allclose(measured, result.distortion, rtol=1e-9)

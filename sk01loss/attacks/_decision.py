@@ -105,10 +105,19 @@ class _Oracle:
 
 
 def _norm(delta, norm):
-    """Norm of each row of ``delta`` (or of a vector)."""
-    if norm == 2:
-        return np.sqrt(np.sum(delta * delta, axis=-1))
-    return np.max(np.abs(delta), axis=-1)
+    """Norm of each row of ``delta`` (or of a vector). The L2 norm is computed on
+    the rows scaled by a power of two (exact) so that their squares neither
+    overflow nor underflow: right for any finite float64 row (``inf`` only where
+    the norm itself exceeds the float64 range)."""
+    delta = np.asarray(delta, dtype=np.float64)
+    largest = np.max(np.abs(delta), axis=-1, keepdims=True) if delta.size else (
+        np.zeros(delta.shape[:-1] + (1,)))
+    if norm != 2:
+        return largest[..., 0]
+    _, exponent = np.frexp(np.where(np.isfinite(largest), largest, 1.0))
+    scaled = np.ldexp(delta, -exponent)  # largest entry in [0.5, 1)
+    with np.errstate(over="ignore"):
+        return np.ldexp(np.sqrt(np.sum(scaled * scaled, axis=-1)), exponent[..., 0])
 
 
 def _row_rng(base, x, c):
