@@ -262,8 +262,9 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         votes : int or sequence of int
-            Vote indices in ``range(n_votes)``, where ``n_votes`` is the number of
-            votes fitted per problem; an int ``k`` selects the first ``k`` votes.
+            Vote indices in ``range(n_votes)``, each at most once, where ``n_votes``
+            is the number of votes fitted per problem; an int ``k`` selects the
+            first ``k`` votes.
             ``select_votes([0])`` is the single-run model (the model
             ``n_estimators=1`` fits with the same ``random_state``).
 
@@ -276,7 +277,7 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         Raises
         ------
         ValueError
-            If no vote is selected or an index is out of range.
+            If no vote is selected, or an index is out of range or repeated.
         TypeError
             If ``votes`` is neither an int nor a sequence of ints.
         """
@@ -290,9 +291,12 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         index = np.asarray(list(votes) if np.iterable(votes) else votes)
         if index.ndim != 1 or (index.size and index.dtype.kind not in "iu"):
             raise TypeError(f"votes must be an int or a sequence of ints; got {votes!r}.")
-        if index.size == 0 or index.min() < -n_votes or index.max() >= n_votes:
+        if index.size == 0 or index.min() < 0 or index.max() >= n_votes:
             raise ValueError(f"votes={votes!r} must be a non-empty sequence of vote "
                              f"indices in range({n_votes}).")
+        if np.unique(index).size != index.size:
+            raise ValueError(f"votes={votes!r} repeats a vote; each vote can be selected "
+                             "once.")
         part = copy.copy(self)
         for name in self._per_vote_attributes():
             setattr(part, name, getattr(self, name)[:, index].copy())
@@ -372,7 +376,7 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         return self.classes_[index]
 
     def __getstate__(self):
-        state = super().__getstate__()
+        state = dict(super().__getstate__())  # a copy: pickling must not change self
         state["_sk01loss_version"] = __version__
         return state
 

@@ -170,8 +170,11 @@ def test_saved_models_record_the_version_and_warn_when_another_loads_them(
 
     X, y = iris
     clf = Estimator(**params, random_state=0).fit(X, y)
+    before = dict(vars(clf))
     saved = pickle.dumps(clf)
+    assert vars(clf).keys() == before.keys(), "pickling changed the estimator"
     assert clf.__getstate__()["_sk01loss_version"] == sk01loss.__version__
+    assert "_sk01loss_version" not in vars(clf)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the same version loads silently
         same = pickle.loads(saved)

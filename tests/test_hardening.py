@@ -257,7 +257,7 @@ def test_select_votes_is_the_model_of_those_votes(cancer, Estimator):
     pair = model.select_votes([2, 0])
     assert pair.n_estimators == 2 and model.n_estimators == 3
     np.testing.assert_array_equal(pair.coef_, model.coef_[:, [2, 0]])
-    for votes in (0, 4, [], [3], [-4]):
+    for votes in (0, 4, [], [3], [-4], [-1], [0, 0], [1, 2, 1]):
         with pytest.raises(ValueError, match="votes"):
             model.select_votes(votes)
     for votes in ([0.5], True, [True], "0", [[0]]):
