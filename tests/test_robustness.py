@@ -320,6 +320,48 @@ def test_linear_without_clip_is_the_distance_to_the_hyperplane():
                                z / np.linalg.norm(w))
 
 
+@pytest.mark.parametrize("clip", [(0.0, 1.0), None])
+@pytest.mark.parametrize("norm", [np.inf, 2])
+@pytest.mark.parametrize("weights", [2.0 ** 530, 2.0 ** -530])
+def test_linear_closed_form_is_scale_safe(weights, norm, clip):
+    # the same hyperplane with weights scaled by a power of two: the same radius
+    # (no overflow or underflow of sum(w * w))
+    import copy
+    X, y = tiny()
+    model = LinearSVC().fit(X, y)
+    expected = certified_radius(model, X, norm=norm, clip=clip)
+    scaled = copy.deepcopy(model)
+    scaled.coef_ = model.coef_ * weights
+    scaled.intercept_ = model.intercept_ * weights
+    cert = certified_radius(scaled, X, norm=norm, clip=clip)
+    np.testing.assert_allclose(cert.radius, expected.radius, rtol=1e-12)
+    assert cert.status.tolist() == expected.status.tolist()
+
+
+@pytest.mark.parametrize("norm", [np.inf, 2])
+@pytest.mark.parametrize("features", [2.0 ** 530, 2.0 ** -560])
+def test_linear_closed_form_with_rescaled_features(features, norm):
+    # features scaled by s and weights by 1/s: radii scale by s
+    import copy
+    X, y = tiny()
+    model = LinearSVC().fit(X, y)
+    expected = certified_radius(model, X, norm=norm, clip=None).radius
+    scaled = copy.deepcopy(model)
+    scaled.coef_ = model.coef_ / features
+    cert = certified_radius(scaled, X * features, norm=norm, clip=None)
+    np.testing.assert_allclose(cert.radius / features, expected, rtol=1e-12)
+    assert set(cert.status) == {"exact"}
+
+
+def test_linear_radius_beyond_float64_raises():
+    import copy
+    X, y = tiny()
+    model = copy.deepcopy(LinearSVC().fit(X, y))
+    model.coef_ = model.coef_ * 2.0 ** -1060  # subnormal weights, intercept kept
+    with pytest.raises(ValueError, match="cannot be represented"):
+        certified_radius(model, X[:3], norm=2, clip=None)
+
+
 def test_single_vote_scd01_closed_form_matches_its_milp(data):
     X, y = data
     model = SCD01Classifier(n_estimators=1, max_iter=40, random_state=0).fit(X, y)

@@ -179,7 +179,49 @@ def _box(x, clip, reach):
 def _linear_radius(x, w, b, positive, norm, low, high):
     """Infimum distance from ``x`` to the points of the box ``[low, high]`` on the
     other side of ``x @ w + b > 0`` (``positive``: the side ``x`` is on). ``inf`` if
-    the box has none."""
+    the box has none.
+
+    ``(w, b)`` is first scaled by a power of two (exact, the same hyperplane) so that
+    its largest weight lies in [0.5, 1), and the L2 norm of the step is taken on a
+    scaled copy: no square overflows or underflows, whatever the scale of the
+    weights or of ``x``. A finite radius beyond the float64 range raises a
+    ValueError (it would read as ``inf``, "robust")."""
+    w = np.asarray(w, dtype=np.float64)
+    top = float(np.max(np.abs(w))) if w.size else 0.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        if top > 0 and np.isfinite(top):
+            _, exponent = np.frexp(top)
+            w = np.ldexp(w, -exponent)
+            b = float(np.ldexp(b, -exponent))
+        if not np.isfinite(b):
+            raise ValueError(
+                "The radius of this linear model cannot be represented in float64: its "
+                "intercept is beyond 1e308 times its largest weight; rescale the "
+                "features or the weights.")
+        r = _linear_radius_scaled(x, w, b, positive, norm, low, high)
+    if r is None:
+        return np.inf  # no point of the box is on the other side
+    if not np.isfinite(r):
+        raise ValueError(
+            "The radius of this linear model cannot be represented in float64 (it "
+            "overflows); rescale the features or the weights.")
+    return float(r)
+
+
+def _l2_norm(v):
+    """L2 norm of a vector, computed on a copy scaled by a power of two (exact) so
+    that the squares neither overflow nor underflow."""
+    top = float(np.max(np.abs(v))) if v.size else 0.0
+    if top == 0 or not np.isfinite(top):
+        return top
+    _, exponent = np.frexp(top)
+    scaled = np.ldexp(v, -exponent)
+    return float(np.ldexp(np.sqrt(np.sum(scaled * scaled)), exponent))
+
+
+def _linear_radius_scaled(x, w, b, positive, norm, low, high):
+    """``_linear_radius`` of a scaled ``(w, b)``; ``None`` where the box has no point
+    on the other side."""
     z = float(x @ w + b)
     # moving feature i by t in the direction that lowers (positive) or raises the score
     # changes it by |w_i| t, and the box leaves it room c_i in that direction
@@ -192,7 +234,7 @@ def _linear_radius(x, w, b, positive, norm, low, high):
     with np.errstate(invalid="ignore"):
         total = np.sum(np.where(np.isinf(room), np.inf, a * room)) if a.size else 0.0
     if total < need or (not positive and total <= need):
-        return np.inf  # not even the far corner of the box is on the other side
+        return None  # not even the far corner of the box is on the other side
     if need <= 0:
         return 0.0  # on the boundary, with room to cross it
     if norm == np.inf:
@@ -221,10 +263,10 @@ def _linear_radius(x, w, b, positive, norm, low, high):
         if value_at >= need:
             lam = (need - done) / slope
             delta = np.minimum(lam * a, room)
-            return float(np.sqrt(np.sum(delta * delta)))
+            return _l2_norm(delta)
         done += a[i] * room[i]
         slope -= a[i] * a[i]
-    return float(np.sqrt(np.sum(room * room)))  # pragma: no cover
+    return _l2_norm(room)  # pragma: no cover
 
 
 # --- MILPs ---------------------------------------------------------------------------
