@@ -442,6 +442,27 @@ def test_bad_input(data, scd01):
     np.testing.assert_array_equal(X, X_in)
 
 
+def test_messages_are_consistent_and_early(data, scd01, monkeypatch):
+    X, y = data
+    # one rule for time_limit, whatever the bad value
+    for bad in (0, -1, 0.0, float("inf"), float("nan"), True):
+        with pytest.raises(ValueError, match=r"time_limit must be a finite number > 0 "
+                                             r"or None"):
+            certified_radius(scd01, X[:2], time_limit=bad)
+    # outside clip: the message speaks of the certificate, not of an attack
+    with pytest.raises(ValueError, match="outside clip") as info:
+        certified_radius(scd01, X + 1.0)
+    assert "attack" not in str(info.value) and "certificate" in str(info.value)
+    # the length of y is checked before any certificate is computed
+    import sk01loss.robustness._certify as certify
+
+    def never(*args, **kwargs):
+        raise AssertionError("certificates computed before checking y")
+    monkeypatch.setattr(certify, "certified_radius", never)
+    with pytest.raises(ValueError, match="rows"):
+        certify.certified_accuracy(scd01, X, y[:-1], 0.1)
+
+
 def test_frozen_and_dataframe_models(data, scd01):
     import pandas as pd
     X, y = data

@@ -40,6 +40,7 @@ from numbers import Real
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 from sklearn.utils import check_array
+from sklearn.utils.validation import _num_samples
 
 from .._mlp01 import MLP01Classifier
 from .._scd01 import SCD01Classifier
@@ -743,16 +744,25 @@ def certified_radius(estimator, X, *, norm=np.inf, eps=None, clip=(0.0, 1.0),
     eps = _check_eps(eps)
     clip = check_clip(clip)
     if time_limit is not None:
-        time_limit = _check_eps(time_limit, allow_none=False, name="time_limit")
-        if time_limit == 0:
-            raise ValueError("time_limit must be > 0 or None; got 0.")
+        if (isinstance(time_limit, (bool, np.bool_)) or not isinstance(time_limit, Real)
+                or not np.isfinite(time_limit) or time_limit <= 0):
+            raise ValueError(
+                f"time_limit must be a finite number > 0 or None; got {time_limit!r}.")
+        time_limit = float(time_limit)
     atol = _check_eps(atol, allow_none=False, name="atol")
     X = check_array(X, dtype=np.float64, copy=True)
     n_features = getattr(model, "n_features_in_", None)
     if n_features is not None and X.shape[1] != n_features:
         raise ValueError(f"X has {X.shape[1]} features, but the model was fitted on "
                          f"{n_features}.")
-    check_in_clip(X, clip)
+    try:
+        check_in_clip(X, clip)
+    except ValueError:
+        raise ValueError(
+            f"X has values in [{X.min():g}, {X.max():g}] outside clip={clip!r}: a "
+            "certificate covers the points of the domain clip, which must contain the "
+            "points certified. Scale X into clip (e.g. with MinMaxScaler), or pass a "
+            "wider clip or clip=None.") from None
     if kind != "linear":
         if norm != np.inf:
             raise ValueError(
@@ -821,9 +831,10 @@ def certified_accuracy(estimator, X, y, eps, **kwargs):
         If ``y`` has another length than ``X``; as :func:`certified_radius`.
     """
     eps = _check_eps(eps, allow_none=False)
-    cert = certified_radius(estimator, X, eps=eps, **kwargs)
     y = np.asarray(y)
-    if y.ndim != 1 or y.shape[0] != cert.radius.shape[0]:
-        raise ValueError(f"X has {cert.radius.shape[0]} rows but y has shape {y.shape}.")
+    n_rows = _num_samples(X)
+    if y.ndim != 1 or y.shape[0] != n_rows:  # before any certificate is computed
+        raise ValueError(f"X has {n_rows} rows but y has shape {y.shape}.")
+    cert = certified_radius(estimator, X, eps=eps, **kwargs)
     right = cert.prediction == y
     return float(np.mean(right & cert.certified(eps)))
