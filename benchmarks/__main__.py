@@ -9,7 +9,7 @@ import sys
 import textwrap
 
 from . import batch_size, blackbox, demo, fig7, fit_cost, gpu_fit, memory, mnist_ensemble, \
-    regions, table1, table3, table4, vote_quality, vote_time
+    regions, robustness, table1, table3, table4, vote_quality, vote_time
 from ._common import CommandError
 
 EXPERIMENTS = {
@@ -27,6 +27,7 @@ EXPERIMENTS = {
     "blackbox": blackbox,
     "regions": regions,
     "fig7": fig7,
+    "robustness": robustness,
 }
 
 

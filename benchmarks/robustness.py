@@ -1,5 +1,5 @@
 """Robustness beyond transfer on classes 0 vs 1: minimum distortions, security curves
-and certified accuracy of the four models (issue 26).
+and certified accuracy of the four models.
 
 Fits the linear SVM, the MLP, SCD01 and MLP01 (``--votes`` votes, ``--max-iter``
 iterations of the 0/1 solvers; the paper's settings otherwise) on classes 0 vs 1,
@@ -18,14 +18,12 @@ then, on ``--n-test`` test images (a fixed random subset):
    as the search radius; rows whose MILP does not finish count as not certified)
    (``certified.csv``/``.md``).
 
-Run as ``python -m benchmarks.robustness --dataset mnist --quick`` (or from
-``python -m benchmarks robustness`` where the experiment is registered).
+Run as ``python -m benchmarks robustness --dataset mnist --quick``.
 """
 
 import argparse
 import json
 import os
-import sys
 import time
 
 import numpy as np
@@ -40,29 +38,58 @@ from sk01loss.attacks import (
 )
 from sk01loss.robustness import certified_radius, security_curve
 
-from ._common import environment
+from ._common import CommandError, environment
 from ._experiment import add_common_arguments, load_dataset, make_model
 
 MODELS = ("svm", "mlp", "scd01", "mlp01")
 
 
+def _count(low):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < low:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer >= {low}")
+        return value
+    return parse
+
+
+def _non_negative(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number >= 0")
+    return value
+
+
+def _positive(text):
+    value = _non_negative(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number > 0")
+    return value
+
+
 def add_arguments(parser):
     add_common_arguments(parser)
-    parser.add_argument("--votes", type=int, default=8,
+    parser.add_argument("--votes", type=_count(1), default=8,
                         help="votes of the SCD01 and MLP01 ensembles (default: %(default)s)")
-    parser.add_argument("--max-iter", type=int, default=None,
+    parser.add_argument("--max-iter", type=_count(1), default=None,
                         help="iterations of the 0/1 solvers (default: the paper's, 500 for "
                              "SCD01 ensembles, 1000 for MLP01; a fifth with --quick)")
-    parser.add_argument("--n-test", type=int, default=100,
+    parser.add_argument("--n-test", type=_count(1), default=100,
                         help="test images attacked (default: %(default)s)")
-    parser.add_argument("--eps", type=float, nargs="+", default=[0.0, 0.05, 0.1, 0.2, 0.3],
+    parser.add_argument("--eps", type=_non_negative, nargs="+", default=[0.0, 0.05, 0.1, 0.2, 0.3],
                         help="L-inf grid of the curves (default: %(default)s)")
-    parser.add_argument("--certify", type=int, default=0,
+    parser.add_argument("--certify", type=_count(0), default=0,
                         help="certify the first N attacked images (default: none)")
     parser.add_argument("--parts", nargs="+", choices=["distortion", "curves", "certify"],
                         default=["distortion", "curves", "certify"],
                         help="what to run (default: all; certify needs --certify N)")
-    parser.add_argument("--time-limit", type=float, default=10.0,
+    parser.add_argument("--time-limit", type=_positive, default=10.0,
                         help="seconds per image of a certificate's MILP (default: %(default)s)")
 
 
@@ -104,6 +131,11 @@ def _write(folder, name, rows, columns):
 
 
 def run(args):
+    if "certify" in args.parts and not args.certify:
+        if args.parts == ["certify"]:
+            raise CommandError("--parts certify needs --certify N (the number of images "
+                               "to certify)")
+        args.parts = [part for part in args.parts if part != "certify"]
     folder = os.path.join(args.out, "robustness", args.dataset)
     os.makedirs(folder, exist_ok=True)
     print(environment(), flush=True)
@@ -206,14 +238,3 @@ def _certificates(args, folder, models, attacks, X_eval, y_eval):
         f.write("\n".join(json.dumps(flag) for flag in curve.flags) + "\n"
                 if curve.flags else "no flags\n")
     print(f"flags: {curve.flags or 'none'}", flush=True)
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.robustness",
-                                     description=__doc__.split("\n\n")[0])
-    add_arguments(parser)
-    run(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

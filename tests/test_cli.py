@@ -106,3 +106,19 @@ def test_data_dir_accepts_the_datasets_folder_and_the_dataset_folder():
         X, y, X_test, y_test = load_dataset(args, classes=[0, 1])
         shapes.append((X.shape, X_test.shape))
     assert shapes[0] == shapes[1] and shapes[0][0][1] == 784
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--n-test", "0"], ["--n-test", ">= 1"]),
+    (["--votes", "-2"], ["--votes", ">= 1"]),
+    (["--certify", "-1"], ["--certify", ">= 0"]),
+    (["--eps", "0.1", "-0.1"], ["--eps", ">= 0"]),
+    (["--time-limit", "0"], ["--time-limit", "> 0"]),
+    (["--parts", "certify"], ["--certify N"]),
+])
+def test_robustness_arguments_are_checked_before_anything_is_fitted(tmp_path, args, words):
+    out = cli("robustness", "--out", tmp_path / "results", *args, cwd=tmp_path)
+    assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+    assert all(word in out.stderr for word in words), out.stderr
+    assert "fitted in" not in out.stdout
+    assert not (tmp_path / "results").exists()
