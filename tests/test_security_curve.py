@@ -157,3 +157,40 @@ def test_bad_input():
     X_in = X.copy()
     security_curve(svm, sign, X, y, EPS)
     np.testing.assert_array_equal(X, X_in)
+
+
+class Reflect(BaseAttack):
+    """A 'white-box' attack that ignores eps (returns the rows of the other class
+    nearest to each point, inside (0, 1)): it must violate any certificate of its
+    own domain."""
+
+    def _perturb(self, X, y_index):
+        X = np.asarray(X)
+        labels = self.estimator_.predict(X)
+        other = int(np.argmax(labels != labels[0]))  # a row of the other class
+        return np.where((labels == labels[0])[:, None], X[other], X[0])
+
+
+def test_certificate_check_only_for_attacks_within_its_domain():
+    from sklearn.datasets import make_classification
+    X, y = make_classification(30, 4, n_informative=3, n_redundant=0, random_state=1)
+    X = (X - X.min(0)) / (X.max(0) - X.min(0))  # points on the edges of (0, 1)
+    svm = LinearSVC().fit(X, y)
+    # an attack with clip=None may leave the certificate's (0, 1): no false flag
+    hsj = HopSkipJumpAttack(None, clip=None, max_steps=10, random_state=0)
+    curve = security_curve({"svm": svm}, {"hsj": hsj}, X, y, eps=[0, 0.1, 0.3],
+                           certify=True)
+    assert not [f for f in curve.flags if f["check"] == "certificate-violated"]
+    # an attack inside the certificate's domain that beats it is still flagged
+    curve = security_curve({"svm": svm}, {"hsj": hsj, "reflect": Reflect(None)}, X, y,
+                           eps=[0, 0.1], certify=True, kinds={"reflect": "white-box"})
+    violated = {f["attack"] for f in curve.flags if f["check"] == "certificate-violated"}
+    assert violated == {"reflect"}
+
+
+def test_kinds_naming_no_attack_is_an_error():
+    X, y = data()
+    svm = LinearSVC().fit(X, y)
+    with pytest.raises(ValueError, match="kinds names no attack.*'zz'"):
+        security_curve(svm, {"sign": LinearSignAttack(None)}, X, y, EPS,
+                       kinds={"zz": "white-box"})

@@ -9,7 +9,7 @@ from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.utils import check_array
 
-from ..attacks._base import BaseAttack
+from ..attacks._base import BaseAttack, check_clip
 
 #: The kind of each attack of ``sk01loss.attacks``, by class name.
 ATTACK_KINDS = {
@@ -22,6 +22,16 @@ ATTACK_KINDS = {
     "BoundaryAttack": "decision-based",
 }
 KINDS = ("white-box", "black-box", "decision-based", "certified")
+
+
+def _within(inner, outer):
+    """Whether the domain ``inner`` (a clip, ``None``: all of R^d) lies within
+    ``outer``."""
+    if outer is None:
+        return True
+    if inner is None:
+        return False
+    return outer[0] <= inner[0] and inner[1] <= outer[1]
 
 
 def _attack_norm(attack):
@@ -46,7 +56,9 @@ class SecurityCurve:
         leaves a lower accuracy than every white-box attack at the same model, eps
         and norm), ``"non-monotone"`` (an attack's accuracy rises with eps) or
         ``"certificate-violated"`` (an attack's accuracy is below the certified
-        accuracy: a bug somewhere); with the model, eps, norm and the attacks and
+        accuracy: a bug somewhere; checked only for the attacks whose ``clip`` lies
+        within the certificate's, as an attack that may leave the certified domain
+        can rightly beat it); with the model, eps, norm and the attacks and
         accuracies involved.
     skipped : list of dict
         ``model``, ``attack`` and ``reason`` for the pairs that did not apply.
@@ -159,12 +171,17 @@ def security_curve(models, attacks, X, y, eps, *, kinds=None, certify=False, cli
     kinds : dict of str to str, optional
         Kind of each attack by name (``"white-box"``, ``"black-box"`` or
         ``"decision-based"``), overriding the default of its class
-        (:data:`ATTACK_KINDS`); an attack of another class must be given one.
+        (:data:`ATTACK_KINDS`); an attack of another class must be given one. A key
+        that names no attack is an error.
     certify : bool, default=False
         Also add each model's certified accuracy (``certified_radius``; binary SCD01,
-        MLP01 and linear models, L-inf), a lower bound that no attack may beat.
+        MLP01 and linear models, L-inf), a lower bound that no attack confined to
+        the certificate's domain may beat.
     clip : (float, float) or None, default=(0.0, 1.0)
-        Domain of the certificates.
+        Domain of the certificates. The ``"certificate-violated"`` check compares
+        the certified accuracy only with the attacks whose own ``clip`` lies within
+        it (e.g. not an attack with ``clip=None`` against a certificate of
+        ``(0, 1)``: its adversaries may lie outside the certified domain).
     time_limit : float, default=10.0
         Seconds per row of a certificate's MILP.
     tol : float, default=0.0
@@ -183,7 +200,7 @@ def security_curve(models, attacks, X, y, eps, *, kinds=None, certify=False, cli
     ValueError
         If ``models`` or ``attacks`` is empty, ``eps`` is not a non-empty 1-D grid
         of finite numbers >= 0, ``y`` has another length than ``X``, or a kind is
-        unknown.
+        unknown (or ``kinds`` names no attack), or ``clip`` is invalid.
     TypeError
         If an attack is not a ``BaseAttack``, or a model lacks ``predict``.
 
@@ -233,6 +250,21 @@ def security_curve(models, attacks, X, y, eps, *, kinds=None, certify=False, cli
     if y.ndim != 1 or y.shape[0] != X.shape[0]:
         raise ValueError(f"X has {X.shape[0]} rows but y has shape {y.shape}.")
     kinds = dict(kinds or {})
+    unknown = sorted(set(kinds) - set(attacks), key=str)
+    if unknown:
+        raise ValueError(f"kinds names no attack: {unknown!r}; the attacks are "
+                         f"{list(attacks)!r}.")
+    clip = check_clip(clip)
+    # the attacks whose domain lies within the certificates' (the only ones a
+    # certificate bounds)
+    covered = set()
+    for name, attack in attacks.items():
+        try:
+            attack_clip = check_clip(getattr(attack, "clip", None))
+        except (TypeError, ValueError):
+            continue
+        if _within(attack_clip, clip):
+            covered.add(name)
     attack_kind = {}
     for name, attack in attacks.items():
         kind = kinds.get(name, ATTACK_KINDS.get(type(attack).__name__))
@@ -269,11 +301,13 @@ def security_curve(models, attacks, X, y, eps, *, kinds=None, certify=False, cli
                     result.records.append(dict(
                         model=model_name, attack="certified", kind="certified", norm="linf",
                         eps=float(e), accuracy=float(np.mean(right & cert.certified(e)))))
-    result.flags = _checks(result.records, tol)
+    result.flags = _checks(result.records, tol, covered)
     return result
 
 
-def _checks(records, tol):
+def _checks(records, tol, covered=None):
+    """The flags of ``records``; ``covered``: the names of the attacks a certificate
+    bounds (``None``: all)."""
     flags = []
     cells = {}
     for r in records:
@@ -294,7 +328,10 @@ def _checks(records, tol):
                         white_box_accuracy=best_white["accuracy"]))
         for c in certified:
             for r in rows:
-                if r["kind"] != "certified" and r["accuracy"] < c["accuracy"] - 1e-12:
+                if r["kind"] == "certified" or (covered is not None
+                                                and r["attack"] not in covered):
+                    continue
+                if r["accuracy"] < c["accuracy"] - 1e-12:
                     flags.append(dict(check="certificate-violated", model=model, norm=norm,
                                       eps=e, attack=r["attack"], kind=r["kind"],
                                       other_accuracy=r["accuracy"],
