@@ -62,7 +62,7 @@ def n_selected_features(max_features, n_features):
 
 
 class VotePlan:
-    """The random draws of one vote of one binary problem (spec §1.3, §1.6).
+    """The random draws of one vote of one binary problem (the draws of Xue, Xie and Roshan 2020, Sec. II-A).
 
     Parameters
     ----------

@@ -5,7 +5,7 @@ so they are computed from integer counts: equal counts give bitwise-equal
 objectives, which keeps "first maximum" and "strictly better" decisions exact and
 identical to the slow reference implementation in ``tests/reference``.
 
-Vocabulary (spec §1.4): over values sorted ascending, threshold index ``t`` puts
+Vocabulary: over values sorted ascending, threshold index ``t`` puts
 sorted positions ``< t`` below the threshold and positions ``>= t`` above it.
 
 The same scans serve a linear model (above = predicted 1) and a hidden node of

@@ -1,6 +1,6 @@
 """The batched coordinate search: a search step of all votes of a problem at once, as
 array operations over (vote, candidate, row) written against an array namespace
-``xp`` -- NumPy on any machine, CuPy on a GPU (spec §9.3). ``batched_scd01`` and
+``xp`` -- NumPy on any machine, CuPy on a GPU. ``batched_scd01`` and
 ``batched_mlp01`` advance all votes together, one iteration at a time, with it.
 
 Every random draw still comes from each vote's ``VotePlan`` on the host, and every

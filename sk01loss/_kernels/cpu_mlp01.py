@@ -1,6 +1,6 @@
 """MLP01's vote loop on the CPU: one hidden layer of 0/1 sign units, trained on the
-0/1 loss by stochastic coordinate descent with the Numba search steps (spec §2, fast
-path §9.2 item 6).
+0/1 loss by stochastic coordinate descent with the Numba search steps (Xue, Xie
+and Roshan 2020, Sec. II-B).
 
 State kept for all ``n`` training rows and updated in O(n) per change:
 ``A = W1.T @ X.T`` (hidden pre-activations without bias, ``(H, n)``), the hidden bits
@@ -123,7 +123,7 @@ class Network:
         return self.z + self.b2
 
     def output_step(self, y, batch, order, step, window, kind):
-        """Spec §2.4 A: coordinate step of the output node over all hidden units."""
+        """The output step: coordinate step of the output node over all hidden units."""
         below, above = np.zeros_like(y), np.ones_like(y)
         found = search_step(self.S, self.z, self.w2, y, below, above, batch, order, step,
                             window, kind, self._bit_columns, self.ranked_z)
@@ -148,7 +148,7 @@ class Network:
         )
 
     def hidden_step(self, y, batch, h, coords, step, window, kind, columns):
-        """Spec §2.4 B: the node's bias from a full scan (always applied), then a
+        """The hidden step: the node's bias from a full scan (always applied), then a
         k-coordinate step of its weights on strict improvement."""
         found = self.node_search(y, batch, h, coords, step, window, kind, columns)
         self.b1[h] = found.bias0
@@ -161,7 +161,7 @@ class Network:
         return found
 
     def initialise_biases(self, y, batch, node_order, window, kind, columns, authors=False):
-        """Spec §2.3 with the recommended fixes (§8 row 10): hidden biases at minus
+        """The initialisation, with two changes from the authors' code: hidden biases at minus
         the batch median of each node's projection (the midpoint between the two
         middle values, so no training row sits on a node's boundary), the output
         bias from a full scan,

@@ -1,7 +1,7 @@
 """The coordinate search on the CPU (Numba): one search step of a linear unit, the
 search both models are made of (an SCD01 vote; MLP01's output node and hidden nodes).
 
-Exact-semantics fast path of spec §9.2. Per iteration, for a batch of ``n_b`` rows:
+The paper's search, computed exactly but without its O(n_b²) scans. Per iteration, for a batch of ``n_b`` rows:
 
 * the projections of *all* training rows ``P = X @ w`` are maintained incrementally,
   so the batch projection is a gather and the full-data evaluation is O(n);
@@ -154,7 +154,7 @@ def sort_batch(P, batch, ranked):
 @_jit
 def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns, ranked,
                 flipped=False):
-    """One coordinate search of spec §1.6 steps 2-5, or §2.4 B for a hidden node
+    """One coordinate search of an SCD01 iteration, or of a hidden node of MLP01
     (nothing is modified).
 
     Parameters

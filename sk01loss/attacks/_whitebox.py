@@ -261,8 +261,7 @@ class MLP01Attack(BaseAttack):
     vote : int, default=0
         Vote whose network is attacked, as a model of its own: its hidden nodes give
         the candidates and its prediction decides success. ``vote=0`` is the
-        single-run model (the model ``n_estimators=1`` fits with the same seed; spec
-        §8 row 14). ``None`` attacks the whole ensemble: the candidates are the nodes
+        single-run model (the model ``n_estimators=1`` fits with the same seed). ``None`` attacks the whole ensemble: the candidates are the nodes
         of every vote (``n_estimators * n_hidden`` of them) and success means the
         ensemble's prediction changes.
     eps : float, default=0.1
