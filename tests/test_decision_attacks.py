@@ -193,7 +193,7 @@ def test_bad_boundary_parameters(params, data):
         BoundaryAttack(LogisticRegression(), **params).fit(X, y)
 
 
-@pytest.mark.parametrize("scale", [2.0 ** 520, 2.0 ** -600])
+@pytest.mark.parametrize("scale", [2.0 ** 520, 2.0 ** -600, 2.0 ** -1000])
 @pytest.mark.parametrize("name", ["hsj-l2", "boundary"])
 def test_l2_attacks_work_at_extreme_float64_scales(name, scale, data, linear):
     # the same problem with features (and weights inversely) rescaled by a power of
@@ -213,3 +213,11 @@ def test_l2_attacks_work_at_extreme_float64_scales(name, scale, data, linear):
     np.testing.assert_array_equal(model.predict(result.X_adv), 1 - y)
     measured = np.linalg.norm(result.X_adv / scale - X, axis=1) * scale
     np.testing.assert_allclose(measured, result.distortion, rtol=1e-9)
+    # the bounded mode: adversaries found by the minimum run, moved within eps
+    eps = 1.2 * float(exact.max())
+    bounded = ATTACKS[name](FrozenEstimator(model), clip=None, eps=eps * scale).fit(X * scale)
+    X_adv = bounded.generate(X * scale, y)
+    assert np.all(np.isfinite(X_adv))
+    moved = np.linalg.norm(X_adv / scale - X, axis=1)
+    assert np.all(moved <= eps * (1 + 1e-9))
+    assert np.mean(model.predict(X_adv) != y) >= 0.75

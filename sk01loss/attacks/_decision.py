@@ -674,7 +674,9 @@ class BoundaryAttack(_DecisionAttack):
                     eta = np.nan_to_num(eta * (spherical[i] * dist[i] / size), nan=0.0)
                 sphere = x_adv[i] + eta
                 radius = _norm(sphere - x[j], 2)
-                sphere = x[j] + (sphere - x[j]) * (dist[i] / np.maximum(radius, 1e-300))[:, None]
+                # (no absolute floor on radius: distances may be any float64 scale)
+                ratio = np.divide(dist[i], radius, out=np.ones_like(radius), where=radius > 0)
+                sphere = x[j] + (sphere - x[j]) * ratio[:, None]
                 sphere = np.clip(sphere, low, high)
                 spheres.append(sphere)
                 moved_points.append(np.clip(sphere + source[i] * (x[j] - sphere), low, high))
