@@ -62,7 +62,8 @@ def n_selected_features(max_features, n_features):
 
 
 class VotePlan:
-    """The random draws of one vote of one binary problem (the draws of Xue, Xie and Roshan 2020, Sec. II-A).
+    """The random draws of one vote of one binary problem (those of Xue, Xie and
+    Roshan 2020, Sec. II-A).
 
     Parameters
     ----------

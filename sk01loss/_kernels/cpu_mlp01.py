@@ -161,11 +161,10 @@ class Network:
         return found
 
     def initialise_biases(self, y, batch, node_order, window, kind, columns, authors=False):
-        """The initialisation, with two changes from the authors' code: hidden biases at minus
-        the batch median of each node's projection (the midpoint between the two
-        middle values, so no training row sits on a node's boundary), the output
-        bias from a full scan,
-        then a greedy pass over the nodes in ``node_order`` that moves a node's bias
+        """The initialisation, with two changes from the authors' code: hidden biases
+        at minus the batch median of each node's projection (the midpoint between
+        the two middle values, so no training row sits on a node's boundary), the
+        output bias from a full scan, then a greedy pass over the nodes in ``node_order`` that moves a node's bias
         to its best full-scan threshold only when that strictly improves the batch
         objective (otherwise the median bias stays).
 

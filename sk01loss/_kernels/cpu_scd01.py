@@ -1,5 +1,5 @@
-"""SCD01's vote loop on the CPU (Numba search steps; the algorithm of Xie, Xue and Roshan 2019, as in
-Xue, Xie and Roshan 2020, Sec. II-A)."""
+"""SCD01's vote loop on the CPU (Numba search steps): the algorithm of Xie, Xue and
+Roshan (2019), as in Xue, Xie and Roshan (2020), Sec. II-A."""
 
 import numpy as np
 

@@ -1,7 +1,8 @@
 """The coordinate search on the CPU (Numba): one search step of a linear unit, the
 search both models are made of (an SCD01 vote; MLP01's output node and hidden nodes).
 
-The paper's search, computed exactly but without its O(n_b²) scans. Per iteration, for a batch of ``n_b`` rows:
+The paper's search, computed exactly but without its O(n_b²) scans. Per
+iteration, for a batch of ``n_b`` rows:
 
 * the projections of *all* training rows ``P = X @ w`` are maintained incrementally,
   so the batch projection is a gather and the full-data evaluation is O(n);
