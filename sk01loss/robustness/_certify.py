@@ -40,10 +40,10 @@ from numbers import Real
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 from sklearn.utils import check_array
-from sklearn.utils.validation import _num_samples
 
 from .._mlp01 import MLP01Classifier
 from .._scd01 import SCD01Classifier
+from .._sklearn_compat import _num_samples
 from ..attacks._base import check_clip, check_in_clip, estimator_input, unwrap
 from ..attacks._gradients import linear_view
 
