@@ -381,6 +381,7 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         return state
 
     def __setstate__(self, state):
+        state = dict(state)
         saved = state.pop("_sk01loss_version", None)
         if saved != __version__:
             warnings.warn(InconsistentVersionWarning(type(self).__name__, saved), stacklevel=2)

@@ -187,3 +187,7 @@ def test_saved_models_record_the_version_and_warn_when_another_loads_them(
     del state["_sk01loss_version"]  # saved before versions were recorded
     with pytest.warns(sk01loss.InconsistentVersionWarning, match="did not record"):
         Estimator().__setstate__(state)
+    state["_sk01loss_version"] = "98.0"
+    with pytest.warns(sk01loss.InconsistentVersionWarning):
+        Estimator().__setstate__(state)
+    assert state["_sk01loss_version"] == "98.0", "__setstate__ changed the state it was given"
