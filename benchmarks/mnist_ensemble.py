@@ -45,6 +45,53 @@ def add_arguments(parser):
                         help="fit only these classes now (resume later for the rest)")
     parser.add_argument("--votes", type=int, default=32, help="votes per class (paper: 32)")
     parser.add_argument("--max-iter", type=int, help="iterations per vote (default: the paper's)")
+    parser.add_argument("--bias-init", choices=["median", "authors"],
+                        help="MLP01 only: its bias_init (default: the estimator's)")
+    parser.add_argument("--flip-orientation", action="store_true",
+                        help="SCD01 only: flip_orientation=True")
+    parser.add_argument("--tol", type=float,
+                        help="SCD01 only: tol (default: None, every iteration as in the paper)")
+    parser.add_argument("--n-iter-no-change", type=int,
+                        help="SCD01 only: n_iter_no_change, with --tol")
+    parser.add_argument("--record",
+                        help="also append one JSON line per fitted class (and the result) "
+                             "to DIR/classes.jsonl and DIR/result.json, small files to commit")
+
+
+def _options(args):
+    """The estimator options beyond the paper's protocol, and the folder suffix that
+    names them (empty for the paper's protocol)."""
+    options, parts = {}, []
+    if args.bias_init is not None:
+        if args.model != "mlp01":
+            raise SystemExit("--bias-init is an MLP01 option")
+        options["bias_init"] = args.bias_init
+        parts.append(f"bias-{args.bias_init}")
+    if args.flip_orientation:
+        if args.model != "scd01":
+            raise SystemExit("--flip-orientation is an SCD01 option")
+        options["flip_orientation"] = True
+        parts.append("flip")
+    if args.tol is not None or args.n_iter_no_change is not None:
+        if args.model != "scd01" or args.tol is None:
+            raise SystemExit("--tol (with optional --n-iter-no-change) is an SCD01 option")
+        options["tol"] = args.tol
+        parts.append(f"tol{args.tol:g}")
+        if args.n_iter_no_change is not None:
+            options["n_iter_no_change"] = args.n_iter_no_change
+            parts.append(f"n{args.n_iter_no_change}")
+    return options, "-".join(parts)
+
+
+def _record(args, name, entry):
+    if args.record is None:
+        return
+    os.makedirs(args.record, exist_ok=True)
+    with open(os.path.join(args.record, name), "a" if name.endswith(".jsonl") else "w") as fh:
+        if name.endswith(".jsonl"):
+            fh.write(json.dumps(entry) + "\n")
+        else:
+            json.dump(entry, fh, indent=1)
 
 
 def run(args):
@@ -53,12 +100,16 @@ def run(args):
     # its iteration counts (Table II: 500 for SCD01, 1000 for MLP01)
     settings = dict(n_estimators=args.votes, n_jobs=args.n_jobs, tol=None,
                     max_iter=args.max_iter or PAPER_ITERATIONS[args.model])
+    options, suffix = _options(args)
+    settings.update(options)
     X, y = load_checked(load_mnist, resolve_data_dir(args.data_dir, "mnist"), "train")
     X_test, y_test = load_checked(load_mnist, resolve_data_dir(args.data_dir, "mnist"), "test")
     # other settings than the paper's get a folder of their own, so --resume never
     # mixes ensembles of different sizes
     name = args.model if args.votes == 32 and not args.max_iter else (
         f"{args.model}-{args.votes}votes-{args.max_iter or 'default'}iters")
+    if suffix:
+        name = f"{name}-{suffix}"
     out = os.path.join(args.out, name)
     os.makedirs(out, exist_ok=True)
     print(environment(), flush=True)
@@ -72,8 +123,17 @@ def run(args):
         seconds = time.perf_counter() - start
         with open(path, "wb") as fh:
             pickle.dump({"model": model, "seconds": seconds, "n_jobs": args.n_jobs}, fh)
+        score = model.score(X_test, y_test == c)
+        single_score = model.select_votes(1).score(X_test, y_test == c)
         print(f"class {c}: {args.votes} votes in {seconds:.0f} s, test accuracy (c vs all) "
-              f"{model.score(X_test, y_test == c):.4f}", flush=True)
+              f"{score:.4f} (vote 0: {single_score:.4f})", flush=True)
+        _record(args, "classes.jsonl", {
+            "name": name, "class": c, "random_state": args.seed + c, "settings": {
+                k: v for k, v in settings.items() if k != "n_jobs"},
+            "test_accuracy_c_vs_all": float(score),
+            "vote0_test_accuracy_c_vs_all": float(single_score),
+            "fit_seconds": round(seconds), "n_jobs": args.n_jobs,
+            "environment": environment()})
     fitted = [os.path.join(out, f"class{c}.pkl") for c in range(10)]
     if not all(os.path.exists(p) for p in fitted):
         print("not all classes fitted yet: run again with --resume", flush=True)
@@ -102,8 +162,10 @@ def run(args):
         "baseline_test_accuracy": float(baseline.score(X_test, y_test)),
         "baseline_fit_seconds": round(baseline_seconds), "environment": environment(),
     }
+    result["settings"] = {k: v for k, v in settings.items() if k != "n_jobs"}
     with open(os.path.join(out, "result.json"), "w") as fh:
         json.dump(result, fh, indent=1)
+    _record(args, "result.json", result)
     print(f"{args.model} {n_votes} votes one-vs-all: MNIST test accuracy {accuracy:.4f} "
           f"(single run {single_accuracy:.4f}), fit {total_seconds:.0f} s; {baseline_name}: "
           f"{result['baseline_test_accuracy']:.4f}, fit {baseline_seconds:.0f} s", flush=True)
