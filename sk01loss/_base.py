@@ -18,13 +18,16 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._array_api import fit_on_numpy, output_in_input_namespace
 from ._kernels import DEVICES, get_kernel, resolve_device
 from ._kernels.scores import row_chunks
 from ._plans import SearchParams, VotePlan, draw_entropy, vote_seeds
-from ._sklearn_compat import Count, NumberInterval, StrOptions, _fit_context
+from ._sklearn_compat import (Count, NumberInterval, StrOptions, _check_sample_weight,
+                              _fit_context)
 from ._version import __version__
 
 #: The largest coordinate step: larger steps make every candidate almost a unit
@@ -92,6 +95,7 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
         "device": [StrOptions(set(DEVICES))],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
     _model = None  # kernel name, set by subclasses
@@ -99,7 +103,8 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
     _bias_attributes = ()  # those of them in the units of X
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    @fit_on_numpy
+    def fit(self, X, y, sample_weight=None):
         """Fit ``n_estimators`` votes per binary problem.
 
         Parameters
@@ -111,6 +116,17 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
             Sparse matrices are not supported.
         y : array-like of shape (n_samples,)
             Target labels (any type ``numpy.unique`` can sort, e.g. strings).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative, finite weight of each row in the objective (``None``: every
+            row weighs 1), multiplied by the weights of ``class_weight``. Every
+            accuracy of the objective becomes a weighted accuracy (on each batch and
+            on the full training data); a row of weight 0 is left out of the objective
+            and never drawn into a batch. Batches are drawn as without weights: per
+            class, uniformly without replacement among the rows of positive weight
+            (``batch_fraction`` of their number). Equal weights (any ``c > 0``) fit
+            exactly the model of no weights, and integer weights count a row as that
+            many copies of it in every objective. Not supported with
+            ``device="cuda"`` unless the weights are equal.
 
         Returns
         -------
@@ -123,7 +139,9 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
             If ``X`` holds NaN or infinity, has fewer than 2 rows or is too large or
             too small in magnitude for the fitted biases to be represented exactly
             in float64 (about 1e307, or 1e-292 and below), if ``y`` holds fewer than
-            2 classes, or if a parameter is out of its range.
+            2 classes, if ``sample_weight`` has the wrong shape, holds a negative,
+            NaN or infinite value, or leaves a class with no positive weight (with
+            ``class_weight`` applied), or if a parameter is out of its range.
         TypeError
             If a parameter has the wrong type (a bool where a count is expected).
         """
@@ -137,6 +155,8 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
                 f"{type(self).__name__} needs samples of at least 2 classes, but the "
                 f"data contains only one class: {classes[0]!r}."
             )
+        sample_weight = _fit_weights(sample_weight, self.class_weight, X_in, y, classes,
+                                     y_index)
         n_estimators = int(self.n_estimators)
         n_done = self._n_votes() if warm else 0
         if warm:
@@ -173,7 +193,7 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         prefer = kernel.prefer if len(targets) > 1 else "threads"
         chunks = Parallel(n_jobs=self.n_jobs, prefer=prefer)(
             delayed(_fit_votes)(self._model, device, XT, target, seeds[p][v:v + chunk],
-                                params, progress, p, n_done + v, *columns)
+                                params, progress, p, n_done + v, sample_weight, *columns)
             for p, target in enumerate(targets)
             for v in range(0, n_new, chunk)
         )
@@ -303,6 +323,7 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         part.n_estimators = int(index.size)
         return part
 
+    @output_in_input_namespace
     def decision_function(self, X):
         """Vote margin.
 
@@ -322,6 +343,7 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
             return fractions[0] - 0.5
         return fractions.T
 
+    @output_in_input_namespace
     def predict_proba(self, X):
         """Vote fractions as probabilities.
 
@@ -344,6 +366,7 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         uniform = np.full_like(counts, 1.0 / counts.shape[1])
         return np.divide(counts, total, out=uniform, where=total > 0)
 
+    @output_in_input_namespace
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`.
 
@@ -359,6 +382,7 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
+    @output_in_input_namespace
     def predict(self, X):
         """Majority vote (binary; ties go to ``classes_[0]``) or the one-vs-all problem
         with the most votes (multiclass; ties go to the first class).
@@ -425,12 +449,54 @@ def _feature_major(X):
     return XF.T, exponent
 
 
+def _fit_weights(sample_weight, class_weight, X, y, classes, y_index):
+    """Each row's weight in the objective from ``sample_weight`` and ``class_weight``
+    (their product, with scikit-learn's meaning of each), validated; ``None`` where
+    every row weighs the same (the unweighted fit, exactly).
+
+    Otherwise a new float64 array (the inputs are never modified), scaled by the
+    power of two that brings its largest value into [1, 2): exact, so the objective's
+    ratios are those of the given weights, integer weights stay integers (times a
+    power of two, their sums exact) and sums cannot overflow. Equal positive weights
+    besides zeros become exactly 1.
+    """
+    if sample_weight is None and class_weight is None:
+        return None
+    weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
+                                  ensure_non_negative=True, copy=True)
+    if class_weight is not None:
+        weight = weight * compute_sample_weight(class_weight, y)
+        if not np.isfinite(weight).all() or (weight < 0).any():
+            raise ValueError(
+                f"class_weight={class_weight!r} gives negative or non-finite row weights; "
+                "pass finite non-negative class weights.")
+    by_class = np.bincount(y_index, weights=weight, minlength=classes.size)
+    if not (by_class > 0).all():
+        empty = classes[np.flatnonzero(~(by_class > 0))[0]]
+        raise ValueError(
+            f"sample_weight (times class_weight) leaves class {empty!r} with no positive "
+            "weight: every class needs a row of positive weight. Drop the class from y, "
+            "or give some of its rows a positive weight.")
+    counted = weight > 0
+    largest = float(weight.max())
+    if float(weight[counted].min()) == largest:  # equal weights: the unweighted model
+        return None if counted.all() else counted.astype(np.float64)
+    exponent = math.frexp(largest)[1] - 1
+    scaled = np.ldexp(weight, -exponent)
+    if not np.array_equal(np.ldexp(scaled, exponent), weight):
+        raise ValueError(
+            "sample_weight (times class_weight) spans too wide a range (a ratio of about "
+            "2**1000 or more between its largest and smallest positive values) to be "
+            "held exactly in float64: set the smallest weights to 0 or clip them.")
+    return scaled
+
+
 def _fit_votes(model, device, XT, target, seeds, params, progress, problem, first_vote,
-               *columns):
+               sample_weight, *columns):
     # The unit of parallel work: plain arguments, every large one a top-level array
-    # (the data, the target, the arrays of the column summary), which joblib's Dask
-    # backend scatters once instead of sending it with every task.
-    plans = [VotePlan(seed, target, XT.shape[0], params) for seed in seeds]
+    # (the data, the target, the row weights, the arrays of the column summary), which
+    # joblib's Dask backend scatters once instead of sending it with every task.
+    plans = [VotePlan(seed, target, XT.shape[0], params, sample_weight) for seed in seeds]
     report = progress.iteration_reporter(problem, first_vote, len(plans))
     votes = get_kernel(model, device).fit_votes(XT, target, plans, params, columns, report)
     for v, result in enumerate(votes):
