@@ -98,6 +98,19 @@ class MLP01Classifier(BaseZeroOneEnsemble):
         else CPU). The random draws are the same on every device, and the fitted
         attributes are NumPy arrays, so a model fitted on a GPU pickles and
         predicts anywhere.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, scikit-learn's ``class_weight``: a dict ``{label:
+        weight}`` (missing classes weigh 1), ``"balanced"`` (weights
+        ``n_samples / (n_classes * np.bincount(y))``, from the counts of ``y``
+        whatever ``sample_weight``) or ``None`` (all 1). Each row's weight is its
+        class's weight times its ``sample_weight`` (see :meth:`fit`). The objective
+        already balances the classes of each binary problem (balanced accuracy,
+        then balanced plus plain accuracy): class weights rescale each class's
+        part of the plain accuracy (and, for one-vs-all, the classes pooled into
+        the negative side), while the balanced accuracy of a binary problem is the
+        same for any class weights (each class's accuracy is a ratio within the
+        class). ``"balanced"`` therefore turns the plain-accuracy half of the
+        objective into balanced accuracy too.
 
     Attributes
     ----------
@@ -175,6 +188,7 @@ class MLP01Classifier(BaseZeroOneEnsemble):
         verbose=0,
         warm_start=False,
         device="cpu",
+        class_weight=None,
     ):
         self.n_hidden = n_hidden
         self.n_estimators = n_estimators
@@ -194,6 +208,7 @@ class MLP01Classifier(BaseZeroOneEnsemble):
         self.verbose = verbose
         self.warm_start = warm_start
         self.device = device
+        self.class_weight = class_weight
 
     def _prediction_units(self, votes):
         n_problems, _, n_features, n_hidden = self.hidden_coef_.shape

@@ -71,12 +71,25 @@ class VotePlan:
     y : (n,) int8 array of 0/1 labels.
     n_features : int
     params : SearchParams
+    sample_weight : (n,) float64 array or None
+        Each row's weight in the objective (``None``: every row counts 1). Batches are
+        drawn from the rows of positive weight only, per class, uniformly and without
+        replacement as without weights (a row of weight 0 is never drawn); the
+        weights enter the objective, on the batch and on the full training data.
+        The kernels read it from the plan (:attr:`sample_weight`).
     """
 
-    def __init__(self, seed, y, n_features, params):
+    def __init__(self, seed, y, n_features, params, sample_weight=None):
         self._rng = np.random.default_rng(seed)
-        self.positives = np.flatnonzero(y == 1)
-        self.negatives = np.flatnonzero(y == 0)
+        #: each row's weight in the objective, or None (all 1)
+        self.sample_weight = sample_weight
+        if sample_weight is None:
+            self.positives = np.flatnonzero(y == 1)
+            self.negatives = np.flatnonzero(y == 0)
+        else:
+            counted = sample_weight > 0
+            self.positives = np.flatnonzero((y == 1) & counted)
+            self.negatives = np.flatnonzero((y == 0) & counted)
         self.n_batch_pos = _batch_size(self.positives.size, params.batch_fraction)
         self.n_batch_neg = _batch_size(self.negatives.size, params.batch_fraction)
         m_f = n_selected_features(params.max_features, n_features)
@@ -106,7 +119,8 @@ class VotePlan:
         return draw / np.linalg.norm(draw)
 
     def draw_batch(self):
-        """Per-class sample without replacement: positives first, then negatives."""
+        """Per-class sample without replacement, from the rows of positive weight:
+        positives first, then negatives."""
         return np.concatenate([
             self._rng.choice(self.positives, self.n_batch_pos, replace=False),
             self._rng.choice(self.negatives, self.n_batch_neg, replace=False),

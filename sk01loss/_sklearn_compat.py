@@ -1,12 +1,13 @@
 """The private scikit-learn APIs sk01loss relies on, in one place.
 
 Parameter validation (``sklearn.utils._param_validation``), the ``fit`` decorator
-``sklearn.base._fit_context``, ``sklearn.utils.validation._num_samples`` and the
-array API helpers of ``sklearn.utils._array_api`` are private in scikit-learn; the
-package reaches them only through this module (as imbalanced-learn's
-``utils/_sklearn_compat.py`` does), so that a change in scikit-learn is fixed in one
-file. ``tests/test_packaging.py`` checks that no other module imports them, and the
-CI runs a subset of the tests against the oldest scikit-learn ``pyproject.toml`` allows.
+``sklearn.base._fit_context``, ``_num_samples`` and ``_check_sample_weight`` of
+``sklearn.utils.validation`` and the array API helpers of ``sklearn.utils._array_api``
+are private in scikit-learn; the package reaches them only through this module (as
+imbalanced-learn's ``utils/_sklearn_compat.py`` does), so that a change in
+scikit-learn is fixed in one file. ``tests/test_packaging.py`` checks that no other
+module imports them, and the CI runs a subset of the tests against the oldest
+scikit-learn ``pyproject.toml`` allows.
 """
 
 from numbers import Integral
@@ -18,6 +19,7 @@ from sklearn.utils._array_api import (  # noqa: F401 (re-exported; sk01loss._arr
     _is_numpy_namespace,
     get_namespace_and_device,
 )
+from sklearn.utils.validation import _check_sample_weight  # noqa: F401 (re-exported)
 from sklearn.utils.validation import _num_samples  # noqa: F401 (re-exported)
 from sklearn.utils._param_validation import (  # noqa: F401 (re-exported)
     HasMethods,
