@@ -21,6 +21,13 @@ it (SCD01 only, ``n_coordinates=2``).
 
 With ``--model mlp01``, MLP01Classifier's defaults run instead, with each
 ``bias_init`` of ``--bias-init`` (no ``--flip``, no toy problems). ``--max-iter`` overrides the iterations (e.g. for a quick look).
+
+``--splits N`` repeats everything on N different 70/30 splits (``random_state``
+0..N-1 of the split; the same vote seeds), to separate the noise of a small test set
+from a systematic gap: the table then gives the means over splits, and the gap's
+range over splits. ``--tol`` and ``--n-iter-no-change`` set early stopping (the
+estimator's own settings instead of ``tol=None``), and ``--set NAME=VALUE`` any
+other estimator parameter (e.g. ``--set batch_fraction=1``), for diagnostics.
 """
 
 import json
@@ -53,12 +60,19 @@ def add_arguments(parser):
     parser.add_argument("--toy", type=int, default=20, metavar="N",
                         help="2-D problems with outliers (0: none)")
     parser.add_argument("--max-iter", type=int, help="default: the paper's, 500 for SCD01 and 1000 for MLP01 (tol=None)")
+    parser.add_argument("--tol", type=float, help="early stopping (default: None, every iteration)")
+    parser.add_argument("--n-iter-no-change", type=int, help="with --tol")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="another estimator parameter (int, float or string), repeatable")
+    parser.add_argument("--splits", type=int, default=1,
+                        help="70/30 splits (random_state 0..N-1), results averaged over them")
     parser.add_argument("--n-jobs", type=int, default=1)
     parser.add_argument("--out", help="also write the results as JSON to this file")
 
 
-def load(name):
-    """``(X_train, X_test, y_train, y_test)`` of a dataset, split and scaled."""
+def load(name, split=0):
+    """``(X_train, X_test, y_train, y_test)`` of a dataset, split (``random_state=split``)
+    and scaled."""
     if name == "breast-cancer":
         X, y = load_breast_cancer(return_X_y=True)
     else:
@@ -67,7 +81,7 @@ def load(name):
         keep = (y == a) | (y == b)
         X, y = X[keep], (y[keep] == b).astype(int)
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, stratify=y,
-                                                        random_state=0)
+                                                        random_state=split)
     scaler = MinMaxScaler().fit(X_train)
     return scaler.transform(X_train), scaler.transform(X_test), y_train, y_test
 
@@ -116,9 +130,33 @@ def settings(args):
 PAPER_ITERATIONS = {"scd01": 500, "mlp01": 1000}
 
 
+def _value(text):
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return {"True": True, "False": False, "None": None}.get(text, text)
+
+
+def extra_params(args):
+    """The estimator parameters set on the command line beyond the paper's protocol."""
+    params = {"tol": args.tol}
+    if args.n_iter_no_change is not None:
+        if args.tol is None:
+            raise SystemExit("--n-iter-no-change needs --tol")
+        params["n_iter_no_change"] = args.n_iter_no_change
+    for item in args.set:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"--set takes NAME=VALUE, not {item!r}")
+        params[name] = _value(value)
+    return params
+
+
 def estimator(args, **params):
     params["max_iter"] = args.max_iter or PAPER_ITERATIONS[args.model]
-    return ESTIMATORS[args.model](n_jobs=args.n_jobs, tol=None, **params)
+    return ESTIMATORS[args.model](n_jobs=args.n_jobs, **extra_params(args), **params)
 
 
 def single_votes(args, data, params):
@@ -139,25 +177,43 @@ def run(args):
     results = {"command": vars(args).copy(), "datasets": {}, "toy": {}}
     header = ("| dataset | setting | single: train | single: test (min-max) | constant "
               f"| test <= majority share | {args.votes} votes: test | single - ensemble |")
-    lines = [header, "|" + "---|" * 8]
+    if args.splits > 1:
+        header += " gap's range over splits |"
+    lines = [header, "|" + "---|" * (8 + (args.splits > 1))]
     for name in args.datasets:
-        data = load(name)
+        splits = [load(name, split) for split in range(args.splits)]
         for label, params in settings(args).items():
             start = time.perf_counter()
-            single = single_votes(args, data, params)
+            per_split = []
+            for data in splits:
+                single = single_votes(args, data, params)
+                if args.votes:
+                    ensemble = estimator(args, n_estimators=args.votes, random_state=0,
+                                         **params)
+                    single["ensemble_test"] = ensemble.fit(data[0], data[2]).score(
+                        data[1], data[3])
+                per_split.append(single)
+            # one split: the record as before; several: a list, one entry per split
+            results["datasets"].setdefault(name, {})[label] = (
+                per_split[0] if args.splits == 1 else per_split)
+            test = np.array([s["test"] for s in per_split])  # (splits, seeds)
+            train = np.array([s["train"] for s in per_split])
+            constant = sum(s["constant"] for s in per_split)
+            at_most = sum(s["at_most_majority"] for s in per_split)
+            n_votes = test.size
             if args.votes:
-                ensemble = estimator(args, n_estimators=args.votes, random_state=0, **params)
-                single["ensemble_test"] = ensemble.fit(data[0], data[2]).score(data[1], data[3])
-            results["datasets"].setdefault(name, {})[label] = single
-            test = np.array(single["test"])
-            gap = (f"{100 * (test.mean() - single['ensemble_test']):+.1f}" if args.votes
-                   else "")
-            ens = f"{100 * single['ensemble_test']:.1f}" if args.votes else ""
+                ensembles = np.array([s["ensemble_test"] for s in per_split])
+                gaps = test.mean(axis=1) - ensembles
+                ens, gap = f"{100 * ensembles.mean():.1f}", f"{100 * gaps.mean():+.1f}"
+            else:
+                ens = gap = ""
             lines.append(
-                f"| {name} | {label} | {100 * np.mean(single['train']):.1f} "
+                f"| {name} | {label} | {100 * train.mean():.1f} "
                 f"| {100 * test.mean():.1f} ({100 * test.min():.1f}-{100 * test.max():.1f}) "
-                f"| {single['constant']}/{args.seeds} | {single['at_most_majority']}/{args.seeds} "
-                f"| {ens} | {gap} |")
+                f"| {constant}/{n_votes} | {at_most}/{n_votes} | {ens} | {gap} |")
+            if args.splits > 1:
+                lines[-1] += (f" {100 * gaps.min():+.1f} to {100 * gaps.max():+.1f} |"
+                              if args.votes else " |")
             print(lines[-1], f"({time.perf_counter() - start:.0f} s)", flush=True)
     if args.toy and args.model == "scd01":
         lines += ["", "| 2-D problems with outliers | setting | mean excess errors "

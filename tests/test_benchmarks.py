@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from benchmarks.__main__ import main
-from benchmarks import table1
+from benchmarks import table1, vote_quality
 
 
 def write_idx(path, array, magic):
@@ -416,6 +416,40 @@ def test_vote_time_and_mnist_ensemble_run(tiny_mnist, tmp_path, capsys):
     assert 0 <= result["single_run_test_accuracy"] <= 1 and result["test_accuracy"] > 0.5
 
 
+def test_mnist_ensemble_options_get_folders_and_records_of_their_own(tiny_mnist, tmp_path,
+                                                                     capsys):
+    record = tmp_path / "record"
+    args = ["mnist-ensemble", "--model", "scd01", "--data-dir", str(tiny_mnist), "--out",
+            str(tmp_path), "--votes", "1", "--max-iter", "5", "--n-jobs", "1"]
+    main(args + ["--flip-orientation", "--record", str(record)])
+    capsys.readouterr()
+    folder = tmp_path / "scd01-1votes-5iters-flip"
+    with open(folder / "class3.pkl", "rb") as fh:
+        model = pickle.load(fh)["model"]
+    assert model.flip_orientation is True and model.tol is None
+    lines = [json.loads(line) for line in (record / "classes.jsonl").read_text().splitlines()]
+    assert [line["class"] for line in lines] == list(range(10))
+    assert all(line["settings"]["flip_orientation"] is True for line in lines)
+    assert [line["random_state"] for line in lines] == [2018 + c for c in range(10)]
+    assert json.loads((record / "result.json").read_text()) == json.loads(
+        (folder / "result.json").read_text())
+    # early stopping: a folder of its own, the settings reach the estimator
+    main(args + ["--tol", "1e-4", "--n-iter-no-change", "3", "--classes", "0"])
+    with open(tmp_path / "scd01-1votes-5iters-tol0.0001-n3" / "class0.pkl", "rb") as fh:
+        model = pickle.load(fh)["model"]
+    assert (model.tol, model.n_iter_no_change, model.flip_orientation) == (1e-4, 3, False)
+    with pytest.raises(SystemExit, match="MLP01 option"):
+        main(args + ["--bias-init", "authors"])
+    with pytest.raises(SystemExit, match="SCD01 option"):
+        main(["mnist-ensemble", "--model", "mlp01", "--flip-orientation", "--data-dir",
+              str(tiny_mnist), "--out", str(tmp_path)])
+    main(["mnist-ensemble", "--model", "mlp01", "--bias-init", "authors", "--data-dir",
+          str(tiny_mnist), "--out", str(tmp_path), "--votes", "1", "--max-iter", "3",
+          "--n-jobs", "1", "--classes", "0"])
+    with open(tmp_path / "mlp01-1votes-3iters-bias-authors" / "class0.pkl", "rb") as fh:
+        assert pickle.load(fh)["model"].bias_init == "authors"
+
+
 def test_batch_size_runs_resumes_and_refuses_bad_options(tiny_mnist, tmp_path, capsys):
     args = ["batch-size", "--quick", "--data-dir", str(tiny_mnist), "--out", str(tmp_path),
             "--fractions", "0.5", "1", "--iterations", "4", "1"]
@@ -531,3 +565,24 @@ def test_vote_quality_runs(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "| breast-cancer | bias_init=median |" in out
     assert "| breast-cancer | bias_init=authors |" in out
+
+
+def test_vote_quality_splits_and_settings(tmp_path, capsys):
+    out = tmp_path / "vote-quality.json"
+    main(["vote-quality", "--datasets", "digits-3-8", "--seeds", "2", "--votes", "2",
+          "--toy", "0", "--max-iter", "10", "--flip", "on", "--splits", "2", "--tol", "1e-4",
+          "--n-iter-no-change", "3", "--set", "bias_window=5", "--out", str(out)])
+    text = capsys.readouterr().out
+    assert "gap's range over splits" in text
+    splits = json.loads(out.read_text())["datasets"]["digits-3-8"]["flip_orientation=True"]
+    assert len(splits) == 2 and all(len(split["test"]) == 2 for split in splits)
+    # the splits differ: their test sets are different rows
+    assert not np.array_equal(vote_quality.load("digits-3-8", 0)[1],
+                              vote_quality.load("digits-3-8", 1)[1])
+    # --set reaches the estimator (an invalid value is refused by its validation)
+    with pytest.raises(ValueError, match="bias_window"):
+        main(["vote-quality", "--datasets", "digits-3-8", "--seeds", "1", "--votes", "0",
+              "--toy", "0", "--max-iter", "2", "--set", "bias_window=-1"])
+    with pytest.raises(SystemExit, match="needs --tol"):
+        main(["vote-quality", "--datasets", "digits-3-8", "--seeds", "1", "--votes", "0",
+              "--toy", "0", "--n-iter-no-change", "3"])
