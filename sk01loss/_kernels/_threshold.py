@@ -1,9 +1,12 @@
 """Threshold ("bias") search primitives shared by every CPU kernel.
 
 All objectives of the paper are functions of the confusion counts of a threshold,
-so they are computed from integer counts: equal counts give bitwise-equal
-objectives, which keeps "first maximum" and "strictly better" decisions exact and
-identical to the slow reference implementation in ``tests/reference``.
+so they are computed from counts: equal counts give bitwise-equal objectives, which
+keeps "first maximum" and "strictly better" decisions exact and identical to the
+slow reference implementation in ``tests/reference``. With sample weights the counts
+are sums of the rows' weights (float64): exact, hence decided alike by every
+back-end, wherever the sums are (integer weights, multiples of a power of two);
+without weights every row counts 1 and the sums are the integer counts.
 
 Vocabulary: over values sorted ascending, threshold index ``t`` puts
 sorted positions ``< t`` below the threshold and positions ``>= t`` above it.
@@ -12,7 +15,7 @@ The same scans serve a linear model (above = predicted 1) and a hidden node of
 MLP01 (above = node on, which may or may not flip the network's output). Each row
 therefore carries two numbers: ``tp_drop``, the true positives lost, and
 ``tn_gain``, the true negatives gained, when the row goes from above the threshold
-to below it (each in {-1, 0, 1}). With ``tp_above`` and ``tn_above`` the counts when
+to below it (each in {-1, 0, 1}, times the row's weight). With ``tp_above`` and ``tn_above`` the counts when
 every row is above, a threshold with ``D`` rows below scores
 ``TP = tp_above - sum(tp_drop over D)`` and ``TN = tn_above + sum(tn_gain over D)``.
 For a linear model ``tp_drop = y``, ``tn_gain = 1 - y``, ``tp_above = n_pos`` and
@@ -105,16 +108,28 @@ def bias_at(sorted_values, t):
 
 
 @_jit
-def score_rows(scores, labels, n_pos, n_neg, kind):
-    """Objective of predicting 1 where ``scores > 0`` (used on the full training set)."""
-    tp = 0
-    tn = 0
+def score_rows(scores, labels, weight, n_pos, n_neg, kind):
+    """Objective of predicting 1 where ``scores > 0`` (used on the full training set).
+
+    ``weight``: each row's weight (float64), or an empty array (every row counts 1);
+    ``n_pos``, ``n_neg``: the classes' total weights (counts)."""
+    if weight.shape[0] == 0:
+        tp = 0
+        tn = 0
+        for i in range(scores.shape[0]):
+            if scores[i] > 0:
+                tp += labels[i]
+            else:
+                tn += 1 - labels[i]
+        return objective(tp, tn, n_pos, n_neg, kind)
+    tp_w = 0.0
+    tn_w = 0.0
     for i in range(scores.shape[0]):
         if scores[i] > 0:
-            tp += labels[i]
+            tp_w += labels[i] * weight[i]
         else:
-            tn += 1 - labels[i]
-    return objective(tp, tn, n_pos, n_neg, kind)
+            tn_w += (1 - labels[i]) * weight[i]
+    return objective(tp_w, tn_w, n_pos, n_neg, kind)
 
 
 # --- stable sort ---------------------------------------------------------------------
@@ -255,16 +270,15 @@ LANES = 8
 def window_scratch(n_b):
     """Scratch arrays of :func:`window_search` for batches of ``n_b`` rows."""
     n_slots = LANES * (MAX_BUCKETS + 2)
-    return (np.empty(n_b), np.empty(n_b, dtype=np.int64), np.empty(n_b, dtype=np.int64),
+    return (np.empty(n_b), np.empty(n_b, dtype=np.int64), np.empty(n_b), np.empty(n_b),
             np.empty(n_b, dtype=np.int64), np.empty(n_b, dtype=np.int64),
-            np.empty(n_b, dtype=np.int64), np.empty(n_slots, dtype=np.int64),
-            np.empty(n_slots, dtype=np.int64))
+            np.empty(n_slots, dtype=np.int64), np.empty(n_slots), np.empty(n_slots))
 
 
 @_jit
 def window_search(sorted_p, tp_drop, tn_gain, order, drop_before, gain_before, x_row, rows, band,
                   sigma, a, end, lo, hi, low, high, tp_above, tn_above, n_pos, n_neg, kind,
-                  linear, scratch):
+                  linear, weighted, scratch):
     """Best threshold index in ``[lo, hi)`` for values ``p + sigma * x``.
 
     ``sorted_p`` (with the rows' ``tp_drop``/``tn_gain``, batch positions ``order`` and
@@ -275,7 +289,9 @@ def window_search(sorted_p, tp_drop, tn_gain, order, drop_before, gain_before, x
     positions in ``[a, end)`` whose ``x`` (``x_row[rows[position]]``) is non-zero;
     ``band = (positions, x, p, tp_drop, tn_gain)`` lists them; every other row keeps
     its value and its place in ``sorted_p``.
-    ``linear`` says that every row has ``tp_drop + tn_gain = 1`` (a linear model).
+    ``linear`` says that every row has ``tp_drop + tn_gain = 1`` (a linear model
+    without weights), ``weighted`` that ``tp_drop``, ``tn_gain`` hold weights
+    (float64 sums; else small integers, summed exactly in packed integers).
     Work is O(moved rows + sqrt(band) log(band)) plus a selection among the rows that
     fall in the value buckets around the window. ``scratch`` is
     :func:`window_scratch`'s.
@@ -284,7 +300,7 @@ def window_search(sorted_p, tp_drop, tn_gain, order, drop_before, gain_before, x
     smallest ``t``. Ranks use the key (value, batch position).
     """
     moved_pos, moved_x, moved_p, moved_drop, moved_gain = band
-    values, tiebreak, win_drop, win_gain, old_bucket, new_bucket, packed, gains = scratch
+    values, tiebreak, win_drop, win_gain, old_bucket, new_bucket, packed, drops, gains = scratch
     size = end - a
     n_buckets = min(MAX_BUCKETS, max(4, int(np.sqrt(size))))
     inv_width = n_buckets / (high - low)
@@ -308,24 +324,47 @@ def window_search(sorted_p, tp_drop, tn_gain, order, drop_before, gain_before, x
         new_bucket[i] = _bucket(moved_p[i] + sigma * moved_x[i], low, inv_width, n_buckets)
     n_slots = LANES * (n_buckets + 2)
     packed[:n_slots] = 0
-    if not linear:
-        gains[:n_slots] = 0
-    for i in range(n_moved):
-        lane = i & (LANES - 1)
-        inc = 1 + (moved_drop[i] << 32)
-        packed[LANES * old_bucket[i] + lane] -= inc
-        packed[LANES * new_bucket[i] + lane] += inc
-        if not linear and moved_gain[i] != 0:  # rare for a hidden node: predictable
-            gains[LANES * old_bucket[i] + lane] -= moved_gain[i]
-            gains[LANES * new_bucket[i] + lane] += moved_gain[i]
+    if weighted:
+        # weights: counts in ``packed``, the weighted sums in float histograms
+        drops[:n_slots] = 0.0
+        gains[:n_slots] = 0.0
+        for i in range(n_moved):
+            lane = i & (LANES - 1)
+            old, new = LANES * old_bucket[i] + lane, LANES * new_bucket[i] + lane
+            packed[old] -= 1
+            packed[new] += 1
+            drops[old] -= moved_drop[i]
+            drops[new] += moved_drop[i]
+            gains[old] -= moved_gain[i]
+            gains[new] += moved_gain[i]
+    else:
+        if not linear:
+            gains[:n_slots] = 0.0
+        for i in range(n_moved):
+            lane = i & (LANES - 1)
+            inc = 1 + (np.int64(moved_drop[i]) << 32)
+            packed[LANES * old_bucket[i] + lane] -= inc
+            packed[LANES * new_bucket[i] + lane] += inc
+            if not linear and moved_gain[i] != 0:  # rare for a hidden node: predictable
+                gains[LANES * old_bucket[i] + lane] -= moved_gain[i]
+                gains[LANES * new_bucket[i] + lane] += moved_gain[i]
     count = np.empty(n_buckets + 2, dtype=np.int64)
-    drop = np.empty(n_buckets + 2, dtype=np.int64)
-    gain = np.empty(n_buckets + 2, dtype=np.int64)
+    drop = np.empty(n_buckets + 2)
+    gain = np.empty(n_buckets + 2)
     for b in range(n_buckets + 2):
         v = 0
-        g = 0
+        g = 0.0
         for lane in range(LANES):
             v += packed[LANES * b + lane]
+        if weighted:
+            d_w = 0.0
+            for lane in range(LANES):
+                d_w += drops[LANES * b + lane]
+                g += gains[LANES * b + lane]
+            count[b] = start[b + 1] - start[b] + v
+            drop[b] = drop_before[start[b + 1]] - drop_before[start[b]] + d_w
+            gain[b] = gain_before[start[b + 1]] - gain_before[start[b]] + g
+            continue
         if not linear:
             for lane in range(LANES):
                 g += gains[LANES * b + lane]

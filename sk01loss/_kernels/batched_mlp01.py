@@ -111,6 +111,9 @@ def fit_votes(XT, y, plans, params, columns=None, report=None, xp=np):
     same as ``cpu_mlp01.fit_vote``'s (up to float rounding and tie order);
     ``columns`` is not used."""
     H = params.n_hidden
+    if plans and plans[0].sample_weight is not None:
+        raise NotImplementedError("sample weights are not supported by the batched "
+                                  "back-ends yet; use device='cpu'.")
     XT = xp.asarray(XT)
     y_dev = xp.asarray(y)
     V = len(plans)

@@ -14,6 +14,9 @@ def fit_votes(XT, y, plans, params, columns=None, report=None, xp=np, max_bytes=
     ``columns`` is not used. Votes that stop early are frozen (their draws and
     arithmetic go on, unused) until every vote has stopped."""
     n = XT.shape[1]
+    if plans and plans[0].sample_weight is not None:
+        raise NotImplementedError("sample weights are not supported by the batched "
+                                  "back-ends yet; use device='cpu'.")
     XT = xp.asarray(XT)
     y_dev = xp.asarray(y)
     V = len(plans)

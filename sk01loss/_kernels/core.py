@@ -52,6 +52,17 @@ class Schedule:
                 BALANCED if it < self.n_balanced else PLUS)
 
 
+def class_totals(y, weight=None):
+    """``(n_pos, n_neg)``: the number of rows of each class of the 0/1 labels ``y``
+    (ints), or with ``weight`` ((n,) float64) their total weights, summed in row
+    order as the kernels' weighted counts are (floats)."""
+    if weight is None:
+        n_pos = int(y.sum())
+        return n_pos, y.shape[0] - n_pos
+    return (float(np.cumsum(weight * (y == 1))[-1]),
+            float(np.cumsum(weight * (y == 0))[-1]))
+
+
 def decode_step(c, k, step):
     """Candidate ``c`` of ``2k`` (an int, or an integer array) as ``(position in
     coords, signed step)``. ``c = -1`` (no candidate) decodes to position ``k - 1``

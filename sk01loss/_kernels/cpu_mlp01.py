@@ -17,8 +17,9 @@ import numpy as np
 
 from . import _threshold as th
 from ._jit import jit as _jit
-from .core import EarlyStopping, Schedule, VoteResult, decode_step
-from .cpu_search import NOT_RANKED, Columns, apply_move, project, rank_rows, rerank, search_step
+from .core import EarlyStopping, Schedule, VoteResult, class_totals, decode_step
+from .cpu_search import (NOT_RANKED, UNWEIGHTED, Columns, apply_move, project, rank_rows,
+                         rerank, search_step)
 
 _NO_COORDINATES = np.empty(0, dtype=np.int64)
 
@@ -90,10 +91,13 @@ class Network:
     ----------
     XT : (d, n) float array, training data feature-major.
     W1 : (d, H) hidden weights (unit-norm columns); b1 : (H,); w2 : (H,) unit norm; b2 : float.
+    weight : (n,) float64, each row's weight in the objectives of the searches, or
+        ``cpu_search.UNWEIGHTED``.
     """
 
-    def __init__(self, XT, W1, b1, w2, b2):
+    def __init__(self, XT, W1, b1, w2, b2, weight=UNWEIGHTED):
         self.XT = XT
+        self.weight = weight
         self.W1T = np.ascontiguousarray(W1.T, dtype=np.float64)
         self.b1 = np.array(b1, dtype=np.float64)
         self.w2 = np.array(w2, dtype=np.float64)
@@ -126,7 +130,7 @@ class Network:
         """The output step: coordinate step of the output node over all hidden units."""
         below, above = np.zeros_like(y), np.ones_like(y)
         found = search_step(self.S, self.z, self.w2, y, below, above, batch, order, step,
-                            window, kind, self._bit_columns, self.ranked_z)
+                            window, kind, self._bit_columns, self.ranked_z, False, self.weight)
         self.b2 = found.bias0
         if found.best_c >= 0 and found.best_obj > found.obj0:
             position, sigma = decode_step(found.best_c, order.shape[0], step)
@@ -144,7 +148,7 @@ class Network:
         node_outputs(self.z, self.S[h], self.w2[h], self.b2, self._off, self._on)
         return search_step(
             self.XT, self.A[h], self.W1T[h], y, self._off, self._on, batch, coords, step,
-            window, kind, columns, self.ranked[h],
+            window, kind, columns, self.ranked[h], False, self.weight,
         )
 
     def hidden_step(self, y, batch, h, coords, step, window, kind, columns):
@@ -180,7 +184,8 @@ class Network:
         output_scores(self.S, self.w2, self.z)
         below, above = np.zeros_like(y), np.ones_like(y)
         output = search_step(self.S, self.z, self.w2, y, below, above, batch, _NO_COORDINATES,
-                             0.0, window, kind, self._bit_columns, NOT_RANKED)
+                             0.0, window, kind, self._bit_columns, NOT_RANKED, False,
+                             self.weight)
         obj, self.b2 = output.obj0, output.bias0
         for h in node_order:
             node = self.node_search(y, batch, h, _NO_COORDINATES, 0.0, window, kind, columns)
@@ -201,13 +206,15 @@ def fit_vote(XT, y, plan, params, columns, report=None):
 
     Same contract as ``cpu_scd01.fit_vote``; ``params.n_hidden`` hidden units,
     ``params.step_size`` for hidden weights, ``params.output_step_size`` for the
-    output weights.
+    output weights. The plan's ``sample_weight`` (if not None) weighs every accuracy
+    of the objective; the initial hidden biases (batch medians or means) do not
+    depend on it.
     """
     n_hidden = params.n_hidden
+    weight = UNWEIGHTED if plan.sample_weight is None else plan.sample_weight
     net = Network(XT, plan.initial_weights(n_hidden), np.zeros(n_hidden),
-                  plan.initial_output_weights(n_hidden), 0.0)
-    n_pos = int(y.sum())
-    n_neg = y.shape[0] - n_pos
+                  plan.initial_output_weights(n_hidden), 0.0, weight)
+    n_pos, n_neg = class_totals(y, plan.sample_weight)
     schedule = Schedule(params)
     stopping = EarlyStopping(params)
     window = params.bias_window
@@ -222,7 +229,7 @@ def fit_vote(XT, y, plan, params, columns, report=None):
                         search_kind)
         net.hidden_step(y, draws.batch, draws.node, draws.coords, params.step_size, window,
                         search_kind, columns)
-        full_obj = th.score_rows(net.scores(), y, n_pos, n_neg, eval_kind)
+        full_obj = th.score_rows(net.scores(), y, weight, n_pos, n_neg, eval_kind)
         if full_obj > best_obj:
             best_obj, best = full_obj, net.parameters()
         if report is not None:

@@ -4,8 +4,9 @@ Roshan (2019), as in Xue, Xie and Roshan (2020), Sec. II-A."""
 import numpy as np
 
 from . import _threshold as th
-from .core import EarlyStopping, Schedule, VoteResult, decode_step
-from .cpu_search import apply_move, flip_orientation, project, rank_rows, search_step
+from .core import EarlyStopping, Schedule, VoteResult, class_totals, decode_step
+from .cpu_search import (UNWEIGHTED, apply_move, flip_orientation, project, rank_rows,
+                         search_step)
 
 
 def fit_vote(XT, y, plan, params, columns, report=None):
@@ -16,6 +17,7 @@ def fit_vote(XT, y, plan, params, columns, report=None):
     gives the same vote on any backend; ``params`` is a :class:`SearchParams`;
     ``columns`` is ``cpu_search.describe_columns(XT)``.
     ``report(iteration, best_objective)``, if given, is called after each iteration.
+    The plan's ``sample_weight`` (if not None) weighs every accuracy of the objective.
     The vote stops early as :class:`EarlyStopping` says.
 
     With ``params.flip_orientation`` each search also scores the flipped orientation
@@ -27,8 +29,8 @@ def fit_vote(XT, y, plan, params, columns, report=None):
     P = project(XT, w)
     ranked = rank_rows(P)  # kept in step with P: no batch sort per iteration
     below, above = np.zeros_like(y), np.ones_like(y)
-    n_pos = int(y.sum())
-    n_neg = y.shape[0] - n_pos
+    n_pos, n_neg = class_totals(y, plan.sample_weight)
+    weight = UNWEIGHTED if plan.sample_weight is None else plan.sample_weight
     schedule = Schedule(params)
     stopping = EarlyStopping(params)
     best_obj, best_w, best_b = -np.inf, w.copy(), 0.0
@@ -37,7 +39,7 @@ def fit_vote(XT, y, plan, params, columns, report=None):
         search_kind, eval_kind = schedule.kinds(it)
         found = search_step(XT, P, w, y, below, above, draws.batch, draws.coords,
                             params.step_size, params.bias_window, search_kind, columns, ranked,
-                            params.flip_orientation)
+                            params.flip_orientation, weight)
         b = found.bias0
         moves = found.best_c >= 0 and found.best_obj > found.obj0
         if not moves and found.flip_obj > found.obj0:
@@ -47,7 +49,7 @@ def fit_vote(XT, y, plan, params, columns, report=None):
             position, sigma = decode_step(found.best_c, draws.coords.shape[0], params.step_size)
             apply_move(XT, P, w, draws.coords[position], sigma, ranked, columns)
             b = found.best_bias
-        full_obj = th.score_rows(P + b, y, n_pos, n_neg, eval_kind)
+        full_obj = th.score_rows(P + b, y, weight, n_pos, n_neg, eval_kind)
         if full_obj > best_obj:
             best_obj, best_w, best_b = full_obj, w.copy(), b
         if report is not None:

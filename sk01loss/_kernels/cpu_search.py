@@ -89,6 +89,9 @@ def _list_nonzero(XT, start, rows):
 #: is then sorted from scratch).
 NOT_RANKED = np.empty(0, dtype=np.int64)
 
+#: ``weight`` argument of an unweighted search or score: every row counts 1.
+UNWEIGHTED = np.empty(0)
+
 
 @_jit
 def rank_rows(P):
@@ -154,7 +157,7 @@ def sort_batch(P, batch, ranked):
 
 @_jit
 def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns, ranked,
-                flipped=False):
+                flipped=False, weight=UNWEIGHTED):
     """One coordinate search of an SCD01 iteration, or of a hidden node of MLP01
     (nothing is modified).
 
@@ -178,6 +181,9 @@ def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns
     flipped : bool
         Also score the flipped orientation ``-w`` by a full scan of the same sorted
         batch (``_threshold.flipped_scan``; O(n_b)).
+    weight : (n,) float64
+        Each row's weight in the objective (every accuracy a weighted accuracy), or
+        :data:`UNWEIGHTED` (every row counts 1: integer counts, as without weights).
 
     Returns
     -------
@@ -193,29 +199,35 @@ def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns
     n_b = batch.shape[0]
     k = coords.shape[0]
     sorted_p, rows, order = sort_batch(P, batch, ranked)
-    tp_drop = np.empty(n_b, dtype=np.int64)
-    tn_gain = np.empty(n_b, dtype=np.int64)
-    drop_before = np.empty(n_b + 1, dtype=np.int64)  # prefix sums over sorted positions
-    gain_before = np.empty(n_b + 1, dtype=np.int64)
-    drop_before[0] = 0
-    gain_before[0] = 0
-    n_pos = 0
-    linear = True  # every row flips the output: tp_drop + tn_gain = 1
-    tp_above = 0
-    tn_above = 0
+    # per-row weighted counts (float64: integer counts without weights, exactly)
+    weighted = weight.shape[0] > 0
+    tp_drop = np.empty(n_b)
+    tn_gain = np.empty(n_b)
+    drop_before = np.empty(n_b + 1)  # prefix sums over sorted positions
+    gain_before = np.empty(n_b + 1)
+    drop_before[0] = 0.0
+    gain_before[0] = 0.0
+    n_pos = 0.0
+    n_all = 0.0
+    linear = not weighted  # every row flips the output and counts 1: tp_drop + tn_gain = 1
+    tp_above = 0.0
+    tn_above = 0.0
     for t in range(n_b):
         r = rows[t]
         label = np.int64(y[r])
         flip = np.int64(on[r]) - np.int64(off[r])
         linear &= flip == 1
-        n_pos += label
-        tp_above += label * on[r]
-        tn_above += (1 - label) * (1 - on[r])
-        tp_drop[t] = label * flip
-        tn_gain[t] = (1 - label) * flip
+        pos = label * weight[r] if weighted else float(label)
+        neg = (1 - label) * weight[r] if weighted else float(1 - label)
+        n_pos += pos
+        n_all += pos + neg
+        tp_above += pos * on[r]
+        tn_above += neg * (1 - on[r])
+        tp_drop[t] = pos * flip
+        tn_gain[t] = neg * flip
         drop_before[t + 1] = drop_before[t] + tp_drop[t]
         gain_before[t + 1] = gain_before[t] + tn_gain[t]
-    n_neg = n_b - n_pos
+    n_neg = n_all - n_pos
     t0, obj0 = th.full_scan(tp_drop, tn_gain, tp_above, tn_above, n_pos, n_neg, kind)
     bias0 = th.bias_at(sorted_p, t0)
     flip_t, flip_obj, flip_bias = -1, -np.inf, 0.0
@@ -235,8 +247,8 @@ def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns
     moved_row = np.empty(n_b + 1, dtype=np.int64)
     moved_x = np.empty(n_b + 1)
     moved_p = np.empty(n_b + 1)
-    moved_drop = np.empty(n_b + 1, dtype=np.int64)
-    moved_gain = np.empty(n_b + 1, dtype=np.int64)
+    moved_drop = np.empty(n_b + 1)
+    moved_gain = np.empty(n_b + 1)
     position = np.full(XT.shape[1], -1, dtype=np.int32)  # sorted position of a batch row
     for t in range(n_b):
         position[rows[t]] = t
@@ -276,8 +288,12 @@ def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns
                 flip = np.int64(on[r]) - np.int64(off[r])
                 moved_x[i] = x_row[r]
                 moved_p[i] = P[r]
-                moved_drop[i] = label * flip
-                moved_gain[i] = (1 - label) * flip
+                if weighted:
+                    moved_drop[i] = label * weight[r] * flip
+                    moved_gain[i] = (1 - label) * weight[r] * flip
+                else:
+                    moved_drop[i] = label * flip
+                    moved_gain[i] = (1 - label) * flip
         else:
             for m in range(a, end):
                 x = x_row[rows[m]]
@@ -300,7 +316,7 @@ def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns
                 sorted_p, tp_drop, tn_gain, order, drop_before, gain_before, x_row, rows, band,
                 sigma, a, end, lo, hi,
                 sorted_p[max(lo - 1, 0)] + s_lo - margin, sorted_p[hi - 1] + s_hi + margin,
-                tp_above, tn_above, n_pos, n_neg, kind, linear, scratch,
+                tp_above, tn_above, n_pos, n_neg, kind, linear, weighted, scratch,
             )
             if cand_obj > best_obj or (cand_obj == best_obj and c < best_c):
                 norm = np.sqrt(wsq - w[j] * w[j] + (w[j] + sigma) ** 2)
