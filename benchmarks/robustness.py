@@ -149,7 +149,7 @@ def run(args):
     attacks = {
         "linear-sign": LinearSignAttack(None),
         "fgsm": FGSMAttack(None),
-        "mlp01-heuristic": MLP01Attack(None, vote=None, random_state=args.seed),
+        "mlp01-heuristic": MLP01Attack(None, random_state=args.seed),
         "smoothed-pgd": SmoothedPGDAttack(None, n_restarts=2, random_state=args.seed),
         "hopskipjump-linf": HopSkipJumpAttack(None, random_state=args.seed),
     }

@@ -5,14 +5,12 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
-from sklearn.neural_network import MLPClassifier
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
-from ._mlp01 import MLP01Classifier
 from .attacks import FGSMAttack, LinearSignAttack, MLP01Attack
 from .attacks._base import BaseAttack, check_in_clip, check_label_kind, estimator_input, unwrap
-from .attacks._gradients import linear_view
+from .attacks._views import check_pipeline, try_view
 
 
 def _named(models, what):
@@ -40,10 +38,13 @@ def _named(models, what):
 def auto_attack(model, *, eps=0.1, clip=(0.0, 1.0), random_state=None):
     """The paper's white-box attack for ``model`` (Xue, Xie and Roshan 2020, Sec. III-B).
 
-    ``MLP01Classifier``: :class:`~sk01loss.attacks.MLP01Attack` on vote 0 (the
-    single-run model); ``SCD01Classifier`` and linear models with ``coef_``:
-    :class:`~sk01loss.attacks.LinearSignAttack` (the aggregate direction for an
-    SCD01 ensemble); ``MLPClassifier``: :class:`~sk01loss.attacks.FGSMAttack`.
+    ``MLP01Classifier``: :class:`~sk01loss.attacks.MLP01Attack`; ``SCD01Classifier``
+    and linear models with ``coef_``: :class:`~sk01loss.attacks.LinearSignAttack`;
+    any other model with an input gradient (``MLPClassifier``, a model with
+    ``decision_function_vjp``): :class:`~sk01loss.attacks.FGSMAttack`. Ensembles
+    are attacked whole (``votes=None``, the white-box attacks' default). A
+    ``Pipeline`` of affine steps gets the attack of its final model, made in the
+    pipeline's input space.
 
     Parameters
     ----------
@@ -55,6 +56,12 @@ def auto_attack(model, *, eps=0.1, clip=(0.0, 1.0), random_state=None):
     -------
     attack : attack transformer, unfitted, holding ``FrozenEstimator(model)``
 
+    Raises
+    ------
+    TypeError
+        If no white-box attack is known for ``model`` (the message names it), or a
+        step of a pipeline is not affine (the message names the step).
+
     Examples
     --------
     >>> from sklearn.datasets import load_iris
@@ -65,17 +72,19 @@ def auto_attack(model, *, eps=0.1, clip=(0.0, 1.0), random_state=None):
     'LinearSignAttack'
     """
     frozen = FrozenEstimator(model)
-    inner = unwrap(model)
     params = dict(eps=eps, clip=clip, random_state=random_state)
-    if isinstance(inner, MLP01Classifier):
+    who = "transfer_matrix(attack='auto')"
+    view = try_view(model)
+    if view is None:
+        check_pipeline(model, who=who)  # a step that is not affine: named
+        raise TypeError(
+            f"No white-box attack is known for {type(unwrap(model)).__name__}; pass "
+            "attack=... (e.g. a SubstituteAttack or HopSkipJumpAttack) for it.")
+    if view.kind == "mlp01":
         return MLP01Attack(frozen, **params)
-    if isinstance(inner, MLPClassifier):
-        return FGSMAttack(frozen, **params)
-    if linear_view(inner) is not None:
+    if view.linear() is not None:
         return LinearSignAttack(frozen, **params)
-    raise TypeError(
-        f"No white-box attack is known for {type(inner).__name__}; pass attack=... "
-        "(e.g. a SubstituteAttack) for it.")
+    return FGSMAttack(frozen, **params)
 
 
 def transfer_matrix(sources, targets, X, y, *, attack="auto", eps=0.1, clip=(0.0, 1.0),
@@ -94,9 +103,11 @@ def transfer_matrix(sources, targets, X, y, *, attack="auto", eps=0.1, clip=(0.0
         Their true labels.
     attack : "auto", attack transformer or dict, default="auto"
         ``"auto"``: the paper's white-box attack per source (``auto_attack``: linear
-        sign for SCD01 and linear models, FGSM for ``MLPClassifier``, the MLP01
-        heuristic on vote 0 for ``MLP01Classifier``), built with ``eps``, ``clip`` and
-        ``random_state``. An attack instance: a clone of it per source, with its
+        sign for SCD01 and linear models, FGSM for ``MLPClassifier`` and models with
+        ``decision_function_vjp``, the MLP01 heuristic for ``MLP01Classifier``;
+        ensembles attacked whole, every vote; a pipeline of affine steps, such as a
+        scaler, in front of those is attacked in its input space), built with
+        ``eps``, ``clip`` and ``random_state``. An attack instance: a clone of it per source, with its
         ``estimator`` set to the frozen source and its own ``eps``/``clip``. A dict:
         an attack instance per source name.
     eps : float, default=0.1

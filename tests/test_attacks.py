@@ -348,14 +348,14 @@ def test_linear_sign_scd01_aggregate_direction_and_single_votes():
                                X - 0.1 * np.sign(model.coef_.mean(axis=1)[y]))
     np.testing.assert_array_equal(aggregate.transform(X),
                                   aggregate.generate(X, model.predict(X)))
-    vote = LinearSignAttack(FrozenEstimator(model), vote=3, eps=0.1, clip=None).fit(X)
+    vote = LinearSignAttack(FrozenEstimator(model), votes=[3], eps=0.1, clip=None).fit(X)
     np.testing.assert_allclose(vote.generate(X, y), X - 0.1 * np.sign(model.coef_[y, 3]))
     # transform attacks the labels vote 3 predicts on its own: one vote per problem
     scores = np.stack([X @ model.coef_[p, 3] + model.intercept_[p, 3] for p in range(3)])
     own = np.argmax(scores > 0, axis=0)
     np.testing.assert_allclose(vote.transform(X), X - 0.1 * np.sign(model.coef_[own, 3]))
-    with pytest.raises(ValueError, match="only 5 votes"):
-        LinearSignAttack(FrozenEstimator(model), vote=5).fit(X)
+    with pytest.raises(ValueError, match=r"indices in range\(5\)"):
+        LinearSignAttack(FrozenEstimator(model), votes=[5]).fit(X)
 
 
 def test_vote_restricted_predictions_match_the_estimators():
@@ -389,8 +389,8 @@ def test_linear_sign_rejects_nonlinear_models(model, error):
 
 def test_vote_only_for_ensembles():
     X, y = separable()
-    with pytest.raises(ValueError, match="SCD01Classifier ensembles only"):
-        LinearSignAttack(LinearSVC(), vote=0).fit(X, y)
+    with pytest.raises(ValueError, match="votes=.* selects votes of an SCD01Classifier"):
+        LinearSignAttack(LinearSVC(), votes=[0]).fit(X, y)
 
 
 # --- FGSMAttack --------------------------------------------------------------------
@@ -469,7 +469,7 @@ def _node_candidates(model, X, problem_of_row, votes, eps, clip):
 
 
 @pytest.mark.parametrize("eps", [0.02, 0.15])
-@pytest.mark.parametrize("vote", [0, 2, None])
+@pytest.mark.parametrize("vote", [0, 2, None])  # votes=[vote], or all
 @pytest.mark.parametrize("multiclass", [False, True])
 def test_mlp01_attack_returns_a_node_candidate_and_prefers_fooling_ones(vote, multiclass, eps):
     X, y = load_iris(return_X_y=True)
@@ -477,7 +477,8 @@ def test_mlp01_attack_returns_a_node_candidate_and_prefers_fooling_ones(vote, mu
     if not multiclass:
         y = (y == 1).astype(int)
     model = MLP01Classifier(n_hidden=5, n_estimators=3, max_iter=100, random_state=0).fit(X, y)
-    attack = MLP01Attack(FrozenEstimator(model), vote=vote, eps=eps, random_state=0).fit(X)
+    attack = MLP01Attack(FrozenEstimator(model), votes=None if vote is None else [vote],
+                         eps=eps, random_state=0).fit(X)
     X_adv = attack.generate(X, y)
     problem = y if multiclass else np.zeros_like(y)
     votes = range(3) if vote is None else [vote]
@@ -513,8 +514,10 @@ def test_mlp01_attack_rejects_other_models_and_bad_votes():
     with pytest.raises(TypeError, match="MLP01Classifier"):
         MLP01Attack(LogisticRegression()).fit(X, y)
     model = MLP01Classifier(n_hidden=3, n_estimators=2, max_iter=20, random_state=0).fit(X, y)
-    with pytest.raises(ValueError, match="only 2 votes"):
-        MLP01Attack(FrozenEstimator(model), vote=2).fit(X)
+    with pytest.raises(ValueError, match=r"indices in range\(2\)"):
+        MLP01Attack(FrozenEstimator(model), votes=[2]).fit(X)
+    with pytest.raises(ValueError, match=r"pass a count in \[1, 2\]"):
+        MLP01Attack(FrozenEstimator(model), votes=3).fit(X)
 
 
 # --- SubstituteAttack --------------------------------------------------------------
@@ -889,26 +892,34 @@ def test_substitute_checks_its_eval_set_and_augmentation_steps():
     assert clipped.n_rounds_ == 2
 
 
-def test_vote_is_checked_again_after_set_params():
+def test_votes_are_checked_again_after_set_params():
     # found by fuzzing: vote changed after fit gave an IndexError, bools were masks
     rng = np.random.RandomState(0)
     X = rng.rand(80, 5)
     y = (X[:, 0] > .5).astype(int)
     scd = SCD01Classifier(n_estimators=3, max_iter=10, random_state=0).fit(X, y)
     mlp = MLP01Classifier(n_hidden=3, n_estimators=2, max_iter=10, random_state=0).fit(X, y)
-    for Attack, model in ((LinearSignAttack, scd), (MLP01Attack, mlp)):
-        attack = Attack(FrozenEstimator(model), vote=0).fit(X)
-        attack.set_params(vote=7)
-        with pytest.raises(ValueError, match="only .* votes"):
+    for Attack, model in ((LinearSignAttack, scd), (MLP01Attack, mlp),
+                          (SmoothedPGDAttack, scd)):
+        attack = Attack(FrozenEstimator(model), votes=[0], random_state=0).fit(X)
+        before = attack.transform(X)
+        attack.set_params(votes=[7])
+        with pytest.raises(ValueError, match="votes=.*range"):
             attack.transform(X)
-        with pytest.raises(ValueError, match="only .* votes"):
+        with pytest.raises(ValueError, match="votes=.*range"):
             attack.generate(X, y)
-        for vote in (True, False, 0.5):
-            attack.set_params(vote=vote)
-            with pytest.raises(TypeError, match="vote"):
+        attack.set_params(votes=7)
+        with pytest.raises(ValueError, match="votes=7.*count in"):
+            attack.transform(X)
+        for votes in (True, False, 0.5, [0.5], [True]):
+            attack.set_params(votes=votes)
+            with pytest.raises(TypeError, match="votes"):
                 attack.transform(X)
-            with pytest.raises(TypeError, match="vote"):
-                Attack(FrozenEstimator(model), vote=vote).fit(X)
+        for votes in (True, 0.5, "0"):
+            with pytest.raises((TypeError, ValueError), match="votes"):
+                Attack(FrozenEstimator(model), votes=votes).fit(X)
+        attack.set_params(votes=[0])  # back: the same adversaries as after fit
+        np.testing.assert_array_equal(attack.transform(X), before)
 
 
 def test_float32_adversaries_stay_inside_clip():

@@ -193,7 +193,7 @@ ATTACKS = {
         MLPClassifier((3,), max_iter=20, random_state=0), **kw),
     "MLP01Attack": lambda **kw: MLP01Attack(
         MLP01Classifier(n_hidden=3, n_estimators=2, max_iter=5, random_state=0),
-        vote=None, random_state=0, **kw),
+        random_state=0, **kw),
     "SmoothedPGDAttack-SCD01": lambda **kw: SmoothedPGDAttack(
         SCD01Classifier(n_estimators=2, max_iter=5, random_state=0), n_steps=3,
         random_state=0, **kw),

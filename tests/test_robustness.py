@@ -402,7 +402,7 @@ def test_attacks_never_beat_the_certificate(data, scd01, mlp01):
     cert = certs[id(mlp01)]
     for row in np.flatnonzero(cert.radius > 0)[:15]:
         eps = 0.999 * cert.radius[row]
-        attack = MLP01Attack(FrozenEstimator(mlp01), vote=None, eps=eps, random_state=0).fit(X)
+        attack = MLP01Attack(FrozenEstimator(mlp01), eps=eps, random_state=0).fit(X)
         assert mlp01.predict(attack.transform(X[[row]]))[0] == cert.prediction[row]
 
 

@@ -104,7 +104,7 @@ def test_models_attacks_that_do_not_apply_and_certificates():
     mlp = MLP01Classifier(n_hidden=2, n_estimators=3, max_iter=30, random_state=0).fit(X, y)
     curve = security_curve(
         {"scd01": scd, "mlp01": mlp},
-        {"sign": LinearSignAttack(None), "mlp01": MLP01Attack(None, vote=None, random_state=0),
+        {"sign": LinearSignAttack(None), "mlp01": MLP01Attack(None, random_state=0),
          "pgd": SmoothedPGDAttack(None, random_state=0),
          "hsj": HopSkipJumpAttack(None, max_steps=15, random_state=0)},
         X, y, EPS, certify=True)

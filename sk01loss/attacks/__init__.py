@@ -16,12 +16,22 @@ labels).
   attacks on any classifier, with a minimum-distortion mode (``minimize``).
 - :class:`SmoothedPGDAttack`: PGD on a tanh-smoothed surrogate of SCD01 and MLP01
   ensembles, judged on the real model.
+
+The white-box attacks accept a ``Pipeline`` of affine steps (scalers, ``PCA``) in
+front of their model and make adversaries in its input space; on SCD01 and MLP01
+ensembles they attack every vote unless ``votes`` selects some. Helpers:
+:func:`default_substitute` (the paper's convex substitute), :func:`input_gradient`
+(the loss gradient FGSM follows) and :func:`mlp_forward` (an ``MLPClassifier``'s
+layer outputs).
 """
 
 from ._decision import BoundaryAttack, HopSkipJumpAttack, MinimumDistortion
 from ._smoothed import SmoothedPGDAttack
-from ._substitute import SubstituteAttack
+from ._gradients import input_gradient
+from ._substitute import SubstituteAttack, default_substitute
+from ._views import mlp_forward
 from ._whitebox import FGSMAttack, LinearSignAttack, MLP01Attack
 
 __all__ = ["BoundaryAttack", "FGSMAttack", "HopSkipJumpAttack", "LinearSignAttack",
-           "MLP01Attack", "MinimumDistortion", "SmoothedPGDAttack", "SubstituteAttack"]
+           "MLP01Attack", "MinimumDistortion", "SmoothedPGDAttack", "SubstituteAttack",
+           "default_substitute", "input_gradient", "mlp_forward"]

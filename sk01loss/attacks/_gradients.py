@@ -29,148 +29,65 @@ logits ``X @ w + b`` with ``w``, ``b`` the mean of its votes' parameters
 
 import numpy as np
 from scipy.special import expit, logsumexp, softmax
-from sklearn.neural_network import MLPClassifier
-from sklearn.svm import SVC, NuSVC
+from sklearn.utils.validation import check_array
 
-from .._mlp01 import MLP01Classifier
-from .._scd01 import SCD01Classifier
-from ._base import unwrap
+from ._base import check_label_kind, encode_labels, unique_labels
+from ._views import SUPPORTED, View, mlp_forward, resolve_view  # noqa: F401 (re-exported)
 
-SUPPORTED = ("MLPClassifier (any activation), linear classifiers with coef_ "
-             "(LogisticRegression, LinearSVC, SGDClassifier, RidgeClassifier, ...) and "
-             "classifiers with a decision_function_vjp method")
 
-_DERIVATIVES = {  # of a hidden activation, from its output
-    "identity": lambda a: np.ones_like(a),
-    "logistic": lambda a: a * (1.0 - a),
-    "tanh": lambda a: 1.0 - a * a,
-    "relu": lambda a: (a > 0).astype(a.dtype),
-}
-_ACTIVATIONS = {
-    "identity": lambda z: z,
-    "logistic": expit,
-    "tanh": np.tanh,
-    "relu": lambda z: np.maximum(z, 0.0),
-}
+def _view(model, who="This attack"):
+    return model if isinstance(model, View) else resolve_view(model, who=who)
 
 
 def linear_view(model, vote=None):
-    """``(coef, intercept)`` of shapes (n_logits, n_features), (n_logits,) of a
-    linear model, or ``None`` if ``model`` is not one.
+    """Input-space ``(coef, intercept)`` of shapes (n_logits, n_features),
+    (n_logits,) of a linear model (a pipeline of affine steps ending in one
+    included), or ``None`` if ``model`` is not one.
 
-    ``SCD01Classifier``: one logit per problem, from vote ``vote`` or (``None``) the
-    mean of the votes' unit weights and biases. Other models: a 2-D ``coef_`` with one
-    row (binary) or one row per class, decision function ``X @ coef_.T + intercept_``.
-    One-vs-one SVMs (``SVC``/``NuSVC`` with more than two classes) are not linear in
-    that sense.
+    ``SCD01Classifier``: one logit per problem, from the mean of the unit weights and
+    biases of the votes ``vote`` (``None``: all; an int ``v``: vote ``v`` alone).
+    Other models: a 2-D ``coef_`` (dense or sparse) with one row (binary) or one row
+    per class, decision function ``X @ coef_.T + intercept_``. One-vs-one SVMs
+    (``SVC``/``NuSVC`` with more than two classes) are not linear in that sense.
     """
-    model = unwrap(model)
-    if isinstance(model, SCD01Classifier):
-        if vote is None:
-            return model.coef_.mean(axis=1), model.intercept_.mean(axis=1)
-        return model.coef_[:, vote], model.intercept_[:, vote]
-    if isinstance(model, MLP01Classifier):
+    try:
+        view = resolve_view(model, votes=None if vote is None else [vote])
+    except (TypeError, ValueError):
         return None
-    coef = getattr(model, "coef_", None)
-    classes = getattr(model, "classes_", None)
-    if coef is None or classes is None:
-        return None
-    coef = np.asarray(coef)
-    if hasattr(coef, "toarray"):  # pragma: no cover - sparsified coef_
-        coef = coef.toarray()
-    n_classes = len(classes)
-    if coef.ndim == 1 and n_classes == 2:  # e.g. binary RidgeClassifier
-        coef = coef[None, :]
-    if coef.ndim != 2 or coef.shape[0] != (1 if n_classes == 2 else n_classes):
-        return None
-    if isinstance(model, (SVC, NuSVC)) and n_classes > 2:
-        return None
-    intercept = np.broadcast_to(np.asarray(getattr(model, "intercept_", 0.0), float),
-                                (coef.shape[0],))
-    return coef.astype(np.float64, copy=False), intercept
-
-
-def _is_mlp(model):
-    return isinstance(model, MLPClassifier)
-
-
-def _brings_its_gradient(model):
-    return callable(getattr(model, "decision_function_vjp", None))
+    return view.linear()
 
 
 def check_gradient_support(model, *, surrogate=False, who="This attack"):
-    """Raise a TypeError naming ``model`` unless its input gradient is known."""
-    inner = unwrap(model)
-    if _brings_its_gradient(inner):
-        return
-    if _is_mlp(inner):
-        if getattr(inner, "out_activation_", "softmax") == "logistic" and inner.n_outputs_ > 1:
-            raise TypeError(f"{who} does not support multilabel MLPClassifier models.")
-        return
-    if isinstance(inner, SCD01Classifier) and surrogate:
-        return
-    if isinstance(inner, (SCD01Classifier, MLP01Classifier)):
-        hint = "LinearSignAttack" if isinstance(inner, SCD01Classifier) else "MLP01Attack"
-        raise TypeError(
-            f"{who} needs an input gradient, and {type(inner).__name__} has none (its "
-            f"output is piecewise constant); use {hint} for it.")
-    if linear_view(inner) is None:
-        raise TypeError(
-            f"{who} needs an input gradient, which is known for {SUPPORTED}; "
-            f"{type(inner).__name__} has none.")
+    """The view of ``model``; a TypeError naming ``model`` unless its input gradient
+    is known (``surrogate``: the linear surrogate of an SCD01 ensemble counts)."""
+    view = resolve_view(model, who=who)
+    if view.differentiable and (surrogate or not view.surrogate):
+        return view
+    final = type(view.final.estimator).__name__
+    hint = "LinearSignAttack" if view.kind == "linear" else "MLP01Attack"
+    raise TypeError(
+        f"{who} needs an input gradient, and {final} has none (its output is piecewise "
+        f"constant); use {hint} for it.")
 
 
 def _mlp_forward(model, X):
     """Hidden-layer outputs (inputs first) and the logits of an MLPClassifier."""
-    activation = _ACTIVATIONS[model.activation]
-    outputs = [X]
-    a = X
-    last = len(model.coefs_) - 1
-    for i, (W, b) in enumerate(zip(model.coefs_, model.intercepts_)):
-        z = a @ W + b
-        if i == last:
-            return outputs, z
-        a = activation(z)
-        outputs.append(a)
+    return mlp_forward(model, X)
 
 
 def _n_logits(model):
-    model = unwrap(model)
-    if _brings_its_gradient(model):
-        return 1 if len(model.classes_) == 2 else len(model.classes_)
-    return model.n_outputs_ if _is_mlp(model) else linear_view(model)[0].shape[0]
+    return _view(model).n_logits
 
 
 def logits(model, X):
-    """Logits, shape (n_samples, n_logits); ``model`` must pass
+    """Logits, shape (n_samples, n_logits); ``model`` (or its view) must pass
     ``check_gradient_support(model, surrogate=True)``."""
-    model = unwrap(model)
-    X = np.asarray(X, dtype=np.float64)
-    if _brings_its_gradient(model):
-        return np.asarray(model.decision_function(X), dtype=np.float64).reshape(len(X), -1)
-    if _is_mlp(model):
-        return _mlp_forward(model, X)[1]
-    coef, intercept = linear_view(model)
-    return X @ coef.T + intercept
+    return _view(model).logits(np.asarray(X, dtype=np.float64))
 
 
 def logits_vjp(model, X, G):
     """``sum_k G[:, k] * d logit_k / dx`` for every row, shape (n_samples, n_features)."""
-    model = unwrap(model)
-    X = np.asarray(X, dtype=np.float64)
-    if _brings_its_gradient(model):
-        return np.asarray(model.decision_function_vjp(X, G), dtype=np.float64)
-    if not _is_mlp(model):
-        coef, _ = linear_view(model)
-        return G @ coef
-    outputs, _ = _mlp_forward(model, X)
-    derivative = _DERIVATIVES[model.activation]
-    delta = G
-    for i in range(len(model.coefs_) - 1, -1, -1):
-        grad = delta @ model.coefs_[i].T  # gradient with respect to outputs[i]
-        if i == 0:
-            return grad
-        delta = grad * derivative(outputs[i])
+    return _view(model).vjp(np.asarray(X, dtype=np.float64), G)
 
 
 def _overflowed_loss_weights(model, X, y_index, scaled):
@@ -183,10 +100,10 @@ def _overflowed_loss_weights(model, X, y_index, scaled):
     softmax needs scaled back, where huge ones become ``-inf`` (as they would in
     ``exp``): the limit of the softmax, without ``inf - inf``.
     """
-    model = unwrap(model)
-    if _brings_its_gradient(model) or _is_mlp(model):
+    linear = _view(model).linear()
+    if linear is None:
         return None
-    coef, intercept = linear_view(model)
+    coef, intercept = linear
     _, exponent = np.frexp(np.abs(X).max(axis=1))  # max |x| < 2**exponent
     exponent = exponent[:, None]
     S = np.ldexp(X, -exponent) @ coef.T + np.ldexp(intercept, -exponent)  # Z / 2**e
@@ -217,6 +134,7 @@ def loss_gradient(model, X, y_index, *, scaled=False):
     scaled by a power of two; for other models they are NaN (``gradient_sign``
     raises for them).
     """
+    model = _view(model)
     X = np.asarray(X, dtype=np.float64)
     with np.errstate(over="ignore", invalid="ignore"):  # overflowed rows: see above
         Z = logits(model, X)
@@ -266,11 +184,92 @@ def gradient_sign(gradient, *, who="This attack"):
 def logit_gradient(model, X, y_index):
     """Gradient of the logit of class ``y_index`` of every row (binary: ``F_1 = z``,
     ``F_0 = -z``), shape (n_samples, n_features)."""
+    model = _view(model)
     y_index = np.asarray(y_index)
-    n_logits = _n_logits(model)
+    n_logits = model.n_logits
     if n_logits == 1:
         G = np.where(y_index == 1, 1.0, -1.0)[:, None]
     else:
         G = np.zeros((len(y_index), n_logits))
         G[np.arange(len(G)), y_index] = 1.0
     return logits_vjp(model, X, G)
+
+
+def input_gradient(estimator, X, y, *, scaled=False):
+    """Gradient of a classifier's cross-entropy loss with respect to its input.
+
+    The loss is the softmax cross-entropy of the model's logits (binary models: the
+    logistic loss of their single score), the loss :class:`FGSMAttack` ascends:
+    for ``LogisticRegression`` and ``MLPClassifier`` the training loss without its
+    penalty, for hinge-loss linear models (``LinearSVC``, ``SGDClassifier``) a
+    smooth stand-in for the hinge. A pipeline of affine steps (``StandardScaler``,
+    ``MinMaxScaler``, ``MaxAbsScaler``, ``PCA``, ...) ending in such a model is
+    differentiated in its input space.
+
+    Parameters
+    ----------
+    estimator : fitted classifier
+        ``MLPClassifier``, a linear classifier with ``coef_``, a classifier with a
+        ``decision_function_vjp(X, G)`` method, an ``SCD01Classifier`` (its linear
+        surrogate: the mean of its votes' weights), or a pipeline of affine steps
+        ending in one of those; a ``FrozenEstimator`` is unwrapped.
+    X : array-like of shape (n_samples, n_features)
+        Points, in the model's input space.
+    y : array-like of shape (n_samples,)
+        Their labels, values of ``estimator.classes_``.
+    scaled : bool, default=False
+        Divide each row by ``1 - p_y`` (a positive factor): the same signs, without
+        the underflow of confidently classified points, where ``1 - p_y`` rounds to
+        0 and the plain gradient vanishes.
+
+    Returns
+    -------
+    gradient : ndarray of shape (n_samples, n_features), dtype float64
+        ``d loss(x_i, y_i) / d x_i`` for every row; NaN in rows where the model's
+        arithmetic overflows (inputs of enormous magnitude) unless the model is
+        linear, whose limit is returned.
+
+    Raises
+    ------
+    TypeError
+        If no input gradient is known for ``estimator`` (trees, MLP01, one-vs-one
+        SVMs, a pipeline with a step that is not affine; the message names it).
+    ValueError
+        If ``X`` is not a finite 2-D array, ``y`` has another length than ``X``, or
+        ``y`` has labels ``estimator`` does not know.
+
+    See Also
+    --------
+    FGSMAttack : the attack that steps along the sign of this gradient.
+
+    References
+    ----------
+    .. [1] I. J. Goodfellow, J. Shlens and C. Szegedy, "Explaining and harnessing
+       adversarial examples", arXiv:1412.6572, 2014.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sk01loss.attacks import input_gradient
+    >>> X = np.array([[0.0, 0.2], [0.1, 0.0], [0.9, 1.0], [1.0, 0.8]])
+    >>> y = np.array([0, 0, 1, 1])
+    >>> model = LogisticRegression().fit(X, y)
+    >>> gradient = input_gradient(model, X, y)
+    >>> bool(np.all(np.sign(gradient[y == 1]) == -np.sign(model.coef_[0])))
+    True
+    """
+    view = check_gradient_support(estimator, surrogate=True, who="input_gradient")
+    X = check_array(X, dtype=[np.float64, np.float32])
+    y = np.asarray(y)
+    if y.ndim != 1 or y.shape[0] != X.shape[0]:
+        raise ValueError(f"y must be 1-D with one label per row of X ({X.shape[0]}); got "
+                         f"shape {y.shape}.")
+    classes = np.asarray(view.estimator.classes_)
+    check_label_kind(y, classes, whose="the model's classes")
+    y_index = encode_labels(classes, y)
+    if np.any(y_index < 0):
+        raise ValueError(f"y contains labels the model does not know: "
+                         f"{unique_labels(y[y_index < 0])[:5]}; its classes are "
+                         f"{classes.tolist()}.")
+    return loss_gradient(view, X, y_index, scaled=scaled)

@@ -13,11 +13,9 @@ from ._base import (
     _bounds_in,
     check_clip,
     check_finite_step,
-    encode_labels,
-    estimator_input,
-    unwrap,
 )
 from ._decision import _row_rng
+from ._whitebox import VOTES_CONSTRAINT, ViewAttack, attacked_predict_index
 
 
 def surrogate_scores(model, X, temperature):
@@ -68,7 +66,7 @@ def _margin_weights(scores, y_index):
     return G
 
 
-class SmoothedPGDAttack(BaseAttack):
+class SmoothedPGDAttack(ViewAttack):
     """White-box PGD on a smoothed surrogate of an SCD01 or MLP01 ensemble, judged on
     the real model.
 
@@ -87,9 +85,20 @@ class SmoothedPGDAttack(BaseAttack):
     Parameters
     ----------
     estimator : SCD01Classifier or MLP01Classifier
-        Cloned and fitted in ``fit``; wrap a fitted model in
-        ``sklearn.frozen.FrozenEstimator`` to attack it as it is. Every vote of
-        every problem is attacked (the ensemble's prediction).
+        Or a ``Pipeline`` of affine steps (``StandardScaler``, ``MinMaxScaler``,
+        ``MaxAbsScaler``, ``PCA``, ``Saturate(p=2)``, ``FunctionTransformer()``,
+        ``"passthrough"``, nested pipelines of these) ending in one: the surrogate's
+        gradient is brought back through the steps, so PGD runs in the pipeline's
+        input space. Cloned and fitted in ``fit``; wrap a fitted model in
+        ``sklearn.frozen.FrozenEstimator`` to attack it as it is.
+    votes : None, int or array-like of int, default=None
+        Votes of the ensemble to attack, by the rule of its ``select_votes``:
+        ``None`` attacks every vote of every problem (the ensemble that is
+        deployed); an int ``k`` the first ``k`` votes, a sequence the listed vote
+        indices (``[0]`` is the single-run model), as a model of their own: the
+        surrogate averages them and their majority decides success. The same
+        parameter, with the same meaning, as in :class:`LinearSignAttack` and
+        :class:`MLP01Attack`.
     eps : float, default=0.1
         L-infinity radius.
     temperature : float or sequence of float, default=(0.1, 1.0)
@@ -164,25 +173,29 @@ class SmoothedPGDAttack(BaseAttack):
         "step_size": [NumberInterval(Real, 0, None, closed="neither"), None],
         "n_restarts": [Count(1)],
         "random_start": ["boolean"],
+        "votes": VOTES_CONSTRAINT,
     }
 
-    def __init__(self, estimator, *, eps=0.1, temperature=(0.1, 1.0), n_steps=20, step_size=None,
-                 n_restarts=1, random_start=True, clip=(0.0, 1.0), random_state=None):
+    def __init__(self, estimator, *, votes=None, eps=0.1, temperature=(0.1, 1.0), n_steps=20,
+                 step_size=None, n_restarts=1, random_start=True, clip=(0.0, 1.0),
+                 random_state=None):
         super().__init__(estimator, eps=eps, clip=clip, random_state=random_state)
+        self.votes = votes
         self.temperature = temperature
         self.n_steps = n_steps
         self.step_size = step_size
         self.n_restarts = n_restarts
         self.random_start = random_start
 
-    def _check_unfitted_model(self, model):
-        if not isinstance(model, (SCD01Classifier, MLP01Classifier)):
+    def _check_final(self, final):
+        if not isinstance(final, (SCD01Classifier, MLP01Classifier)):
             raise TypeError(
                 "SmoothedPGDAttack attacks SCD01Classifier and MLP01Classifier "
-                f"ensembles, not {type(model).__name__}; use FGSMAttack for models "
+                f"ensembles, not {type(final).__name__}; use FGSMAttack for models "
                 "with an input gradient, HopSkipJumpAttack for any classifier.")
 
-    _check_model = _check_unfitted_model
+    def _check_view(self, view):
+        self._check_final(view.final.estimator)
 
     def _temperatures(self):
         values = np.atleast_1d(np.asarray(self.temperature, dtype=object))
@@ -198,12 +211,12 @@ class SmoothedPGDAttack(BaseAttack):
         self._temperatures()
         return super()._fit(X, y)
 
-    def _fooled(self, X, y_index, dtype):
-        labels = self.estimator_.predict(estimator_input(self.estimator_, X.astype(dtype)))
-        return encode_labels(self.classes_, labels) != y_index
+    def _fooled(self, view, X, y_index, dtype):
+        return attacked_predict_index(view, X.astype(dtype)) != y_index
 
     def _perturb(self, X, y_index):
-        model = unwrap(self.estimator_)
+        view = self._attacked()
+        model = view.final.estimator  # the selected votes
         dtype = X.dtype
         Xf = np.asarray(X, dtype=np.float64)
         n, d = Xf.shape
@@ -242,7 +255,7 @@ class SmoothedPGDAttack(BaseAttack):
                     check_finite_step((upper[todo] - lower[todo]).astype(dtype))
             active = np.ones(todo.size, dtype=bool)
             for _ in range(int(self.n_steps) + 1):
-                fooled = self._fooled(x, y_index[todo], dtype) & active
+                fooled = self._fooled(view, x, y_index[todo], dtype) & active
                 if fooled.any():
                     best[todo[fooled]] = x[fooled]
                     done[todo[fooled]] = True
@@ -250,15 +263,15 @@ class SmoothedPGDAttack(BaseAttack):
                 if not active.any():
                     break
                 with np.errstate(all="ignore"):  # huge inputs: saturated, no step
-                    scores, gradient = surrogate_scores(model, x, T)
+                    scores, gradient = surrogate_scores(model, view.transform(x), T)
                     G = _margin_weights(scores, y_index[todo])
-                    step = np.sign(gradient(G))
+                    step = np.sign(view.pullback(gradient(G)))
                     step = np.nan_to_num(step)
                     x_new = np.clip(x - alpha * step, lower[todo], upper[todo])
                 x = np.where(active[:, None], x_new, x)
             # rows never fooled: the end point with the smallest surrogate margin
             with np.errstate(all="ignore"):
-                scores, _ = surrogate_scores(model, x, T)
+                scores, _ = surrogate_scores(model, view.transform(x), T)
                 margin = np.sum(_margin_weights(scores, y_index[todo]) * scores, axis=1)
             margin = np.where(np.isnan(margin), np.inf, margin)
             better = active & (margin < best_margin[todo])

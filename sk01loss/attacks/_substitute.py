@@ -20,10 +20,39 @@ from ._gradients import check_gradient_support, gradient_sign, logit_gradient, l
 
 
 def default_substitute():
-    """The paper's convex substitute: two hidden layers of 200 ReLU units, softmax
-    cross-entropy, Adam (lr 1e-3), batches of 128, 20 epochs per round, warm-started
-    across rounds (the settings of the authors' code for Xue, Xie and Roshan 2020,
-    Sec. III-C)."""
+    """The paper's convex substitute, unfitted: the model ``SubstituteAttack`` uses
+    when given ``substitute=None``.
+
+    Two hidden layers of 200 ReLU units, softmax cross-entropy, Adam (learning rate
+    1e-3), batches of 128, 20 epochs per round (``max_iter``), warm-started across
+    rounds: the settings of the authors' code for the paper's black-box experiments
+    [1]_ (Sec. III-C). Early stopping on the training loss is switched off
+    (``n_iter_no_change=10**9``): the counter survives warm starts, and a new
+    round's data raise the loss, which would otherwise end rounds early.
+
+    Returns
+    -------
+    substitute : MLPClassifier
+        A new, unfitted network; change its settings with ``set_params`` (e.g.
+        ``learning_rate_init=1e-4``, the paper's rate for CIFAR10) and pass it as
+        ``SubstituteAttack(substitute=...)``.
+
+    See Also
+    --------
+    SubstituteAttack : the black-box attack that trains it.
+
+    References
+    ----------
+    .. [1] Y. Xue, M. Xie and U. Roshan, "On the transferability of adversarial
+       examples between convex and 01 loss models", arXiv preprint, 2020.
+
+    Examples
+    --------
+    >>> from sk01loss.attacks import default_substitute
+    >>> net = default_substitute().set_params(learning_rate_init=1e-4)
+    >>> net.hidden_layer_sizes, net.max_iter, net.warm_start
+    ((200, 200), 20, True)
+    """
     return MLPClassifier(
         hidden_layer_sizes=(200, 200), activation="relu", solver="adam",
         learning_rate_init=1e-3, batch_size=128, max_iter=20, warm_start=True,
@@ -105,6 +134,19 @@ class SubstituteAttack(BaseAttack):
         point moves by ``-lambda_r * (2 * s - 1)``, ``s`` in {0, 1} the
         substitute's prediction for it (a brightness shift away from its side);
         binary targets only.
+    callback : callable or None, default=None
+        Called after every round as ``callback(info)``, ``info`` a dict with
+        ``round`` (1-based), ``substitute`` (the round's fitted substitute: the
+        live model, which later rounds keep training; read it, or
+        ``copy.deepcopy`` it to keep it), ``X_substitute`` (ndarray of shape
+        (set_size, n_features): the substitute set it was trained on this round),
+        ``y_substitute`` (ndarray of shape (set_size,): the target's labels of that
+        set) and ``record`` (the round's entry of ``history_``, evaluation included
+        with ``eval_set``). Its return value is ignored; an exception it raises
+        ends ``fit``. The arrays are copies (changing them does not change the
+        attack). Use it to record per-round measurements or to save
+        substitutes. Like every parameter it is deep-copied by ``clone``, which
+        keeps a function (or closure) itself: its records stay where it puts them.
     random_state : None, int or RandomState, default=None
         Seeds the choice of seed points, the signs of ``lambda`` and the substitute
         (when its own ``random_state`` is ``None``).
@@ -196,6 +238,7 @@ class SubstituteAttack(BaseAttack):
         "clip_augmented": ["boolean"],
         "keep_seeds": ["boolean"],
         "augmentation": [StrOptions({"jacobian", "uniform"})],
+        "callback": [callable, None],
     }
 
     def __init__(
@@ -213,6 +256,7 @@ class SubstituteAttack(BaseAttack):
         clip_augmented=False,
         keep_seeds=False,
         augmentation="jacobian",
+        callback=None,
         random_state=None,
     ):
         super().__init__(estimator, eps=eps, clip=clip, random_state=random_state)
@@ -225,6 +269,7 @@ class SubstituteAttack(BaseAttack):
         self.clip_augmented = clip_augmented
         self.keep_seeds = keep_seeds
         self.augmentation = augmentation
+        self.callback = callback
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None, *, eval_set=None):
@@ -314,6 +359,10 @@ class SubstituteAttack(BaseAttack):
             if evaluation is not None:
                 record.update(self._evaluate(substitute, *evaluation))
             self.history_.append(record)
+            if self.callback is not None:
+                self.callback({"round": round_ + 1, "substitute": substitute,
+                               "X_substitute": data.copy(), "y_substitute": labels.copy(),
+                               "record": dict(record)})
             if round_ < self.n_rounds - 1:
                 data = self._augment(substitute, data, labels, rng, n_seeds=seeds.size)
         self.substitute_ = substitute

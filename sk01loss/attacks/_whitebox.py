@@ -1,7 +1,7 @@
 """White-box attacks: the linear sign attack, FGSM and the MLP01 heuristic of Xue, Xie and
 Roshan (2020, Sec. III-B)."""
 
-from numbers import Integral
+import pickle
 
 import numpy as np
 from sklearn.neural_network import MLPClassifier
@@ -10,31 +10,73 @@ from sklearn.utils import check_random_state
 from .._mlp01 import MLP01Classifier
 from .._scd01 import SCD01Classifier
 from .._sklearn_compat import Count
-from ._base import BaseAttack, clip_to, sign_step, unwrap
-from ._gradients import check_gradient_support, gradient_sign, linear_view, loss_gradient
+from ._base import BaseAttack, clip_to, encode_labels, estimator_input, sign_step
+from ._gradients import gradient_sign, loss_gradient
+from ._views import check_pipeline, resolve_view
+
+VOTES_CONSTRAINT = ["array-like", Count(1), None]
 
 
-_VOTE = Count(0)
+def _votes_key(votes):
+    """A value that changes when ``votes`` does (``set_params`` after ``fit``)."""
+    try:
+        return pickle.dumps(votes)
+    except (pickle.PicklingError, TypeError, AttributeError):  # never cached
+        return object()
 
 
-def _check_vote(attack, model):
-    """``attack.vote`` against the fitted ``model``; checked again at every call, as
-    ``set_params`` may change it after ``fit``."""
-    vote = attack.vote
-    if vote is None:
-        return
-    if not _VOTE.is_satisfied_by(vote):
-        error = ValueError if isinstance(vote, Integral) and not isinstance(
-            vote, (bool, np.bool_)) else TypeError
-        raise error(f"vote must be None or {_VOTE}; got {vote!r}.")
-    n_votes = model._n_votes()
-    if vote >= n_votes:
-        raise ValueError(
-            f"vote={vote} but the {type(model).__name__} has only "
-            f"{n_votes} votes per problem.")
+def attacked_predict_index(view, X):
+    """Indices in ``view.estimator.classes_`` of the labels the attacked model (the
+    selected votes, through the pipeline) predicts for validated ``X``."""
+    model = view.estimator
+    if isinstance(model, (SCD01Classifier, MLP01Classifier)):
+        return model._predict_index(X)
+    return encode_labels(model.classes_, model.predict(estimator_input(model, X)))
 
 
-class LinearSignAttack(BaseAttack):
+class ViewAttack(BaseAttack):
+    """A white-box attack that sees its model through a view (``_views``), resolved
+    once in ``fit`` (and again when ``votes`` changes after it)."""
+
+    def _check_final(self, final):
+        """Raise TypeError early for a final estimator the attack cannot use."""
+
+    def _check_view(self, view):
+        """Raise TypeError for a resolved view the attack cannot use."""
+
+    def _check_unfitted_model(self, model):
+        final = check_pipeline(model, who=type(self).__name__)
+        self._check_final(final)
+        votes = getattr(self, "votes", None)
+        if votes is not None and not isinstance(final, (SCD01Classifier, MLP01Classifier)):
+            raise ValueError(
+                f"{type(self).__name__}: votes={votes!r} selects votes of an "
+                "SCD01Classifier or MLP01Classifier ensemble, not of "
+                f"{type(final).__name__}; leave votes=None.")
+
+    def _resolve(self):
+        view = resolve_view(self.estimator_, votes=getattr(self, "votes", None),
+                            who=type(self).__name__)
+        self._check_view(view)
+        return view
+
+    def _fit(self, X, y):
+        X, y = super()._fit(X, y)
+        self._view, self._view_key = self._resolve(), _votes_key(getattr(self, "votes", None))
+        return X, y
+
+    def _attacked(self):
+        """The view of the attacked model: the one of ``fit``, unless ``votes``
+        changed since (``transform`` must not change the attack's state)."""
+        if _votes_key(getattr(self, "votes", None)) == self._view_key:
+            return self._view
+        return self._resolve()
+
+    def _predicted_index(self, X):
+        return attacked_predict_index(self._attacked(), X)
+
+
+class LinearSignAttack(ViewAttack):
     """White-box attack on a linear classifier: ``x' = clip(x - eps * y * sign(w))``.
 
     Every feature moves by ``eps`` against the weight vector of the attacked label
@@ -47,15 +89,24 @@ class LinearSignAttack(BaseAttack):
     estimator : classifier
         ``SCD01Classifier`` or any classifier with a linear decision function
         ``X @ coef_.T + intercept_`` (``LinearSVC``, ``LogisticRegression``,
-        ``SGDClassifier``, ...). Cloned and fitted in ``fit``; wrap a fitted model in
-        ``sklearn.frozen.FrozenEstimator`` to attack it as it is.
-    vote : int, default=None
-        ``SCD01Classifier`` only: which vote's weights to follow. ``None`` follows the
-        ensemble's aggregate direction, the mean of the votes' unit weight vectors of
-        the attacked problem, and attacks the ensemble's labels; an int ``v`` attacks
-        vote ``v`` alone, as a model of its own (``vote=0`` is the single-run model,
-        the model ``n_estimators=1`` fits with the same seed). For a one-vote model
-        both are the same.
+        ``SGDClassifier``, ...; ``coef_`` dense or sparse), or a ``Pipeline`` of
+        affine steps (``StandardScaler``, ``MinMaxScaler``, ``MaxAbsScaler``,
+        ``PCA``, ``Saturate(p=2)``, ``FunctionTransformer()``, ``"passthrough"``,
+        nested pipelines of these) ending in one: the steps are folded into the
+        weights, so the step is taken in the pipeline's input space. Cloned and
+        fitted in ``fit``; wrap a fitted model in ``sklearn.frozen.FrozenEstimator``
+        to attack it as it is.
+    votes : None, int or array-like of int, default=None
+        Votes of an ``SCD01Classifier`` ensemble to attack, by the rule of its
+        ``select_votes``: ``None`` attacks the whole ensemble (the model that is
+        deployed) along its aggregate direction, the mean of the votes' unit weight
+        vectors of the attacked problem; an int ``k`` the first ``k`` votes; a
+        sequence the listed vote indices (``[v]`` attacks vote ``v`` alone, ``[0]``
+        is the single-run model, the model ``n_estimators=1`` fits with the same
+        seed). The selected votes are attacked as a model of their own: their mean
+        direction gives the step, their majority the labels ``transform`` attacks.
+        The same parameter, with the same meaning, as in :class:`MLP01Attack` and
+        :class:`SmoothedPGDAttack`. Models without votes need ``None``.
     eps : float, default=0.1
         Size of the step in every feature (L-infinity radius). The paper: 0.3 for
         MNIST, 0.0625 for CIFAR10 and Mini-ImageNet.
@@ -115,44 +166,32 @@ class LinearSignAttack(BaseAttack):
 
     _parameter_constraints = {
         **BaseAttack._parameter_constraints,
-        "vote": [Count(0), None],
+        "votes": VOTES_CONSTRAINT,
     }
 
-    def __init__(self, estimator, *, vote=None, eps=0.1, clip=(0.0, 1.0), random_state=None):
+    def __init__(self, estimator, *, votes=None, eps=0.1, clip=(0.0, 1.0),
+                 random_state=None):
         super().__init__(estimator, eps=eps, clip=clip, random_state=random_state)
-        self.vote = vote
+        self.votes = votes
 
-    def _check_unfitted_model(self, model):
-        if isinstance(model, MLP01Classifier):
+    def _check_final(self, final):
+        if isinstance(final, MLP01Classifier):
             raise TypeError("LinearSignAttack needs a linear model; use MLP01Attack for "
                             "MLP01Classifier.")
-        if isinstance(model, MLPClassifier):
+        if isinstance(final, MLPClassifier):
             raise TypeError("LinearSignAttack needs a linear model; use FGSMAttack for "
                             "MLPClassifier.")
-        if self.vote is not None and not isinstance(model, SCD01Classifier):
-            raise ValueError(f"vote={self.vote} applies to SCD01Classifier ensembles only, "
-                             f"not to {type(model).__name__}.")
 
-    def _check_model(self, model):
-        self._check_unfitted_model(model)
-        if linear_view(model) is None:
+    def _check_view(self, view):
+        self._check_final(view.final.estimator)
+        if view.linear() is None:
             raise TypeError(
                 "LinearSignAttack needs SCD01Classifier or a linear classifier with coef_ "
                 "of one row (binary) or one row per class; "
-                f"{type(model).__name__} is neither.")
-        if isinstance(model, SCD01Classifier):
-            _check_vote(self, model)
-
-    def _predicted_index(self, X):
-        model = self.estimator_
-        self._check_model(unwrap(model))  # vote may have been set after fit
-        if self.vote is not None:
-            return model._predict_index(X, [self.vote])
-        return super()._predicted_index(X)
+                f"{type(view.final.estimator).__name__} is neither.")
 
     def _perturb(self, X, y_index):
-        self._check_model(unwrap(self.estimator_))
-        coef, _ = linear_view(self.estimator_, self.vote)
+        coef, _ = self._attacked().linear()
         if coef.shape[0] == 1:
             sign = np.sign(coef[0]) * np.where(y_index == 1, 1.0, -1.0)[:, None]
         else:
@@ -160,7 +199,7 @@ class LinearSignAttack(BaseAttack):
         return sign_step(X, -self.eps * sign)
 
 
-class FGSMAttack(BaseAttack):
+class FGSMAttack(ViewAttack):
     """Fast gradient sign method: ``x' = clip(x + eps * sign(grad_x L(x, y)))``.
 
     ``L`` is the cross-entropy of the model's logits (Goodfellow et al. [1]_; the
@@ -172,12 +211,18 @@ class FGSMAttack(BaseAttack):
     estimator : classifier
         ``MLPClassifier`` (any activation, binary or multiclass), a linear
         classifier with ``coef_`` (``LogisticRegression``, ``LinearSVC``,
-        ``SGDClassifier``, ...), or any classifier that brings its own gradient: a
+        ``SGDClassifier``, ...), any classifier that brings its own gradient: a
         method ``decision_function_vjp(X, G)``, ``sum_k G[:, k]`` times the input
         gradient of column ``k`` of its ``decision_function`` (e.g. a wrapped
-        PyTorch network). Cloned and fitted in ``fit``; wrap a fitted model in
+        PyTorch network), or a ``Pipeline`` of affine steps (``StandardScaler``,
+        ``MinMaxScaler``, ``MaxAbsScaler``, ``PCA``, ``Saturate(p=2)``,
+        ``FunctionTransformer()``, ``"passthrough"``, nested pipelines of these)
+        ending in one: the gradient is taken in the pipeline's input space. Cloned
+        and fitted in ``fit``; wrap a fitted model in
         ``sklearn.frozen.FrozenEstimator`` to attack it as it is. Models without an
-        input gradient (trees, the 0/1-loss classifiers, ...) raise a TypeError.
+        input gradient (trees, the 0/1-loss classifiers, ...) and pipelines with a
+        step that is not affine raise a TypeError naming them. FGSM does not attack
+        vote ensembles, so it has no ``votes``.
     eps : float, default=0.1
         Size of the step in every feature (L-infinity radius).
     clip : (float, float) or None, default=(0.0, 1.0)
@@ -230,19 +275,22 @@ class FGSMAttack(BaseAttack):
     True
     """
 
-    def _check_unfitted_model(self, model):
-        if isinstance(model, (SCD01Classifier, MLP01Classifier)):
-            check_gradient_support(model, who="FGSMAttack")
+    def _check_final(self, final):
+        if isinstance(final, (SCD01Classifier, MLP01Classifier)):
+            hint = "LinearSignAttack" if isinstance(final, SCD01Classifier) else "MLP01Attack"
+            raise TypeError(
+                f"FGSMAttack needs an input gradient, and {type(final).__name__} has none "
+                f"(its output is piecewise constant); use {hint} for it.")
 
-    def _check_model(self, model):
-        check_gradient_support(model, who="FGSMAttack")
+    def _check_view(self, view):
+        self._check_final(view.final.estimator)
 
     def _perturb(self, X, y_index):
-        gradient = loss_gradient(self.estimator_, X, y_index, scaled=True)
+        gradient = loss_gradient(self._attacked(), X, y_index, scaled=True)
         return sign_step(X, self.eps * gradient_sign(gradient, who="FGSMAttack"))
 
 
-class MLP01Attack(BaseAttack):
+class MLP01Attack(ViewAttack):
     """White-box heuristic for ``MLP01Classifier``: push a point across one hidden
     node's hyperplane (the paper's heuristic [1]_, Sec. III-B).
 
@@ -256,14 +304,22 @@ class MLP01Attack(BaseAttack):
     Parameters
     ----------
     estimator : MLP01Classifier
-        Cloned and fitted in ``fit``; wrap a fitted model in
-        ``sklearn.frozen.FrozenEstimator`` to attack it as it is.
-    vote : int, default=0
-        Vote whose network is attacked, as a model of its own: its hidden nodes give
-        the candidates and its prediction decides success. ``vote=0`` is the
-        single-run model (the model ``n_estimators=1`` fits with the same seed). ``None`` attacks the whole ensemble: the candidates are the nodes
-        of every vote (``n_estimators * n_hidden`` of them) and success means the
-        ensemble's prediction changes.
+        Or a ``Pipeline`` of affine steps (``StandardScaler``, ``MinMaxScaler``,
+        ``MaxAbsScaler``, ``PCA``, ``Saturate(p=2)``, ``FunctionTransformer()``,
+        ``"passthrough"``, nested pipelines of these) ending in one: the hidden
+        nodes' weights are brought back through the steps, so candidates are made
+        in the pipeline's input space. Cloned and fitted in ``fit``; wrap a fitted
+        model in ``sklearn.frozen.FrozenEstimator`` to attack it as it is.
+    votes : None, int or array-like of int, default=None
+        Votes of the ensemble to attack, by the rule of its ``select_votes``:
+        ``None`` attacks the whole ensemble (the model that is deployed): the
+        candidates are the nodes of every vote (``n_estimators * n_hidden`` of them)
+        and success means the ensemble's prediction changes. An int ``k`` attacks
+        the first ``k`` votes, a sequence the listed vote indices (``[0]`` is the
+        single-run model, the model ``n_estimators=1`` fits with the same seed), as
+        a model of their own: their hidden nodes give the candidates and their
+        majority decides success. The same parameter, with the same meaning, as in
+        :class:`LinearSignAttack` and :class:`SmoothedPGDAttack`.
     eps : float, default=0.1
         Size of the step in every feature (L-infinity radius).
     clip : (float, float) or None, default=(0.0, 1.0)
@@ -287,8 +343,8 @@ class MLP01Attack(BaseAttack):
     Notes
     -----
     Multiclass (one-vs-all) models: the candidates come from the hidden nodes of the
-    network of the attacked label's problem, and success means the vote-restricted
-    model (vote ``vote`` of every problem, combined like the estimator combines
+    networks of the attacked label's problem, and success means the attacked model
+    (the selected votes of every problem, combined like the estimator combines
     votes) predicts another label.
 
     The random order is drawn row by row in the order of ``X``, so a row's adversary
@@ -320,53 +376,48 @@ class MLP01Attack(BaseAttack):
 
     _parameter_constraints = {
         **BaseAttack._parameter_constraints,
-        "vote": [Count(0), None],
+        "votes": VOTES_CONSTRAINT,
     }
 
-    def __init__(self, estimator, *, vote=0, eps=0.1, clip=(0.0, 1.0), random_state=None):
+    def __init__(self, estimator, *, votes=None, eps=0.1, clip=(0.0, 1.0),
+                 random_state=None):
         super().__init__(estimator, eps=eps, clip=clip, random_state=random_state)
-        self.vote = vote
+        self.votes = votes
 
-    def _check_unfitted_model(self, model):
-        if not isinstance(model, MLP01Classifier):
+    def _check_final(self, final):
+        if not isinstance(final, MLP01Classifier):
             raise TypeError(f"MLP01Attack attacks MLP01Classifier models, not "
-                            f"{type(model).__name__}.")
+                            f"{type(final).__name__}.")
 
-    def _check_model(self, model):
-        self._check_unfitted_model(model)
-        _check_vote(self, model)
-
-    def _votes(self):
-        _check_vote(self, unwrap(self.estimator_))  # vote may have been set after fit
-        if self.vote is None:
-            return list(range(self.estimator_._n_votes()))
-        return [self.vote]
-
-    def _predicted_index(self, X):
-        return self.estimator_._predict_index(X, self._votes())
+    def _check_view(self, view):
+        self._check_final(view.final.estimator)
 
     def _perturb(self, X, y_index):
-        model = self.estimator_
-        votes = self._votes()
+        view = self._attacked()
+        model = view.final.estimator  # the selected votes
+        n_votes = model._n_votes()
         n_hidden = model.hidden_coef_.shape[-1]
         rows = np.arange(X.shape[0])
         problems = np.zeros_like(y_index) if model.coef_.shape[0] == 1 else y_index
-        # candidates c = (vote votes[c // n_hidden], node c % n_hidden) of each row's problem
-        candidate_vote = np.repeat(votes, n_hidden)
-        candidate_node = np.tile(np.arange(n_hidden), len(votes))
-        # node outputs at x as -1/+1: the side of each hyperplane the row is on
-        on = model._hidden_bits(X, model._prediction_units(votes)).reshape(
-            X.shape[0], model.hidden_coef_.shape[0], len(votes) * n_hidden)
+        # candidates c = (vote c // n_hidden, node c % n_hidden) of each row's problem
+        candidate_vote = np.repeat(np.arange(n_votes), n_hidden)
+        candidate_node = np.tile(np.arange(n_hidden), n_votes)
+        # node outputs at x as -1/+1: the side of each hyperplane the row is on, as the
+        # model computes them on its own input (the pipeline's steps applied)
+        Z = view.transform(X)
+        on = model._hidden_bits(Z, model._prediction_units(np.arange(n_votes))).reshape(
+            X.shape[0], model.hidden_coef_.shape[0], n_votes * n_hidden)
         side = np.where(on[rows, problems], 1.0, -1.0)
 
         def candidate(c_vote, c_node, c_side):
-            direction = np.sign(model.hidden_coef_[problems, c_vote, :, c_node])
+            # the node's weights in input space (through the pipeline's affine steps)
+            direction = np.sign(view.pullback(model.hidden_coef_[problems, c_vote, :, c_node]))
             return clip_to(sign_step(X, (-self.eps * c_side)[:, None] * direction), self.clip)
 
         fooled = np.empty(side.shape, dtype=bool)
         for c in range(side.shape[1]):
             X_c = candidate(candidate_vote[c], candidate_node[c], side[:, c])
-            fooled[:, c] = model._predict_index(X_c, votes) != y_index
+            fooled[:, c] = attacked_predict_index(view, X_c) != y_index
         rng = check_random_state(self.random_state)
         order = np.argsort(rng.random_sample(side.shape), axis=1)
         # the first fooling node in the row's order, else (argmax of all False) its first
