@@ -15,11 +15,11 @@ The same scans serve a linear model (above = predicted 1) and a hidden node of
 MLP01 (above = node on, which may or may not flip the network's output). Each row
 therefore carries two numbers: ``tp_drop``, the true positives lost, and
 ``tn_gain``, the true negatives gained, when the row goes from above the threshold
-to below it (each in {-1, 0, 1}, times the row's weight). With ``tp_above`` and ``tn_above`` the counts when
-every row is above, a threshold with ``D`` rows below scores
-``TP = tp_above - sum(tp_drop over D)`` and ``TN = tn_above + sum(tn_gain over D)``.
-For a linear model ``tp_drop = y``, ``tn_gain = 1 - y``, ``tp_above = n_pos`` and
-``tn_above = 0``.
+to below it (each in {-1, 0, 1}, times the row's weight). With ``tp_above`` and
+``tn_above`` the counts when every row is above, a threshold with ``D`` rows below
+scores ``TP = tp_above - sum(tp_drop over D)`` and ``TN = tn_above + sum(tn_gain over
+D)``. For a linear model ``tp_drop = y``, ``tn_gain = 1 - y``, ``tp_above = n_pos``
+and ``tn_above = 0`` (times the weights).
 """
 
 import numpy as np

@@ -6,7 +6,7 @@ import numpy as np
 
 from .batched_search import (apply_moves, feature_bounds, prefetched, project, score_rows,
                              search_steps, to_host)
-from .core import EDGE_OFFSET, EarlyStopping, Schedule, VoteResult, decode_step
+from .core import EDGE_OFFSET, EarlyStopping, Schedule, VoteResult, class_totals, decode_step
 
 
 def _output_scores(xp, S, w2):
@@ -18,10 +18,12 @@ def _output_scores(xp, S, w2):
 
 
 class _Networks:
-    """The state of ``cpu_mlp01.Network`` for V votes: (V, H, ...) arrays."""
+    """The state of ``cpu_mlp01.Network`` for V votes: (V, H, ...) arrays; ``weight``
+    (n,) the rows' weights in the searches' objectives, or None."""
 
-    def __init__(self, xp, XT, W1, w2):
+    def __init__(self, xp, XT, W1, w2, weight=None):
         self.xp, self.XT = xp, XT
+        self.weight = weight
         self.x_bound = feature_bounds(xp, XT)
         V, _, H = W1.shape
         self.W1T = xp.ascontiguousarray(xp.transpose(W1, (0, 2, 1)))
@@ -44,7 +46,7 @@ class _Networks:
         off = (others > 0).astype(np.int8)
         on = (others + weight[:, None] > 0).astype(np.int8)
         return search_steps(xp, self.XT, self.x_bound, self.A[v, h], self.W1T[v, h], y, off, on,
-                            batch, coords, step, window, kind)
+                            batch, coords, step, window, kind, weight=self.weight)
 
     def set_bias(self, h, bias, where):
         self.b1[self.votes, h] = self.xp.where(where, bias, self.b1[self.votes, h])
@@ -83,7 +85,7 @@ class _Networks:
         # hidden bits are 0 or 1
         return search_steps(xp, self.S, xp.ones(self.w2.shape), self.z, self.w2, y,
                             xp.zeros(shape, dtype=np.int8), xp.ones(shape, dtype=np.int8), batch,
-                            order, step, window, kind)
+                            order, step, window, kind, weight=self.weight)
 
     def output_step(self, y, batch, order, step, window, kind):
         xp = self.xp
@@ -111,16 +113,15 @@ def fit_votes(XT, y, plans, params, columns=None, report=None, xp=np):
     same as ``cpu_mlp01.fit_vote``'s (up to float rounding and tie order);
     ``columns`` is not used."""
     H = params.n_hidden
-    if plans and plans[0].sample_weight is not None:
-        raise NotImplementedError("sample weights are not supported by the batched "
-                                  "back-ends yet; use device='cpu'.")
+    weight = plans[0].sample_weight  # the plans of one problem share the row weights
+    weight_dev = None if weight is None else xp.asarray(weight)
     XT = xp.asarray(XT)
     y_dev = xp.asarray(y)
     V = len(plans)
     net = _Networks(xp, XT, xp.asarray(np.stack([p.initial_weights(H) for p in plans])),
-                    xp.asarray(np.stack([p.initial_output_weights(H) for p in plans])))
-    n_pos = int(y.sum())
-    n_neg = y.shape[0] - n_pos
+                    xp.asarray(np.stack([p.initial_output_weights(H) for p in plans])),
+                    weight_dev)
+    n_pos, n_neg = class_totals(y, weight)
     schedule = Schedule(params)
     stopping = EarlyStopping(params, V, xp)
     window = params.bias_window
@@ -137,7 +138,7 @@ def fit_votes(XT, y, plans, params, columns=None, report=None, xp=np):
         net.hidden_step(y_dev, draw.batch, draw.node, draw.coords, params.step_size, window,
                         search_kind)
         full = score_rows(xp, net.z + net.b2[:, None], y_dev[None, :], n_pos, n_neg,
-                          eval_kind)
+                          eval_kind, weight_dev)
         # a vote that stopped is frozen: its best parameters no longer change
         improved = (full > best_obj) & stopping.running
         best_obj = xp.where(improved, full, best_obj)

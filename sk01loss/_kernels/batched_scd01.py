@@ -5,7 +5,7 @@ import numpy as np
 
 from .batched_search import (MAX_BYTES, apply_moves, feature_bounds, prefetched, project,
                              score_rows, search_steps, to_host)
-from .core import EarlyStopping, Schedule, VoteResult, decode_step
+from .core import EarlyStopping, Schedule, VoteResult, class_totals, decode_step
 
 
 def fit_votes(XT, y, plans, params, columns=None, report=None, xp=np, max_bytes=MAX_BYTES):
@@ -14,9 +14,8 @@ def fit_votes(XT, y, plans, params, columns=None, report=None, xp=np, max_bytes=
     ``columns`` is not used. Votes that stop early are frozen (their draws and
     arithmetic go on, unused) until every vote has stopped."""
     n = XT.shape[1]
-    if plans and plans[0].sample_weight is not None:
-        raise NotImplementedError("sample weights are not supported by the batched "
-                                  "back-ends yet; use device='cpu'.")
+    weight = plans[0].sample_weight  # the plans of one problem share the row weights
+    weight_dev = None if weight is None else xp.asarray(weight)
     XT = xp.asarray(XT)
     y_dev = xp.asarray(y)
     V = len(plans)
@@ -24,8 +23,7 @@ def fit_votes(XT, y, plans, params, columns=None, report=None, xp=np, max_bytes=
     P = project(xp, XT, w)
     x_bound = feature_bounds(xp, XT)
     below, above = xp.zeros((V, n), dtype=np.int8), xp.ones((V, n), dtype=np.int8)
-    n_pos = int(y.sum())
-    n_neg = n - n_pos
+    n_pos, n_neg = class_totals(y, weight)
     schedule = Schedule(params)
     stopping = EarlyStopping(params, V, xp)
     best_obj = xp.full(V, -np.inf)
@@ -37,7 +35,7 @@ def fit_votes(XT, y, plans, params, columns=None, report=None, xp=np, max_bytes=
         search_kind, eval_kind = schedule.kinds(it)
         found = search_steps(xp, XT, x_bound, P, w, y_dev, below, above, batch, coords, step,
                              params.bias_window, search_kind, max_bytes,
-                             flipped=params.flip_orientation)
+                             flipped=params.flip_orientation, weight=weight_dev)
         # a vote that stopped is frozen: its best parameters no longer change
         moves = (found.best_c >= 0) & (found.best_obj > found.obj0)
         flips = ~moves & (found.flip_obj > found.obj0) & stopping.running
@@ -48,7 +46,8 @@ def fit_votes(XT, y, plans, params, columns=None, report=None, xp=np, max_bytes=
             w = xp.where(flips[:, None], -w, w)
             P = xp.where(flips[:, None], -P, P)
         b = xp.where(flips, found.flip_bias, xp.where(accept, found.best_bias, found.bias0))
-        full = score_rows(xp, P + b[:, None], y_dev[None, :], n_pos, n_neg, eval_kind)
+        full = score_rows(xp, P + b[:, None], y_dev[None, :], n_pos, n_neg, eval_kind,
+                          weight_dev)
         improved = (full > best_obj) & stopping.running
         best_obj = xp.where(improved, full, best_obj)
         best_w = xp.where(improved[:, None], w, best_w)

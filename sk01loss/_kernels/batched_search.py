@@ -7,7 +7,11 @@ Every random draw still comes from each vote's ``VotePlan`` on the host, and eve
 floating-point operation that decides something is the one the Numba kernels do
 (candidate values ``p + sigma * x``, stable sorts keyed by batch position, objectives
 from integer counts, the same bias and normalisation formulas, sequential sums), so
-on data where rounding cannot differ the two back-ends fit identical models.
+on data where rounding cannot differ the two back-ends fit identical models. With
+sample weights the counts are float64 sums of the rows' weights, added in other
+orders than the Numba kernels add them: the decisions are the same wherever those
+sums are exact (integer weights, multiples of a power of two). Weights are supported
+on NumPy; the CUDA kernels (``_cuda``) count in integers and refuse them.
 
 A window search never sorts a candidate's batch: a histogram of value buckets
 (spread over the range the window's values can reach) says which rows can hold the
@@ -103,8 +107,14 @@ def _bias_at(xp, sorted_values, t):
     return xp.where(t == 0, -at + EDGE_OFFSET, -0.5 * (before + at))
 
 
+def _per_vote(a, ndim):
+    """A per-vote total (V,) shaped to broadcast against (V, ...) arrays of ``ndim``
+    dimensions; a Python number (the unweighted counts) as it is."""
+    return a if np.isscalar(a) else a.reshape(a.shape + (1,) * (ndim - 1))
+
+
 def search_steps(xp, XT, x_bound, P, w, y, off, on, batch, coords, step, window, kind,
-                 max_bytes=MAX_BYTES, n_buckets=N_BUCKETS, flipped=False):
+                 max_bytes=MAX_BYTES, n_buckets=N_BUCKETS, flipped=False, weight=None):
     """``cpu_search.search_step`` for every vote at once.
 
     ``XT`` (d, n) data shared by the votes, or (V, d, n) one matrix per vote (the
@@ -113,7 +123,9 @@ def search_steps(xp, XT, x_bound, P, w, y, off, on, batch, coords, step, window,
     ``off``/``on`` (V, n) predictions below/above the threshold, ``batch`` (V, n_b),
     ``coords`` (V, k). Returns a :class:`SearchResult` of arrays over votes
     (``best_c`` indexes the sign-major candidate list); with ``flipped``, the flipped
-    orientation's full scan too (``_threshold.flipped_scan``).
+    orientation's full scan too (``_threshold.flipped_scan``). ``weight`` (n,)
+    float64: each row's weight in the objective (``None``: every row counts 1; NumPy
+    only).
     """
     V, n_b = batch.shape
     k = coords.shape[1]
@@ -121,19 +133,34 @@ def search_steps(xp, XT, x_bound, P, w, y, off, on, batch, coords, step, window,
     labels = y[batch].astype(np.int64)
     on_batch = _take(xp, on, batch).astype(np.int64)
     flip = on_batch - _take(xp, off, batch).astype(np.int64)
-    tp_drop = labels * flip
-    tn_gain = (1 - labels) * flip
-    n_pos = int(labels[0].sum())
-    n_neg = n_b - n_pos
-    tp_above = (labels * on_batch).sum(axis=1)
-    tn_above = ((1 - labels) * (1 - on_batch)).sum(axis=1)
+    if weight is None:
+        tp_drop = labels * flip
+        tn_gain = (1 - labels) * flip
+        n_pos = int(labels[0].sum())
+        n_neg = n_b - n_pos
+        tp_above = (labels * on_batch).sum(axis=1)
+        tn_above = ((1 - labels) * (1 - on_batch)).sum(axis=1)
+    else:
+        if xp.__name__ == "cupy":
+            raise NotImplementedError("sample weights are not supported on CUDA yet (its "
+                                      "kernels count in integers); use device='cpu' or "
+                                      "device='numpy'.")
+        row_weight = weight[batch]
+        pos = labels * row_weight
+        neg = (1 - labels) * row_weight
+        tp_drop = pos * flip
+        tn_gain = neg * flip
+        n_pos = xp.cumsum(pos, axis=1)[:, -1]
+        n_neg = xp.cumsum(pos + neg, axis=1)[:, -1] - n_pos
+        tp_above = (pos * on_batch).sum(axis=1)
+        tn_above = (neg * (1 - on_batch)).sum(axis=1)
 
     order = xp.argsort(p, axis=1, kind="stable")
     sorted_p = _take(xp, p, order)
     sorted_drop, sorted_gain = _take(xp, tp_drop, order), _take(xp, tn_gain, order)
     full = _objective(xp, tp_above[:, None] - (xp.cumsum(sorted_drop, axis=1) - sorted_drop),
                       tn_above[:, None] + (xp.cumsum(sorted_gain, axis=1) - sorted_gain),
-                      n_pos, n_neg, kind)
+                      _per_vote(n_pos, 2), _per_vote(n_neg, 2), kind)
     t0 = xp.argmax(full, axis=1)
     votes = xp.arange(V)
     obj0 = full[votes, t0]
@@ -147,7 +174,7 @@ def search_steps(xp, XT, x_bound, P, w, y, off, on, batch, coords, step, window,
         tn_all_below = tn_above + sorted_gain.sum(axis=1)
         full_flipped = _objective(xp, tp_all_below[:, None] + xp.cumsum(sorted_drop, axis=1),
                              tn_all_below[:, None] - xp.cumsum(sorted_gain, axis=1),
-                             n_pos, n_neg, kind)
+                             _per_vote(n_pos, 2), _per_vote(n_neg, 2), kind)
         flip_t = xp.argmax(full_flipped, axis=1) + 1
         flip_obj = full_flipped[votes, flip_t - 1]
         at = sorted_p[votes, xp.minimum(flip_t, n_b - 1)]
@@ -209,12 +236,12 @@ def search_steps(xp, XT, x_bound, P, w, y, off, on, batch, coords, step, window,
         sorted_q, win_drop, win_gain = (_take(xp, a, order) for a in gathered)
         local = thresholds[:, None, :] - base[:, part, None]  # positions in the sorted rows
         local = xp.clip(local, 0, sorted_q.shape[-1])
-        zero = xp.zeros(sorted_q.shape[:-1] + (1,), dtype=np.int64)
+        zero = xp.zeros(sorted_q.shape[:-1] + (1,), dtype=win_drop.dtype)
         drop = _take(xp, xp.concatenate([zero, xp.cumsum(win_drop, -1)], -1), local)
         gain = _take(xp, xp.concatenate([zero, xp.cumsum(win_gain, -1)], -1), local)
         values = _objective(xp, tp_above[:, None, None] - drop_base[:, part, None] - drop,
                             tn_above[:, None, None] + gain_base[:, part, None] + gain,
-                            n_pos, n_neg, kind)
+                            _per_vote(n_pos, 3), _per_vote(n_neg, 3), kind)
         values = xp.where(valid[:, None, :], values, -np.inf)
         flat = values.reshape(V, -1)
         pick = xp.argmax(flat, axis=1)  # first maximum in (candidate, threshold) order
@@ -258,7 +285,8 @@ def _candidates_array(xp, XT, p, batch, columns, signs, low, high, scale, n_buck
 def _histograms_array(xp, XT, p, batch, columns, signs, low, high, scale, tp_drop, tn_gain,
                       n_buckets):
     """Per candidate (V, C) and value bucket: the number of rows, and the sums of their
-    ``tp_drop`` and ``tn_gain`` (three (V, C, n_buckets + 2) int64 arrays).
+    ``tp_drop`` and ``tn_gain`` (three (V, C, n_buckets + 2) arrays: int64, and the
+    dtype of ``tp_drop``: int64, or float64 with sample weights).
     ``_cuda.histograms`` computes the same without the (V, C, n_b) tensors."""
     q, bucket = _candidates_array(xp, XT, p, batch, columns, signs, low, high, scale,
                                   n_buckets)
@@ -267,10 +295,11 @@ def _histograms_array(xp, XT, p, batch, columns, signs, low, high, scale, tp_dro
     flat = (bucket + n_bins * xp.arange(V * C).reshape(V, C, 1)).ravel()
 
     def histogram(weights=None):
+        dtype = np.int64 if weights is None else weights.dtype
         if weights is not None:
             weights = xp.broadcast_to(weights[:, None, :], q.shape).astype(np.float64).ravel()
         counts = xp.bincount(flat, weights=weights, minlength=V * C * n_bins)
-        return counts.reshape(V, C, n_bins).astype(np.int64)  # sums of small ints: exact
+        return counts.reshape(V, C, n_bins).astype(dtype)  # sums of small ints: exact
 
     return histogram(), histogram(tp_drop), histogram(tn_gain)
 
@@ -289,8 +318,8 @@ def _gather_array(xp, XT, p, batch, columns, signs, low, high, scale, tp_drop, t
     s = slot[v, c, r]
     values = xp.full((V, C, size), np.inf)
     values[v, c, s] = q[v, c, r]
-    win_drop = xp.zeros((V, C, size), dtype=np.int64)
-    win_gain = xp.zeros((V, C, size), dtype=np.int64)
+    win_drop = xp.zeros((V, C, size), dtype=tp_drop.dtype)
+    win_gain = xp.zeros((V, C, size), dtype=tn_gain.dtype)
     win_drop[v, c, s] = tp_drop[v, r]
     win_gain[v, c, s] = tn_gain[v, r]
     return values, win_drop, win_gain
@@ -325,11 +354,17 @@ def _locate(xp, histograms, ranks):
     return first, last, base, before(drop_below), before(gain_below), size
 
 
-def score_rows(xp, scores, y, n_pos, n_neg, kind):
-    """Objective of predicting 1 where ``scores > 0``, per vote (rows of ``scores``)."""
+def score_rows(xp, scores, y, n_pos, n_neg, kind, weight=None):
+    """Objective of predicting 1 where ``scores > 0``, per vote (rows of ``scores``);
+    with ``weight`` ((n,) float64) weighted, summed in row order as the Numba kernel
+    sums (``n_pos``, ``n_neg``: the classes' total weights)."""
     predicted = scores > 0
-    tp = (predicted & (y == 1)).sum(axis=1)
-    tn = (~predicted & (y == 0)).sum(axis=1)
+    if weight is None:
+        tp = (predicted & (y == 1)).sum(axis=1)
+        tn = (~predicted & (y == 0)).sum(axis=1)
+    else:
+        tp = xp.cumsum(xp.where(predicted & (y == 1), weight, 0.0), axis=1)[:, -1]
+        tn = xp.cumsum(xp.where(~predicted & (y == 0), weight, 0.0), axis=1)[:, -1]
     return _objective(xp, tp, tn, n_pos, n_neg, kind)
 
 
