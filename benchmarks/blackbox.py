@@ -51,8 +51,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.frozen import FrozenEstimator
 
 from sk01loss import SCD01Classifier
-from sk01loss.attacks import SubstituteAttack
-from sk01loss.attacks._substitute import default_substitute
+from sk01loss.attacks import SubstituteAttack, default_substitute
 
 from . import _figures, table1
 from ._experiment import (EPS, MODELS, N_COORDINATES, Store, add_common_arguments,

@@ -26,9 +26,7 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from sk01loss.attacks import SubstituteAttack
-from sk01loss.attacks._base import encode_labels
-from sk01loss.attacks._gradients import _mlp_forward, loss_gradient
+from sk01loss.attacks import input_gradient, mlp_forward
 
 from . import _figures, blackbox, table1
 from ._experiment import MODELS, Store, ensemble_size, fitted_by, load_dataset, make_model
@@ -39,40 +37,33 @@ def add_arguments(parser):
     blackbox.add_arguments(parser)
 
 
-class WatchedAttack(SubstituteAttack):
-    """A :class:`SubstituteAttack` that also measures its substitute's linear regions
-    on the evaluation set each round (``regions_``, one dict per round)."""
+def region_watcher(X_eval, y_eval, regions):
+    """A ``SubstituteAttack`` callback that measures the round's substitute's linear
+    regions on the evaluation set and appends them to ``regions`` (one dict per
+    round)."""
 
-    def _evaluate(self, substitute, X_eval, y_eval, target_clean):
-        record = super()._evaluate(substitute, X_eval, y_eval, target_clean)
-        hidden, _ = _mlp_forward(substitute, X_eval)
-        states = [a > 0 for a in hidden[1:]]
+    def watch(info):
+        substitute = info["substitute"]
+        activations, _ = mlp_forward(substitute, X_eval)
+        states = [a > 0 for a in activations[1:]]
         _, counts = np.unique(np.hstack(states), axis=0, return_counts=True)
-        y_index = encode_labels(substitute.classes_, y_eval)
-        known = y_index >= 0  # labels the substitute has seen
-        signs = np.sign(loss_gradient(substitute, X_eval[known], y_index[known], scaled=True))
+        known = np.isin(y_eval, substitute.classes_)  # labels the substitute has seen
+        labels = y_eval[known]
+        signs = np.sign(input_gradient(substitute, X_eval[known], labels, scaled=True))
         agreement = np.empty(len(signs))
-        for c in np.unique(y_index[known]):
-            rows = y_index[known] == c
+        for c in np.unique(labels):
+            rows = labels == c
             agreement[rows] = np.mean(signs[rows] == np.sign(signs[rows].sum(axis=0)), axis=1)
-        self.regions_.append({
+        trained_on = info["X_substitute"]
+        regions.append({
             "modal_region": counts.max() / len(X_eval),
             "n_regions": len(counts),
             "constant_units": [float(np.mean(s.all(axis=0) | ~s.any(axis=0))) for s in states],
             "sign_agreement": float(agreement.mean()),
-            "set_outside": self._outside,
+            "set_outside": float(np.mean((trained_on < 0) | (trained_on > 1))),
         })
-        return record
 
-    def _augment(self, *args, **kwargs):
-        new = super()._augment(*args, **kwargs)
-        self._outside = float(np.mean((new < 0) | (new > 1)))
-        return new
-
-    def fit(self, X, y=None, *, eval_set=None):
-        X = np.asarray(X)
-        self.regions_, self._outside = [], float(np.mean((X < 0) | (X > 1)))
-        return super().fit(X, y, eval_set=eval_set)
+    return watch
 
 
 def run(args):
@@ -107,13 +98,14 @@ def run(args):
         start = time.perf_counter()
         attack = blackbox._attack("mlp", args, protocol, found[0], f"[regions] {name}",
                                   len(evaluation))
-        attack = WatchedAttack(**attack.get_params(deep=False))
+        regions = []
+        attack.set_params(callback=region_watcher(X_eval, y_eval, regions))
         attack.fit(X_test[seeds], eval_set=(X_eval, y_eval))
         history = blackbox.recorded_history(attack)
         store.add(name, target=name, settings=settings,
                   attack_seconds=round(time.perf_counter() - start, 1),
                   clean=history[-1]["target_accuracy"],
-                  history=[{**h, **r} for h, r in zip(history, attack.regions_)])
+                  history=[{**h, **r} for h, r in zip(history, regions)])
     store.reload()
     records = [record for record in map(store.get, MODELS)
                if record is not None and blackbox.ran_with(record, protocol)]

@@ -355,8 +355,11 @@ def _affine(name, step):
     _check_affine(name, step)
     n = getattr(step, "n_features_in_", None)
     if isinstance(step, StandardScaler):
-        scale = np.ones(n) if step.scale_ is None else np.asarray(step.scale_, float)
-        mean = np.zeros(n) if step.mean_ is None else np.asarray(step.mean_, float)
+        # mean_ is fitted even with with_mean=False, where transform does not use it
+        use_scale = step.with_std and step.scale_ is not None
+        use_mean = step.with_mean and step.mean_ is not None
+        scale = np.asarray(step.scale_, float) if use_scale else np.ones(n)
+        mean = np.asarray(step.mean_, float) if use_mean else np.zeros(n)
         return _Affine(name, step, 1.0 / scale, -mean / scale)
     if isinstance(step, MinMaxScaler):
         return _Affine(name, step, step.scale_, step.min_)
