@@ -25,6 +25,10 @@ for every row, shape (n_samples, n_features).
 2020, Sec. III-C) the linear surrogate is used:
 logits ``X @ w + b`` with ``w``, ``b`` the mean of its votes' parameters
 (``surrogate=True``).
+
+Every function here takes a fitted model or its view (``_views.resolve_view``): the
+view decides how the model is differentiated (a pipeline of affine steps included,
+whose Jacobian is applied last, so gradients are in the pipeline's input space).
 """
 
 import numpy as np
