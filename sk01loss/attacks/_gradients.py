@@ -44,9 +44,9 @@ def _view(model, who="This attack"):
 
 
 def linear_view(model, vote=None):
-    """Input-space ``(coef, intercept)`` of shapes (n_logits, n_features),
-    (n_logits,) of a linear model (a pipeline of affine steps ending in one
-    included), or ``None`` if ``model`` is not one.
+    """``(coef, intercept)`` of shapes (n_logits, n_features), (n_logits,) of a
+    linear model, or ``None`` if ``model`` is not one (a pipeline is not: the
+    certificates that call this do not handle pipelines; the attacks use the views).
 
     ``SCD01Classifier``: one logit per problem, from the mean of the unit weights and
     biases of the votes ``vote`` (``None``: all; an int ``v``: vote ``v`` alone).
@@ -58,7 +58,7 @@ def linear_view(model, vote=None):
         view = resolve_view(model, votes=None if vote is None else [vote])
     except (TypeError, ValueError):
         return None
-    return view.linear()
+    return None if view.final is not view else view.linear()
 
 
 def check_gradient_support(model, *, surrogate=False, who="This attack"):
