@@ -163,7 +163,7 @@ def mlp_forward(model, X):
     >>> from sklearn.neural_network import MLPClassifier
     >>> from sk01loss.attacks import mlp_forward
     >>> X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
-    >>> net = MLPClassifier((3,), max_iter=20, random_state=0).fit(X, [0, 1, 1, 0])
+    >>> net = MLPClassifier((3,), solver="lbfgs", random_state=0).fit(X, [0, 1, 1, 0])
     >>> activations, logits = mlp_forward(net, X)
     >>> [a.shape for a in activations], logits.shape
     ([(4, 2), (4, 3)], (4, 1))
