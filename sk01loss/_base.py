@@ -472,7 +472,7 @@ def _fit_weights(sample_weight, class_weight, X, y, classes, y_index):
                 "pass finite non-negative class weights.")
     by_class = np.bincount(y_index, weights=weight, minlength=classes.size)
     if not (by_class > 0).all():
-        empty = classes[np.flatnonzero(~(by_class > 0))[0]]
+        empty = classes.tolist()[np.flatnonzero(~(by_class > 0))[0]]
         raise ValueError(
             f"sample_weight (times class_weight) leaves class {empty!r} with no positive "
             "weight: every class needs a row of positive weight. Drop the class from y, "
