@@ -38,8 +38,24 @@ FAST_PARAMS = {
 
 _ROW_ORDER = ("the random order of the hidden nodes is drawn row by row along the batch, "
               "so a row's adversary depends on its position (documented)")
+_SUBSAMPLED = ("each iteration draws a batch of rows; a row of weight 2 is one row that "
+               "can be drawn, its two copies are two rows drawn apart, so the batches, "
+               "hence the fitted votes, differ (weights equal repeated rows in the "
+               "objective: tests/test_sample_weight.py)")
+_WEIGHT_CHECKS = {
+    "check_sample_weight_equivalence_on_dense_data": _SUBSAMPLED,
+    "check_sample_weight_equivalence_on_sparse_data": _SUBSAMPLED,
+}
+_BALANCED_HALF = ("half of the objective is balanced accuracy, which class weights do not "
+                  "change in a binary problem (each class's accuracy is a ratio within the "
+                  "class, as in balanced_accuracy_score with sample_weight); the check's "
+                  "class_weight={0: 1000, 1: 0.0001} moves only the plain-accuracy half, "
+                  "and on its very noisy blobs MLP01 keeps predicting class 1 on more than "
+                  "13 % of the test rows (documented under class_weight)")
 EXPECTED_FAILED_CHECKS = {
     # name -> {check name: reason}
+    "SCD01Classifier": _WEIGHT_CHECKS,
+    "MLP01Classifier": {**_WEIGHT_CHECKS, "check_class_weight_classifiers": _BALANCED_HALF},
     "MLP01Attack": {
         "check_methods_subset_invariance": _ROW_ORDER,
         "check_methods_sample_order_invariance": _ROW_ORDER,
