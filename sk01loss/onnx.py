@@ -1,18 +1,18 @@
 """Export fitted SCD01 and MLP01 ensembles to ONNX (optional: ``pip install
 'sk01loss[onnx]'``, which brings skl2onnx, ONNX and ONNX Runtime).
 
-Importing this module registers skl2onnx converters for :class:`~sk01loss.SCD01Classifier`
-and :class:`~sk01loss.MLP01Classifier`, so that ``skl2onnx.to_onnx`` converts them
-alone or inside a :class:`~sklearn.pipeline.Pipeline` (skl2onnx converts
-scikit-learn's scalers and most other transformers). :func:`to_onnx` wraps
-``skl2onnx.to_onnx`` with the defaults that suit these models. The graph has two
-outputs, like scikit-learn's classifiers in skl2onnx: ``label``, the label
-``predict`` returns (int64 for integer, boolean and integral float labels, strings for
-string labels), and ``probabilities``, the vote fractions of ``predict_proba``, shape
-(n_samples, n_classes), in float64 for float64 input and in float32 for float32 input
-(``predict_proba`` rounded to float32; skl2onnx's convention), unless skl2onnx's
-``zipmap`` option (on by default in ``skl2onnx.to_onnx``, off in :func:`to_onnx`)
-turns them into a list of dictionaries.
+Importing this module registers skl2onnx converters for
+:class:`~sk01loss.SCD01Classifier` and :class:`~sk01loss.MLP01Classifier`, so that
+``skl2onnx.to_onnx`` converts them alone or inside a
+:class:`~sklearn.pipeline.Pipeline` (skl2onnx converts scikit-learn's scalers and most
+other transformers). :func:`to_onnx` wraps ``skl2onnx.to_onnx`` with the defaults that
+suit these models. The graph has two outputs, like scikit-learn's classifiers in
+skl2onnx: ``label``, the label ``predict`` returns (int64 for integer, boolean and
+integral float labels, strings for string labels), and ``probabilities``, the vote
+fractions of ``predict_proba``, shape (n_samples, n_classes): float32 for float32 input
+(``predict_proba`` rounded to float32), float64 for float64 and int64 input (skl2onnx's
+conventions), unless skl2onnx's ``zipmap`` option (on by default in
+``skl2onnx.to_onnx``, off in :func:`to_onnx`) turns them into a list of dictionaries.
 
 What "identical to predict" means
 ---------------------------------
@@ -22,35 +22,40 @@ power of two of its largest value, which is exact), so that a row's label never
 depends on the other rows or on a BLAS library's summation order. A float64 matrix
 product rounds in another order, and a row whose score lies within rounding distance
 of zero (about ``n_features * 2**-53`` times the sum of ``|x_j w_j|``) can fall on
-the other side. The converters therefore offer two graphs (the ``summation`` option):
+the other side. The converters' ``summation`` option chooses the graph:
 
-- ``"sequential"`` (the default): the graph repeats ``predict``'s arithmetic
-  operation by operation: in float64 (float32 input is cast to float64, exactly),
-  each unit's score is the sum of ``x_j * w_j`` over the features some unit weighs,
-  added one feature at a time in index order, then the bias; MLP01's output scores
-  are summed hidden unit by hidden unit in order, as ``predict`` does; votes are
-  counted as integers; the label is the majority (binary, ties to ``classes_[0]``)
-  or the one-vs-all problem with the most votes (the first on ties), and the
-  probabilities are the vote fractions computed with the same divisions. Labels
-  and float64 probabilities are then bit for bit those of ``predict`` and
-  ``predict_proba`` for every row of finite values of ordinary magnitude: the
-  power-of-two scaling ``predict`` applies is exact, and commutes with every
-  rounding, except at the ends of float64's range, which the graph does not
-  reproduce (a row whose largest value exceeds about 1e300, or a non-zero product
-  ``x_j * w_j`` below about 2e-308, which ``predict`` may keep and the graph rounds
-  to zero). The graph costs one multiply-add per feature, unit and row, as
-  ``predict``, but as separate tensor operations (no sparse shortcut for zeros).
-- ``"matmul"``: one float64 ``MatMul`` per layer, several times faster on large
-  models; labels and probabilities differ from ``predict`` only on rows with a
-  score within rounding distance of a boundary.
+- ``"exact"`` (the default): scores from a float64 ``MatMul``, with a bound on each
+  score's rounding error from a second product, ``|X| @ |W|``; the rows where some
+  score lies within eight times that bound of zero (few or none in practice) are
+  summed again as ``predict`` sums them (below). A score outside the bound has the
+  sign of ``predict``'s score whatever the order of the sums, so labels are
+  ``predict``'s.
+- ``"sequential"``: every row summed as ``predict`` sums it: in float64 (float32 and
+  int64 input are cast to float64, exactly), each unit's score is the sum of
+  ``x_j * w_j`` over the features some unit weighs, added one feature at a time in
+  index order, then the bias. The reference, about 30 times slower than ``predict``.
+- ``"matmul"``: the float64 ``MatMul`` alone; faster on large models, and different
+  from ``predict`` only on rows with a score within rounding distance of a boundary.
 
-Neither graph checks its input: NaN or infinite values, which ``predict`` refuses
-with a ``ValueError``, give unspecified labels.
+In every graph MLP01's output scores are summed hidden unit by hidden unit in order,
+as ``predict`` does (``"matmul"``: one product per vote), votes are counted as
+integers, the label is the majority (binary, ties to ``classes_[0]``) or the
+one-vs-all problem with the most votes (the first on ties), and the probabilities are
+the vote fractions computed with ``predict_proba``'s divisions. With ``"exact"`` and
+``"sequential"``, labels and float64 probabilities are then bit for bit those of
+``predict`` and ``predict_proba`` for every row of finite values of ordinary
+magnitude: the power-of-two scaling ``predict`` applies is exact and commutes with
+every rounding except at the ends of float64's range, which the graph does not
+reproduce (a row whose largest value exceeds about 1e300, or a non-zero product
+``x_j * w_j`` below about 2e-308). No graph checks its input: NaN or infinite values,
+which ``predict`` refuses with a ``ValueError``, give unspecified labels.
 
 References
 ----------
 .. [1] Y. Xue, M. Xie and U. Roshan, "On the transferability of adversarial
    examples between convex and 01 loss models", 2020, arXiv:2006.07800.
+.. [2] N. J. Higham, "Accuracy and Stability of Numerical Algorithms", 2nd ed.,
+   SIAM, 2002, Sec. 3.1 (the error bound of a dot product in any summation order).
 """
 
 import numpy as np
@@ -61,7 +66,9 @@ from ._scd01 import SCD01Classifier
 __all__ = ["SUMMATIONS", "register_converters", "to_onnx"]
 
 #: The values of the converters' ``summation`` option (see the module docstring).
-SUMMATIONS = ("sequential", "matmul")
+SUMMATIONS = ("exact", "sequential", "matmul")
+
+_INT64 = 7  # onnx.TensorProto.INT64 (onnx is imported only where it is needed)
 
 _ALIASES = {SCD01Classifier: "Sk01lossSCD01Classifier",
             MLP01Classifier: "Sk01lossMLP01Classifier"}
@@ -85,8 +92,8 @@ def register_converters():
     ``skl2onnx.convert_sklearn`` convert :class:`~sk01loss.SCD01Classifier` and
     :class:`~sk01loss.MLP01Classifier`, alone or in pipelines, with the options
     ``zipmap`` (``True``, ``False`` or ``"columns"``, skl2onnx's meaning) and
-    ``summation`` (``"sequential"``, the default, or ``"matmul"``; see the module
-    docstring).
+    ``summation`` (``"exact"``, the default, ``"sequential"`` or ``"matmul"``; see
+    the module docstring).
 
     Raises
     ------
@@ -97,10 +104,11 @@ def register_converters():
     for model, alias in _ALIASES.items():
         skl2onnx.update_registered_converter(
             model, alias, _shape_calculator, _converter, overwrite=True,
-            options={"zipmap": [True, False, "columns"], "summation": list(SUMMATIONS)})
+            options={"zipmap": [True, False, "columns"], "nocl": [False, True],
+                     "summation": list(SUMMATIONS)})
 
 
-def to_onnx(estimator, X, *, zipmap=False, summation="sequential", target_opset=None):
+def to_onnx(estimator, X, *, zipmap=False, summation="exact", target_opset=None):
     """Convert a fitted estimator (or a pipeline ending in one) to an ONNX model.
 
     ``skl2onnx.to_onnx`` with this module's converters registered, the
@@ -119,9 +127,12 @@ def to_onnx(estimator, X, *, zipmap=False, summation="sequential", target_opset=
     zipmap : bool or "columns", default=False
         skl2onnx's ``zipmap`` option: ``False`` gives the probabilities as a tensor of
         shape (n_samples, n_classes).
-    summation : {"sequential", "matmul"}, default="sequential"
-        How scores are summed: ``"sequential"`` reproduces ``predict`` bit for bit,
-        ``"matmul"`` uses a matrix product (see the module docstring).
+    summation : {"exact", "sequential", "matmul"}, default="exact"
+        How scores are summed: ``"exact"`` (a matrix product, rows near a boundary
+        summed again in ``predict``'s order) and ``"sequential"`` (every row in
+        ``predict``'s order) give ``predict``'s labels and probabilities bit for bit,
+        ``"matmul"`` (a matrix product alone) may differ on rows at a boundary (see
+        the module docstring).
     target_opset : int or None, default=None
         ONNX opset (at least 13); ``None`` is skl2onnx's latest tested opset.
 
@@ -190,8 +201,8 @@ def _label_classes(estimator):
     if classes.dtype.kind == "f":
         if not np.array_equal(classes, np.round(classes)) or np.abs(classes).max() >= 2**63:
             raise ValueError(
-                f"classes_ {classes!r} are floats that are not integers; ONNX labels are "
-                "int64 or strings: encode the labels (sklearn.preprocessing.LabelEncoder) "
+                f"classes_ {classes!r} are floats that int64, the ONNX label type, does "
+                "not hold exactly; encode the labels (sklearn.preprocessing.LabelEncoder) "
                 "or pass them as strings, then fit again.")
         return classes.astype(np.int64), TensorProto.INT64
     if all(isinstance(c, str) for c in classes):
@@ -246,26 +257,72 @@ class _Graph:
         return output
 
 
+def _sequential_scores(graph, X, W, b, W_name=None):
+    """Name of the float64 (n, units) tensor of scores ``X @ W + b`` of float64 ``X``,
+    summed feature by feature in index order as ``predict`` sums them (features no
+    unit weighs left out), then the bias added (``W_name``: ``W``'s initializer, if
+    the graph has one already)."""
+    scores = None
+    W_name = W_name or graph.double("W", W)
+    for j in np.flatnonzero((W != 0).any(axis=1)):  # the features some unit weighs
+        feature = graph.int64("feature", [j])
+        column = graph.node("Gather", [X, feature], axis=1)  # (n, 1)
+        term = graph.node("Mul", [column, graph.node("Gather", [W_name, feature], axis=0)])
+        scores = term if scores is None else graph.node("Add", [scores, term])
+    if scores is None:  # no unit weighs any feature: every sum is 0
+        from onnx import TensorProto, helper
+
+        n_rows = graph.node("Slice", [graph.node("Shape", [X]), graph.int64("start", [0]),
+                                      graph.int64("end", [1])])
+        shape = graph.node("Concat", [n_rows, graph.int64("units", [W.shape[1]])], axis=0)
+        scores = graph.node("ConstantOfShape", [shape], value=helper.make_tensor(
+            "value", TensorProto.DOUBLE, [1], [0.0]))
+    return graph.node("Add", [scores, graph.double("b", b)])
+
+
+def _certified_scores(graph, X, W, b):
+    """Scores from a float64 MatMul whose signs are those of ``predict``'s: rows where
+    some score lies within the MatMul's rounding bound of zero are summed again
+    sequentially (:func:`_sequential_scores`).
+
+    Any summation order of ``d`` products (``predict``'s, a BLAS's) lies within
+    ``gamma_d * sum_j |x_j w_j|`` of the exact sum, ``gamma_d = d u / (1 - d u)`` with
+    ``u = 2**-53`` (Higham, Accuracy and Stability of Numerical Algorithms, 2nd ed.,
+    Sec. 3.1), and adding the bias rounds without changing the sign. A score
+    farther than twice that bound from zero thus has ``predict``'s sign; the test
+    uses ``(d + 2) * 2**-50`` times the computed ``|X| @ |W|``, eight times the bound
+    and more than the rounding of the test itself, plus ``2**-1000`` for underflow.
+    """
+    d = W.shape[0]
+    W_name = graph.double("W", W)
+    scores = graph.node("Add", [graph.node("MatMul", [X, W_name]), graph.double("b", b)])
+    bound = graph.node("Add", [
+        graph.node("Mul", [graph.node("MatMul", [graph.node("Abs", [X]),
+                                                 graph.node("Abs", [W_name])]),
+                           graph.double("gamma", (d + 2) * 2.0**-50)]),
+        graph.double("tiny", 2.0**-1000)])
+    # NaN scores (NaN or infinite input) are uncertain too: ``not (|score| > bound)``
+    uncertain = graph.node("Not", [graph.node("Greater", [graph.node("Abs", [scores]),
+                                                          bound])])
+    rows = graph.node("ReduceSum", [graph.node("Cast", [uncertain], to=_INT64),
+                                    graph.int64("axis", [1])], keepdims=0)
+    rows = graph.node("NonZero", [rows])  # (1, m): the rows with an uncertain score
+    rows = graph.node("Transpose", [rows], perm=[1, 0])  # (m, 1)
+    X_again = graph.node("GatherND", [X, rows])  # (m, d)
+    return graph.node("ScatterND", [scores, rows,
+                                    _sequential_scores(graph, X_again, W, b, W_name)])
+
+
 def _positive(graph, X, W, b, summation):
     """Name of the bool (n, units) tensor ``X @ W + b > 0`` for a float64 ``X``,
     summed as ``summation`` says."""
     if summation == "matmul":
-        scores = graph.node("MatMul", [X, graph.double("W", W)])
+        scores = graph.node("Add", [graph.node("MatMul", [X, graph.double("W", W)]),
+                                    graph.double("b", b)])
+    elif summation == "sequential":
+        scores = _sequential_scores(graph, X, W, b)
     else:
-        scores = None
-        for j in np.flatnonzero((W != 0).any(axis=1)):  # the features some unit weighs
-            column = graph.node("Gather", [X, graph.int64("feature", [j])], axis=1)  # (n, 1)
-            term = graph.node("Mul", [column, graph.double("w", W[j:j + 1])])
-            scores = term if scores is None else graph.node("Add", [scores, term])
-        if scores is None:  # no unit weighs any feature: every score is 0
-            from onnx import TensorProto, helper
-
-            n_rows = graph.node("Slice", [graph.node("Shape", [X]), graph.int64("start", [0]),
-                                          graph.int64("end", [1])])
-            shape = graph.node("Concat", [n_rows, graph.int64("units", [W.shape[1]])], axis=0)
-            scores = graph.node("ConstantOfShape", [shape], value=helper.make_tensor(
-                "value", TensorProto.DOUBLE, [1], [0.0]))
-    scores = graph.node("Add", [scores, graph.double("b", b)])
+        scores = _certified_scores(graph, X, W, b)
     return graph.node("Greater", [scores, graph.double("zero", 0.0)])
 
 
@@ -274,8 +331,15 @@ def _converter(scope, operator, container):
     from skl2onnx.common.data_types import DoubleTensorType
 
     estimator = operator.raw_operator
-    options = container.get_options(estimator, dict(summation="sequential"))
+    options = container.get_options(estimator, dict(summation="exact", zipmap=True))
     summation = options["summation"]
+    if options["zipmap"] is not False and isinstance(operator.outputs[1].type,
+                                                     DoubleTensorType):
+        raise ValueError(
+            "skl2onnx's zipmap option (on by default in skl2onnx.to_onnx) turns float32 "
+            "probabilities into dictionaries, and float64 input gives float64 "
+            "probabilities: convert with options={'zipmap': False} (the default of "
+            "sk01loss.onnx.to_onnx), or from float32 input.")
     opset = container.target_opset
     if opset is not None and opset < 13:
         raise ValueError(f"target_opset={opset}: the sk01loss converters need opset 13 "
