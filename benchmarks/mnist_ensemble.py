@@ -56,6 +56,10 @@ def add_arguments(parser):
     parser.add_argument("--record",
                         help="also append one JSON line per fitted class (and the result) "
                              "to DIR/classes.jsonl and DIR/result.json, small files to commit")
+    parser.add_argument("--compare-to", metavar="NAME",
+                        help="compare every class fitted here with the one in the folder "
+                             "NAME next to this run's (e.g. scd01 for a --flip-orientation "
+                             "run): which votes are bit-identical, and both accuracies")
 
 
 def _options(args):
@@ -134,6 +138,8 @@ def run(args):
             "vote0_test_accuracy_c_vs_all": float(single_score),
             "fit_seconds": round(seconds), "n_jobs": args.n_jobs,
             "environment": environment()})
+    if args.compare_to:
+        compare(args, out, os.path.join(args.out, args.compare_to), X_test, y_test)
     fitted = [os.path.join(out, f"class{c}.pkl") for c in range(10)]
     if not all(os.path.exists(p) for p in fitted):
         print("not all classes fitted yet: run again with --resume", flush=True)
@@ -169,3 +175,56 @@ def run(args):
     print(f"{args.model} {n_votes} votes one-vs-all: MNIST test accuracy {accuracy:.4f} "
           f"(single run {single_accuracy:.4f}), fit {total_seconds:.0f} s; {baseline_name}: "
           f"{result['baseline_test_accuracy']:.4f}, fit {baseline_seconds:.0f} s", flush=True)
+
+
+def compare(args, out, other, X_test, y_test):
+    """Per class fitted in both folders: the votes whose weights and biases are not
+    bit-identical, each one's test accuracy (class c vs all) and training objective
+    in both runs, both ensembles' accuracies; the 10-class accuracies once both
+    folders hold every class."""
+    rows, fractions = [], {out: [], other: []}
+    for c in range(10):
+        paths = [os.path.join(folder, f"class{c}.pkl") for folder in (out, other)]
+        if not all(os.path.exists(p) for p in paths):
+            continue
+        models = []
+        for path in paths:
+            with open(path, "rb") as fh:
+                models.append(pickle.load(fh)["model"])
+        a, b = models
+        arrays = [name for name in ("coef_", "intercept_", "hidden_coef_", "hidden_intercept_")
+                  if hasattr(a, name)]
+        differ = [v for v in range(a.n_estimators)
+                  if not all(np.array_equal(getattr(a, n)[0, v], getattr(b, n)[0, v])
+                             for n in arrays)]
+        target = y_test == c
+        row = {"class": c, "votes": a.n_estimators, "identical": a.n_estimators - len(differ),
+               "test_accuracy": float(a.score(X_test, target)),
+               "other_test_accuracy": float(b.score(X_test, target)),
+               "differing_votes": [{
+                   "vote": v,
+                   "test_accuracy": float(a.select_votes([v]).score(X_test, target)),
+                   "other_test_accuracy": float(b.select_votes([v]).score(X_test, target)),
+                   "train_objective": float(a.train_objective_[0, v]),
+                   "other_train_objective": float(b.train_objective_[0, v])}
+                   for v in differ]}
+        rows.append(row)
+        for folder, model in zip((out, other), models):
+            fractions[folder].append(model.predict_proba(X_test)[:, 1])
+        print(f"class {c} against {os.path.basename(other)}: {row['identical']} of "
+              f"{row['votes']} votes bit-identical, test accuracy (c vs all) "
+              f"{row['test_accuracy']:.4f} against {row['other_test_accuracy']:.4f}"
+              + "".join(f"; vote {d['vote']}: {d['test_accuracy']:.4f} against "
+                        f"{d['other_test_accuracy']:.4f} (training objective "
+                        f"{d['train_objective']:.4f} against {d['other_train_objective']:.4f})"
+                        for d in row["differing_votes"]), flush=True)
+    result = {"compared_with": os.path.basename(other), "classes": rows}
+    if len(rows) == 10:
+        result["test_accuracy"], result["other_test_accuracy"] = (
+            float(np.mean(np.argmax(fractions[f], axis=0) == y_test)) for f in (out, other))
+        print(f"10 classes: test accuracy {result['test_accuracy']:.4f} against "
+              f"{result['other_test_accuracy']:.4f}", flush=True)
+    name = f"compare-{os.path.basename(other)}.json"
+    with open(os.path.join(out, name), "w") as fh:
+        json.dump(result, fh, indent=1)
+    _record(args, name, result)

@@ -4,6 +4,7 @@ the experiments cannot rot; the real runs are not part of the test suite."""
 import gzip
 import json
 import pickle
+import shutil
 
 import numpy as np
 import pytest
@@ -433,6 +434,32 @@ def test_mnist_ensemble_options_get_folders_and_records_of_their_own(tiny_mnist,
     assert [line["random_state"] for line in lines] == [2018 + c for c in range(10)]
     assert json.loads((record / "result.json").read_text()) == json.loads(
         (folder / "result.json").read_text())
+    # --compare-to: a copy of the folder is bit-identical, vote for vote
+    shutil.copytree(folder, tmp_path / "copy")
+    main(args + ["--flip-orientation", "--classes", "--compare-to", "copy"])
+    assert "class 9 against copy: 1 of 1 votes bit-identical" in capsys.readouterr().out
+    same = json.loads((folder / "compare-copy.json").read_text())
+    assert [row["identical"] for row in same["classes"]] == [1] * 10
+    assert same["test_accuracy"] == same["other_test_accuracy"] == json.loads(
+        (folder / "result.json").read_text())["test_accuracy"]
+    with open(tmp_path / "copy" / "class0.pkl", "rb") as fh:
+        saved = pickle.load(fh)
+    saved["model"].intercept_[0, 0] += 1.0
+    with open(tmp_path / "copy" / "class0.pkl", "wb") as fh:
+        pickle.dump(saved, fh)
+    main(args + ["--flip-orientation", "--classes", "--compare-to", "copy"])
+    assert "class 0 against copy: 0 of 1 votes bit-identical" in capsys.readouterr().out
+    # against the paper's rule: identical votes predict alike, the others are listed
+    main(args)
+    main(args + ["--flip-orientation", "--classes", "--compare-to", "scd01-1votes-5iters",
+                 "--record", str(record)])
+    capsys.readouterr()
+    rows = json.loads((record / "compare-scd01-1votes-5iters.json").read_text())["classes"]
+    assert len(rows) == 10
+    for row in rows:
+        assert row["identical"] + len(row["differing_votes"]) == 1
+        if row["identical"]:
+            assert row["test_accuracy"] == row["other_test_accuracy"]
     # early stopping: a folder of its own, the settings reach the estimator
     main(args + ["--tol", "1e-4", "--n-iter-no-change", "3", "--classes", "0"])
     with open(tmp_path / "scd01-1votes-5iters-tol0.0001-n3" / "class0.pkl", "rb") as fh:
