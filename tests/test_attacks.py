@@ -12,7 +12,10 @@ from sklearn.datasets import load_iris
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
+from sklearn.decomposition import PCA
 from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, StandardScaler
 from sklearn.svm import LinearSVC
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.validation import check_is_fitted
@@ -28,6 +31,7 @@ from sk01loss.attacks import (
     SubstituteAttack,
 )
 from sk01loss.attacks._gradients import loss_gradient
+from sk01loss.attacks._views import resolve_view
 from sk01loss.utils.discovery import all_attacks
 
 from .test_gradients import SquaredFeatures
@@ -133,8 +137,66 @@ CASES = {
 }
 
 
+def _view_linear_margin(attack, X):
+    """L-infinity distance of every row to a binary linear model's boundary in the
+    input space of its pipeline (the steps folded into the weights)."""
+    coef, intercept = resolve_view(attack.estimator_).linear()
+    return np.abs(X @ coef[0] + intercept[0]) / np.abs(coef[0]).sum()
+
+
+def _view_mlp01_node_margin(attack, X):
+    """L-infinity distance of every row to the only hidden node's hyperplane, in the
+    input space of the pipeline."""
+    view = resolve_view(attack.estimator_)
+    model = view.final.estimator
+    w = view.pullback(model.hidden_coef_[0, 0, :, 0][None, :])[0]
+    b = view.transform(np.zeros((1, X.shape[1]))) @ model.hidden_coef_[0, 0, :, 0] \
+        + model.hidden_intercept_[0, 0, 0]
+    return np.abs(X @ w + b) / np.abs(w).sum()
+
+
+# The white-box attacks again, on pipelines of affine steps: the contract holds in
+# the pipeline's input space.
+PIPELINE_CASES = {
+    "LinearSignAttack-pipeline": dict(
+        make=lambda **kw: LinearSignAttack(
+            make_pipeline(StandardScaler(), LogisticRegression(C=100.0)), **kw),
+        make_linear=lambda **kw: LinearSignAttack(
+            make_pipeline(StandardScaler(), LogisticRegression(C=100.0)), **kw),
+        margin=_view_linear_margin,
+    ),
+    "FGSMAttack-pipeline": dict(
+        make=lambda **kw: FGSMAttack(make_pipeline(
+            MinMaxScaler(), MLPClassifier((6,), max_iter=300, random_state=0)), **kw),
+        make_linear=lambda **kw: FGSMAttack(
+            make_pipeline(StandardScaler(), PCA(), LinearSVC(C=100.0)), **kw),
+        margin=_view_linear_margin,
+    ),
+    "MLP01Attack-pipeline": dict(
+        make=lambda **kw: MLP01Attack(make_pipeline(MaxAbsScaler(), MLP01Classifier(
+            n_hidden=4, n_estimators=2, max_iter=200, random_state=0)),
+            **{"random_state": 0, **kw}),
+        make_linear=lambda **kw: MLP01Attack(make_pipeline(StandardScaler(), MLP01Classifier(
+            n_hidden=1, n_estimators=1, max_iter=200, random_state=5)),
+            **{"random_state": 0, **kw}),
+        margin=_view_mlp01_node_margin,
+    ),
+    "SmoothedPGDAttack-pipeline": dict(
+        make=lambda **kw: SmoothedPGDAttack(make_pipeline(StandardScaler(), MLP01Classifier(
+            n_hidden=4, n_estimators=3, max_iter=100, random_state=0)),
+            **{"random_state": 0, **kw}),
+        make_linear=lambda **kw: SmoothedPGDAttack(make_pipeline(
+            MinMaxScaler(), SCD01Classifier(n_estimators=1, max_iter=200, random_state=1)),
+            **{"random_state": 0, **kw}),
+        margin=_view_linear_margin,
+        sign_steps=False,
+    ),
+}
+
+
 def test_every_attack_has_a_case():
     assert {name for name, _ in all_attacks()} == set(CASES)
+    assert {name.split("-")[0] for name in PIPELINE_CASES} <= set(CASES)
 
 
 def check_perturbation_within_eps(case, X, y):
@@ -294,12 +356,12 @@ ATTACK_CHECKS = [
 
 
 @pytest.mark.parametrize("check", ATTACK_CHECKS, ids=lambda check: check.__name__)
-@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("name", sorted(CASES) + sorted(PIPELINE_CASES))
 def test_attack_checks(name, check, data):
     X, y = data
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # convergence of the small models
-        check(CASES[name], X, y)
+        check({**CASES, **PIPELINE_CASES}[name], X, y)
 
 
 # --- LinearSignAttack -------------------------------------------------------------
