@@ -5,6 +5,7 @@ from numbers import Real
 
 import numpy as np
 
+from ._array_api import output_in_input_namespace
 from ._base import MAX_STEP_SIZE, BaseZeroOneEnsemble
 from ._kernels.scores import positive, row_chunks
 from ._sklearn_compat import Count, NumberInterval, StrOptions
@@ -230,6 +231,7 @@ class MLP01Classifier(BaseZeroOneEnsemble):
             out += hidden[:, :, h] * w2[:, h]
         return out + b2 > 0
 
+    @output_in_input_namespace
     def hidden_activations(self, X):
         """Hidden bits of every vote.
 

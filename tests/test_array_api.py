@@ -163,3 +163,13 @@ def test_no_array_api_support_tag():
     attributes in the namespace of X) would refuse: the tag stays off."""
     for estimator in ESTIMATORS:
         assert not sklearn.utils.get_tags(estimator).array_api_support
+
+
+@pytest.mark.parametrize("namespace", sorted(NAMESPACES))
+def test_hidden_activations_in_input_namespace(dispatch, namespace):
+    convert, array_type = NAMESPACES[namespace]
+    X, y = _data(3)
+    model = clone(ESTIMATORS[1]).fit(X, y)
+    hidden = model.hidden_activations(convert(X))
+    assert isinstance(hidden, array_type)
+    np.testing.assert_array_equal(_numpy(hidden), model.hidden_activations(X))
