@@ -207,8 +207,10 @@ def run(args):
                 ens, gap = f"{100 * ensembles.mean():.1f}", f"{100 * gaps.mean():+.1f}"
             else:
                 ens = gap = ""
+            shown = ", ".join([label] + [f"{k}={v}" for k, v in extra_params(args).items()
+                                         if v is not None])
             lines.append(
-                f"| {name} | {label} | {100 * train.mean():.1f} "
+                f"| {name} | {shown} | {100 * train.mean():.1f} "
                 f"| {100 * test.mean():.1f} ({100 * test.min():.1f}-{100 * test.max():.1f}) "
                 f"| {constant}/{n_votes} | {at_most}/{n_votes} | {ens} | {gap} |")
             if args.splits > 1:

@@ -601,6 +601,7 @@ def test_vote_quality_splits_and_settings(tmp_path, capsys):
           "--n-iter-no-change", "3", "--set", "bias_window=5", "--out", str(out)])
     text = capsys.readouterr().out
     assert "gap's range over splits" in text
+    assert "| digits-3-8 | flip_orientation=True, tol=0.0001, n_iter_no_change=3, bias_window=5 |" in text
     splits = json.loads(out.read_text())["datasets"]["digits-3-8"]["flip_orientation=True"]
     assert len(splits) == 2 and all(len(split["test"]) == 2 for split in splits)
     # the splits differ: their test sets are different rows
