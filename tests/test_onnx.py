@@ -213,3 +213,15 @@ def test_missing_extra_names_the_install(monkeypatch):
         export.register_converters()
     with pytest.raises(ImportError, match=r"sk01loss\[onnx\]"):
         export.to_onnx(None, np.zeros((1, 2)))
+
+
+def test_gallery_example_runs(ort, capsys):
+    """The gallery's ONNX example (shown, not run, by the documentation build)."""
+    import runpy
+    from pathlib import Path
+
+    example = Path(__file__).parent.parent / "docs" / "examples" / "run_onnx_export.py"
+    runpy.run_path(str(example), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "labels as predict: True" in out
+    assert "probabilities as predict_proba: True" in out
