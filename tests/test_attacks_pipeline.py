@@ -521,6 +521,17 @@ def test_substitute_callback_sees_every_round(iris):
         SubstituteAttack(FrozenEstimator(target), callback="print").fit(X)
 
 
+def test_a_pipeline_substitute_steps_along_its_folded_gradient(iris):
+    X, y = iris
+    target = LogisticRegression().fit(X, y)
+    attack = _fit(SubstituteAttack(
+        FrozenEstimator(target), substitute=make_pipeline(StandardScaler(), LogisticRegression()),
+        eps=0.1, n_rounds=2, n_initial=60, random_state=0), X, None)
+    X_adv = attack.generate(X, y)
+    expected = np.clip(X + 0.1 * np.sign(input_gradient(attack.substitute_, X, y)), 0, 1)
+    np.testing.assert_array_equal(X_adv, expected)
+
+
 def test_public_helpers(iris):
     X, y = iris
     first, second = default_substitute(), default_substitute()

@@ -94,12 +94,14 @@ class SubstituteAttack(BaseAttack):
         convolutional network), or an ``SCD01Classifier``
         (the paper's SCD01 substitute [2]_, Sec. III-C; its linear surrogate, the
         mean of its votes' weights, gives the gradients; ``n_estimators=1`` is the
-        paper's single run). The substitute is cloned and refitted with ``fit``
+        paper's single run), or a ``Pipeline`` of affine steps (a scaler, say)
+        ending in one of those. The substitute is cloned and refitted with ``fit``
         every round, so a model with
         ``warm_start=True`` continues from the previous round; when the set of labels
         the target returns changes from one round to the next, it starts afresh (a
         warm start needs the same classes). A ``random_state=None`` of the substitute
-        is replaced by a seed drawn from ``random_state``.
+        is replaced by a seed drawn from ``random_state`` (in a pipeline, set the
+        model's own ``random_state``).
     eps : float, default=0.1
         FGSM step on the substitute (L-infinity radius). The paper: 0.3 (0.2 in its
         job script) for MNIST, 0.0625 for CIFAR10 and Mini-ImageNet.
