@@ -462,8 +462,11 @@ def _fit_weights(sample_weight, class_weight, X, y, classes, y_index):
     """
     if sample_weight is None and class_weight is None:
         return None
-    weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
-                                  ensure_non_negative=True, copy=True)
+    weight = _check_sample_weight(sample_weight, X, dtype=np.float64, copy=True)
+    if (weight < 0).any():
+        raise ValueError(
+            f"sample_weight holds negative values (the smallest is {float(weight.min())!r}); "
+            "weights must be non-negative (0 leaves a row out).")
     if class_weight is not None:
         weight = weight * compute_sample_weight(class_weight, y)
         if not np.isfinite(weight).all() or (weight < 0).any():
