@@ -59,6 +59,7 @@ References
 """
 
 import numpy as np
+from sklearn.utils.validation import check_is_fitted
 
 from ._mlp01 import MLP01Classifier
 from ._scd01 import SCD01Classifier
@@ -145,9 +146,13 @@ def to_onnx(estimator, X, *, zipmap=False, summation="exact", target_opset=None)
     ------
     ImportError
         If skl2onnx is not installed.
+    sklearn.exceptions.NotFittedError
+        If ``estimator`` is not fitted.
     ValueError
-        If ``summation`` or ``zipmap`` is not one of the values above, or the labels
-        are neither integers (or integral floats or booleans) nor strings.
+        If ``summation`` or ``zipmap`` is not one of the values above, ``X`` is not a
+        2-d float32, float64 or int64 array, ``target_opset`` is below 13, or the
+        labels are neither integers (or integral floats or booleans) that int64 holds
+        nor strings.
 
     Examples
     --------
@@ -169,6 +174,7 @@ def to_onnx(estimator, X, *, zipmap=False, summation="exact", target_opset=None)
         raise ValueError(f"summation={summation!r}; pass one of {SUMMATIONS}.")
     if not (zipmap is True or zipmap is False or zipmap == "columns"):
         raise ValueError(f"zipmap={zipmap!r}; pass True, False or 'columns'.")
+    check_is_fitted(estimator)
     X = np.asarray(X)
     if X.ndim != 2 or X.dtype not in (np.float32, np.float64, np.int64):
         raise ValueError(

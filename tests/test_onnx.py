@@ -7,7 +7,10 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sklearn.datasets import load_digits
+from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
@@ -184,6 +187,36 @@ def test_rows_on_a_boundary(ort, estimator):
         _assert_as_predict(model, label, proba, on_plane)
 
 
+@given(data=st.data())
+def test_exact_graph_as_predict_property(ort, data):
+    """Any small data set of any ordinary scale, with repeated rows, zeros and rows
+    pushed onto a vote's boundary: the exact graph's labels and probabilities are
+    predict's."""
+    from sk01loss.onnx import to_onnx
+
+    n_features = data.draw(st.integers(1, 5), label="n_features")
+    scale = 2.0 ** data.draw(st.integers(-60, 60), label="log2 scale")
+    seed = data.draw(st.integers(0, 2**32 - 1), label="seed")
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((40, n_features)) * (rng.random((40, n_features)) < 0.7)
+    X[20:30] = X[:10]  # repeated rows
+    X *= scale
+    y = np.arange(40) % data.draw(st.integers(2, 3), label="n_classes")
+    name = data.draw(st.sampled_from(["SCD01", "MLP01"]), label="model")
+    estimator = (SCD01Classifier(n_estimators=3, max_iter=10, random_state=seed)
+                 if name == "SCD01" else
+                 MLP01Classifier(n_hidden=3, n_estimators=2, max_iter=10, random_state=seed))
+    model = estimator.fit(X, y)
+    W, b = model._prediction_units(np.arange(model.train_objective_.shape[1]))[:2]
+    w = W[:, 0]
+    rows = rng.standard_normal((60, n_features)) * scale
+    if (w != 0).any():
+        rows[30:] -= np.outer((rows[30:] @ w + b[0]) / (w @ w), w)  # on unit 0's boundary
+    rows = np.vstack([X, rows])
+    label, proba = _run(ort, to_onnx(model, rows), rows)
+    _assert_as_predict(model, label, proba, rows)
+
+
 # --- errors --------------------------------------------------------------------------------
 
 def test_bad_arguments(ort):
@@ -197,6 +230,8 @@ def test_bad_arguments(ort):
         to_onnx(model, X, zipmap="rows")
     with pytest.raises(ValueError, match="float32, float64 or int64"):
         to_onnx(model, X.astype(np.int32))
+    with pytest.raises(NotFittedError):
+        to_onnx(SCD01Classifier(), X)
     with pytest.raises(ValueError, match="opset 13"):
         to_onnx(model, X, target_opset=12)
     huge = np.where(y % 2 == 1, np.uint64(2**63 + 1), np.uint64(0))
