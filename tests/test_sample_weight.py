@@ -4,6 +4,8 @@ removed, integer weights = repeated rows in the objective), the Numba and batche
 back-ends alike, class_weight composed with sample_weight, bad weights, and the
 scikit-learn meta-estimators that pass weights (AdaBoost, metadata routing)."""
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -437,3 +439,33 @@ def test_metadata_routing_sends_sample_weight_to_fit():
                                                                    [5, 10]}, cv=2)
         search.fit(X, y, sample_weight=weight)
         assert search.best_params_["scd01classifier__max_iter"] in (5, 10)
+
+
+@given(weight=st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True),
+                                 st.integers(-3, 3)), min_size=10, max_size=10),
+       class_weight=st.sampled_from([None, "balanced", {"a": 2.0}, {"a": 0.5, "b": 3}]))
+def test_any_weights_fit_or_raise_a_value_error(weight, class_weight):
+    """Whatever the weights, fit succeeds with a model whose objective is finite, or
+    raises a ValueError that names sample_weight or class_weight."""
+    X, _ = integer_problem(9, n=10, d=3)
+    y = np.array(["a", "b"] * 5)
+    model = SCD01Classifier(n_estimators=1, max_iter=3, random_state=0,
+                            class_weight=class_weight)
+    try:
+        model.fit(X, y, sample_weight=weight)
+    except ValueError as error:
+        assert re.search(r"sample[_ ]weight|class_weight|Input", str(error), re.IGNORECASE)
+        return
+    assert np.isfinite(model.train_objective_).all()
+    assert set(model.predict(X)) <= {"a", "b"}
+
+
+def test_class_weight_dict_with_string_labels():
+    X, y = integer_problem(10, n_classes=3)
+    labels = np.array(["cat", "dog", "emu"])[y]
+    class_weight = {"cat": 0.5, "emu": 4.0}
+    composed = SCD01Classifier(n_estimators=2, max_iter=20, random_state=0,
+                               class_weight=class_weight).fit(X, labels)
+    direct = SCD01Classifier(n_estimators=2, max_iter=20, random_state=0).fit(
+        X, labels, sample_weight=compute_sample_weight(class_weight, labels))
+    assert_same_model(composed, direct)
