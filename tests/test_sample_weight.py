@@ -415,7 +415,9 @@ def test_inputs_are_not_modified(weight):
 def test_adaboost_boosts_zero_one_votes():
     X, y = make_classification(300, 6, random_state=0)
     base = SCD01Classifier(n_estimators=1, max_iter=40, random_state=0)
-    boost = AdaBoostClassifier(base, n_estimators=5, random_state=0).fit(X, y)
+    # SAMME (the only algorithm from scikit-learn 1.8; SAMME.R was the default before)
+    samme = {"algorithm": "SAMME"} if "algorithm" in AdaBoostClassifier().get_params() else {}
+    boost = AdaBoostClassifier(base, n_estimators=5, random_state=0, **samme).fit(X, y)
     assert len(boost.estimators_) >= 2
     # each round fits on its own weights: the votes differ
     coefs = [est.coef_.ravel() for est in boost.estimators_]
