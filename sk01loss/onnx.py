@@ -1,17 +1,17 @@
 """Export fitted SCD01 and MLP01 ensembles to ONNX (optional: ``pip install
 'sk01loss[onnx]'``, which brings skl2onnx, ONNX and ONNX Runtime).
 
-Importing this module registers skl2onnx converters for
-:class:`~sk01loss.SCD01Classifier` and :class:`~sk01loss.MLP01Classifier`, so that
-``skl2onnx.to_onnx`` converts them alone or inside a
-:class:`~sklearn.pipeline.Pipeline` (skl2onnx converts scikit-learn's scalers and most
-other transformers). :func:`to_onnx` wraps ``skl2onnx.to_onnx`` with the defaults that
-suit these models. The graph has two outputs, like scikit-learn's classifiers in
-skl2onnx: ``label``, the label ``predict`` returns (int64 for integer, boolean and
-integral float labels, strings for string labels), and ``probabilities``, the vote
-fractions of ``predict_proba``, shape (n_samples, n_classes): float32 for float32 input
-(``predict_proba`` rounded to float32), float64 for float64 and int64 input (skl2onnx's
-conventions), unless skl2onnx's ``zipmap`` option (on by default in
+Importing this module registers skl2onnx converters for the vote ensembles of Xue, Xie
+and Roshan [1]_, :class:`~sk01loss.SCD01Classifier` and
+:class:`~sk01loss.MLP01Classifier`, so that ``skl2onnx.to_onnx`` converts them alone or
+inside a :class:`~sklearn.pipeline.Pipeline` (skl2onnx converts scikit-learn's scalers
+and most other transformers). :func:`to_onnx` wraps ``skl2onnx.to_onnx`` with the
+defaults that suit these models. The graph has two outputs, like scikit-learn's
+classifiers in skl2onnx: ``label``, the label ``predict`` returns (int64 for integer,
+boolean and integral float labels, strings for string labels), and ``probabilities``,
+the vote fractions of ``predict_proba``, shape (n_samples, n_classes): float32 for
+float32 input (``predict_proba`` rounded to float32), float64 for float64 and int64
+input (skl2onnx's conventions), unless skl2onnx's ``zipmap`` option (on by default in
 ``skl2onnx.to_onnx``, off in :func:`to_onnx`) turns them into a list of dictionaries.
 
 What "identical to predict" means
@@ -25,7 +25,7 @@ of zero (about ``n_features * 2**-53`` times the sum of ``|x_j w_j|``) can fall 
 the other side. The converters' ``summation`` option chooses the graph:
 
 - ``"exact"`` (the default): scores from a float64 ``MatMul``, with a bound on each
-  score's rounding error from a second product, ``|X| @ |W|``; the rows where some
+  score's rounding error [2]_ from a second product, ``|X| @ |W|``; the rows where some
   score lies within eight times that bound of zero (few or none in practice) are
   summed again as ``predict`` sums them (below). A score outside the bound has the
   sign of ``predict``'s score whatever the order of the sums, so labels are

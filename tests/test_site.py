@@ -26,7 +26,7 @@ PAGES = [
     "index.html", "install.html", "quickstart.html", "changelog.html", "citing.html",
     "user_guide/index.html", "user_guide/models.html", "user_guide/fit_cost.html",
     "user_guide/gpu.html", "user_guide/scale_out.html", "user_guide/robustness.html",
-    "user_guide/reproducing.html", "attacks.html", "architecture.html",
+    "user_guide/reproducing.html", "user_guide/export.html", "attacks.html", "architecture.html",
     "performance.html", "results.html", "api/index.html", "auto_examples/index.html",
 ]
 
