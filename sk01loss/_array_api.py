@@ -67,11 +67,14 @@ def _numpy_input(X, name):
     try:
         X_numpy = _convert_to_numpy(X, xp)
     except Exception as error:  # a tensor that requires grad, a meta device, ...
-        raise TypeError(
-            f"{name} (a {xp.__name__} array on device {device!r}) could not be copied "
-            f"to NumPy on the CPU ({error}); with array_api_dispatch=True the "
-            "estimators copy their input to NumPy. Pass an array that converts "
-            "(e.g. a detached tensor: tensor.detach()), or a NumPy array.") from error
+        try:  # CPU arrays through DLPack (array-api-strict with scikit-learn < 1.8)
+            X_numpy = np.from_dlpack(X)
+        except Exception:
+            raise TypeError(
+                f"{name} (a {xp.__name__} array on device {device!r}) could not be "
+                f"copied to NumPy on the CPU ({error}); with array_api_dispatch=True "
+                "the estimators copy their input to NumPy. Pass an array that converts "
+                "(e.g. a detached tensor: tensor.detach()), or a NumPy array.") from error
     return X_numpy, xp, device
 
 

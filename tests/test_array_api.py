@@ -173,3 +173,20 @@ def test_hidden_activations_in_input_namespace(dispatch, namespace):
     hidden = model.hidden_activations(convert(X))
     assert isinstance(hidden, array_type)
     np.testing.assert_array_equal(_numpy(hidden), model.hidden_activations(X))
+
+
+def test_dlpack_fallback(dispatch, monkeypatch):
+    """Where scikit-learn's converter fails (array-api-strict under scikit-learn < 1.8
+    calls numpy.asarray, which it refuses), CPU arrays are copied through DLPack."""
+    import sk01loss._array_api as array_api
+
+    def refuse(array, xp):
+        raise RuntimeError("no conversion here")
+
+    monkeypatch.setattr(array_api, "_convert_to_numpy", refuse)
+    X, y = _data(2)
+    model = clone(ESTIMATORS[0]).fit(_strict(X), _strict(y))
+    reference = clone(ESTIMATORS[0]).fit(X, y)
+    np.testing.assert_array_equal(model.coef_, reference.coef_)
+    np.testing.assert_array_equal(_numpy(model.predict_proba(_strict(X))),
+                                  reference.predict_proba(X))
