@@ -151,7 +151,7 @@ def search_steps(xp, XT, x_bound, P, w, y, off, on, batch, coords, step, window,
         tp_drop = pos * flip
         tn_gain = neg * flip
         n_pos = xp.cumsum(pos, axis=1)[:, -1]
-        n_neg = xp.cumsum(pos + neg, axis=1)[:, -1] - n_pos
+        n_neg = xp.cumsum(neg, axis=1)[:, -1]
         tp_above = (pos * on_batch).sum(axis=1)
         tn_above = (neg * (1 - on_batch)).sum(axis=1)
 

@@ -208,7 +208,7 @@ def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns
     drop_before[0] = 0.0
     gain_before[0] = 0.0
     n_pos = 0.0
-    n_all = 0.0
+    n_neg = 0.0
     linear = not weighted  # every row flips the output and counts 1: tp_drop + tn_gain = 1
     tp_above = 0.0
     tn_above = 0.0
@@ -220,14 +220,13 @@ def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns
         pos = label * weight[r] if weighted else float(label)
         neg = (1 - label) * weight[r] if weighted else float(1 - label)
         n_pos += pos
-        n_all += pos + neg
+        n_neg += neg
         tp_above += pos * on[r]
         tn_above += neg * (1 - on[r])
         tp_drop[t] = pos * flip
         tn_gain[t] = neg * flip
         drop_before[t + 1] = drop_before[t] + tp_drop[t]
         gain_before[t + 1] = gain_before[t] + tn_gain[t]
-    n_neg = n_all - n_pos
     t0, obj0 = th.full_scan(tp_drop, tn_gain, tp_above, tn_above, n_pos, n_neg, kind)
     bias0 = th.bias_at(sorted_p, t0)
     flip_t, flip_obj, flip_bias = -1, -np.inf, 0.0
