@@ -265,25 +265,45 @@ class _Graph:
 
 def _sequential_scores(graph, X, W, b, W_name=None):
     """Name of the float64 (n, units) tensor of scores ``X @ W + b`` of float64 ``X``,
-    summed feature by feature in index order as ``predict`` sums them (features no
-    unit weighs left out), then the bias added (``W_name``: ``W``'s initializer, if
-    the graph has one already)."""
-    scores = None
-    W_name = W_name or graph.double("W", W)
-    for j in np.flatnonzero((W != 0).any(axis=1)):  # the features some unit weighs
-        feature = graph.int64("feature", [j])
-        column = graph.node("Gather", [X, feature], axis=1)  # (n, 1)
-        term = graph.node("Mul", [column, graph.node("Gather", [W_name, feature], axis=0)])
-        scores = term if scores is None else graph.node("Add", [scores, term])
-    if scores is None:  # no unit weighs any feature: every sum is 0
-        from onnx import TensorProto, helper
+    summed feature by feature in index order as ``predict`` sums them (from zeros,
+    over the features some unit weighs), then the bias added (``W_name``: ``W``'s
+    initializer, if the graph has one already).
 
-        n_rows = graph.node("Slice", [graph.node("Shape", [X]), graph.int64("start", [0]),
-                                      graph.int64("end", [1])])
-        shape = graph.node("Concat", [n_rows, graph.int64("units", [W.shape[1]])], axis=0)
-        scores = graph.node("ConstantOfShape", [shape], value=helper.make_tensor(
-            "value", TensorProto.DOUBLE, [1], [0.0]))
-    return graph.node("Add", [scores, graph.double("b", b)])
+    One ``Loop`` over the features: its iterations run in order, each adding the
+    products of one feature (``Mul`` then ``Add``, each rounded once, as ``predict``
+    rounds them)."""
+    from onnx import TensorProto, helper
+
+    W_name = W_name or graph.double("W", W)
+    used = np.flatnonzero((W != 0).any(axis=1))
+    n_rows = graph.node("Slice", [graph.node("Shape", [X]), graph.int64("start", [0]),
+                                  graph.int64("end", [1])])
+    shape = graph.node("Concat", [n_rows, graph.int64("units", [W.shape[1]])], axis=0)
+    zeros = graph.node("ConstantOfShape", [shape], value=helper.make_tensor(
+        "value", TensorProto.DOUBLE, [1], [0.0]))
+    if used.size == 0:  # no unit weighs any feature: every sum is 0
+        return graph.node("Add", [zeros, graph.double("b", b)])
+    features = graph.int64("features", used.reshape(-1, 1))  # (n_used, 1)
+    name = graph.scope.get_unique_variable_name
+    step, cond, acc = name("step"), name("cond"), name("acc")
+    feature, column, row, term = name("feature"), name("column"), name("row"), name("term")
+    cond_out, acc_out = name("cond_out"), name("acc_out")
+    body = helper.make_graph(
+        [helper.make_node("Identity", [cond], [cond_out]),
+         helper.make_node("Gather", [features, step], [feature], axis=0),  # (1,)
+         helper.make_node("Gather", [X, feature], [column], axis=1),  # (n, 1)
+         helper.make_node("Gather", [W_name, feature], [row], axis=0),  # (1, units)
+         helper.make_node("Mul", [column, row], [term]),
+         helper.make_node("Add", [acc, term], [acc_out])],
+        name("sequential_sum"),
+        [helper.make_tensor_value_info(step, TensorProto.INT64, []),
+         helper.make_tensor_value_info(cond, TensorProto.BOOL, []),
+         helper.make_tensor_value_info(acc, TensorProto.DOUBLE, [None, W.shape[1]])],
+        [helper.make_tensor_value_info(cond_out, TensorProto.BOOL, []),
+         helper.make_tensor_value_info(acc_out, TensorProto.DOUBLE, [None, W.shape[1]])])
+    true = graph.constant("true", np.array(True), TensorProto.BOOL)
+    sums = graph.node("Loop", [graph.int64("trip_count", used.size), true, zeros], body=body)
+    return graph.node("Add", [sums, graph.double("b", b)])
 
 
 def _certified_scores(graph, X, W, b):

@@ -25,6 +25,9 @@ def ort():
 
 
 def _run(ort, onx, X):
+    import onnx
+
+    onnx.checker.check_model(onx, full_check=True)  # valid, and its shapes infer
     session = ort.InferenceSession(onx.SerializeToString(),
                                    providers=["CPUExecutionProvider"])
     assert [o.name for o in session.get_outputs()] == ["label", "probabilities"]
