@@ -9,7 +9,7 @@ import sys
 import textwrap
 
 from . import batch_size, blackbox, demo, fig7, fit_cost, gpu_fit, memory, mnist_ensemble, \
-    regions, robustness, table1, table3, table4, vote_quality, vote_time
+    regions, robustness, sparse, table1, table3, table4, vote_quality, vote_time
 from ._common import CommandError
 
 EXPERIMENTS = {
@@ -19,6 +19,7 @@ EXPERIMENTS = {
     "fit-cost": fit_cost,
     "gpu-fit": gpu_fit,
     "memory": memory,
+    "sparse": sparse,
     "mnist-ensemble": mnist_ensemble,
     "batch-size": batch_size,
     "table1": table1,

@@ -15,6 +15,7 @@ from dataclasses import fields
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
@@ -113,7 +114,12 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
             Training data, any real dtype and any finite magnitude. It is held once,
             feature-major: in float32 for float32 data and for integer and boolean
             dtypes float32 holds exactly (uint8 images, ...), else in float64.
-            Sparse matrices are not supported.
+            ``scipy.sparse`` matrices and arrays (CSR, CSC, COO, ...) are fitted
+            without densifying: one CSC copy of the non-zeros (12-16 bytes each)
+            is held, and each vote in flight holds O(n_samples) besides; they give
+            the same model as the dense array of the same values. Sparse data is
+            fitted on the CPU (``device="auto"`` chooses it; ``"cuda"`` and
+            ``"numpy"`` raise a ValueError).
         y : array-like of shape (n_samples,)
             Target labels (any type ``numpy.unique`` can sort, e.g. strings).
         sample_weight : array-like of shape (n_samples,), default=None
@@ -147,7 +153,7 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         """
         warm = self.warm_start and hasattr(self, "train_objective_")
         X_in, y = validate_data(self, X, y, dtype="numeric", ensure_min_samples=2,
-                                reset=not warm)
+                                accept_sparse=("csc", "csr", "coo"), reset=not warm)
         check_classification_targets(y)
         classes, y_index = np.unique(y, return_inverse=True)
         if classes.size < 2:
@@ -179,14 +185,24 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
             targets = [(y_index == 1).astype(np.int8)]
         else:
             targets = [(y_index == c).astype(np.int8) for c in range(classes.size)]
+        sparse = sp.issparse(X_in)
+        device = self.device
+        if sparse and device != "cpu":
+            if device != "auto":
+                raise ValueError(f"device={device!r} cannot fit sparse X: sparse data is "
+                                 "fitted on the CPU. Use device='cpu' (or 'auto'), or pass "
+                                 "X.toarray() if it fits in memory.")
+            device = "cpu"
+        device = resolve_device(device)
         XT, exponent = _feature_major(X_in)
         del X, X_in
-        params = self._search_params(XT.shape[1])
+        params = self._search_params(y.shape[0])
         n_new = n_estimators - n_done
         seeds = vote_seeds(self._seed_entropy, len(targets), range(n_done, n_estimators))
-        device = resolve_device(self.device)
         kernel = get_kernel(self._model, device)
         columns = tuple(kernel.describe_columns(XT))
+        if sparse:  # the kernels read sparse data from its column lists only
+            XT = np.empty((XT.shape[0], 0), dtype=XT.dtype)
         chunk = kernel.votes_per_call or n_new
         progress = _Progress(self, len(targets))
         # one problem of a batched kernel is one task: threads spare shipping the data
@@ -251,7 +267,7 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
 
     def _validate_X(self, X):
         check_is_fitted(self)
-        return validate_data(self, X, dtype="numeric", reset=False)
+        return validate_data(self, X, dtype="numeric", accept_sparse="csr", reset=False)
 
     def _vote_counts(self, X, votes=None):
         """Positive votes per problem among ``votes`` (indices, default all), shape
@@ -413,15 +429,17 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         return tags
 
 
 def _feature_major(X):
     """The training data once, feature-major, and the power of two it was scaled by.
 
-    Returns ``(XT, exponent)``: ``XT`` (n_features, n_samples) C-contiguous is
-    ``X.T * 2**-exponent``, whose largest absolute value lies in [1, 2) (data already
+    Returns ``(XT, exponent)``: ``XT`` (n_features, n_samples) C-contiguous (for
+    sparse ``X``, a ``scipy.sparse`` CSR matrix with sorted indices and no explicit
+    zeros: ``X``'s CSC form, transposed) is ``X.T * 2**-exponent``, whose largest
+    absolute value lies in [1, 2) (data already
     there, such as images in [0, 1], keeps exponent 0). Scaling by a power of two is
     exact, so the kernels see the same numbers for ``X`` and ``X * 2**k``, their
     arithmetic cannot overflow, and their constants (the edge offset of a threshold
@@ -429,6 +447,15 @@ def _feature_major(X):
     dtypes it holds exactly, stay in float32; the input is never modified.
     """
     dtype = np.float32 if X.dtype in _EXACT_IN_FLOAT32 else np.float64
+    if sp.issparse(X):
+        XT = sp.csr_matrix(X.T, dtype=dtype, copy=True)  # copy: X is never modified
+        XT.sum_duplicates()  # also sorts the indices
+        XT.eliminate_zeros()
+        largest = float(np.abs(XT.data).max()) if XT.nnz else 0.0
+        exponent = math.frexp(largest)[1] - 1 if largest > 0 else 0
+        if exponent != 0:
+            np.ldexp(XT.data, -exponent, out=XT.data)
+        return XT, exponent
     if X.dtype == dtype and X.flags.f_contiguous:
         XF = X  # no copy
     else:

@@ -18,8 +18,8 @@ import numpy as np
 from . import _threshold as th
 from ._jit import jit as _jit
 from .core import EarlyStopping, Schedule, VoteResult, class_totals, decode_step
-from .cpu_search import (NOT_RANKED, UNWEIGHTED, Columns, apply_move, project, rank_rows,
-                         rerank, search_step)
+from .cpu_search import (NOT_RANKED, UNWEIGHTED, Columns, apply_move, projection,
+                         rank_rows, rerank, search_step)
 
 _NO_COORDINATES = np.empty(0, dtype=np.int64)
 
@@ -89,24 +89,27 @@ class Network:
 
     Parameters
     ----------
-    XT : (d, n) float array, training data feature-major.
+    XT : (d, n) float array, training data feature-major (``(d, 0)`` for sparse data).
+    columns : :class:`Columns` of the training data.
+    n : int, training rows.
     W1 : (d, H) hidden weights (unit-norm columns); b1 : (H,); w2 : (H,) unit norm; b2 : float.
     weight : (n,) float64, each row's weight in the objectives of the searches, or
         ``cpu_search.UNWEIGHTED``.
     """
 
-    def __init__(self, XT, W1, b1, w2, b2, weight=UNWEIGHTED):
+    def __init__(self, XT, columns, n, W1, b1, w2, b2, weight=UNWEIGHTED):
         self.XT = XT
         self.weight = weight
         self.W1T = np.ascontiguousarray(W1.T, dtype=np.float64)
         self.b1 = np.array(b1, dtype=np.float64)
         self.w2 = np.array(w2, dtype=np.float64)
         self.b2 = float(b2)
-        self.A = np.array([project(XT, w) for w in self.W1T]).reshape(len(self.b1), XT.shape[1])
+        self.A = np.array([projection(XT, w, columns, n) for w in self.W1T]).reshape(
+            len(self.b1), n)
         # each node's rows in order of its pre-activation, kept up to date by its moves
         self.ranked = np.array([rank_rows(a) for a in self.A]).reshape(self.A.shape)
         self.S = np.zeros_like(self.A)
-        self.z = np.zeros(XT.shape[1])
+        self.z = np.zeros(n)
         for h in range(len(self.b1)):
             set_node(self.A[h], self.b1[h], self.S[h], self.z, self.w2[h])
         output_scores(self.S, self.w2, self.z)
@@ -115,9 +118,9 @@ class Network:
         # the hidden bits change every iteration: bounds only, no non-zero lists
         self._bit_columns = Columns(np.zeros(n_hidden), np.ones(n_hidden),
                                     np.zeros(n_hidden + 1, dtype=np.int64),
-                                    np.empty(0, dtype=np.int32))
-        self._off = np.zeros(XT.shape[1], dtype=np.int8)
-        self._on = np.zeros(XT.shape[1], dtype=np.int8)
+                                    np.empty(0, dtype=np.int32), np.empty(0))
+        self._off = np.zeros(n, dtype=np.int8)
+        self._on = np.zeros(n, dtype=np.int8)
 
     def parameters(self):
         return self.W1T.T.copy(), self.b1.copy(), self.w2.copy(), self.b2
@@ -212,7 +215,7 @@ def fit_vote(XT, y, plan, params, columns, report=None):
     """
     n_hidden = params.n_hidden
     weight = UNWEIGHTED if plan.sample_weight is None else plan.sample_weight
-    net = Network(XT, plan.initial_weights(n_hidden), np.zeros(n_hidden),
+    net = Network(XT, columns, y.shape[0], plan.initial_weights(n_hidden), np.zeros(n_hidden),
                   plan.initial_output_weights(n_hidden), 0.0, weight)
     n_pos, n_neg = class_totals(y, plan.sample_weight)
     schedule = Schedule(params)

@@ -5,7 +5,7 @@ import numpy as np
 
 from . import _threshold as th
 from .core import EarlyStopping, Schedule, VoteResult, class_totals, decode_step
-from .cpu_search import (UNWEIGHTED, apply_move, flip_orientation, project, rank_rows,
+from .cpu_search import (UNWEIGHTED, apply_move, flip_orientation, projection, rank_rows,
                          search_step)
 
 
@@ -26,7 +26,7 @@ def fit_vote(XT, y, plan, params, columns, report=None):
     ``-w`` with that threshold (a vote that can still climb is never turned).
     """
     w = plan.initial_weights()
-    P = project(XT, w)
+    P = projection(XT, w, columns, y.shape[0])
     ranked = rank_rows(P)  # kept in step with P: no batch sort per iteration
     below, above = np.zeros_like(y), np.ones_like(y)
     n_pos, n_neg = class_totals(y, plan.sample_weight)

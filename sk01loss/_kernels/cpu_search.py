@@ -24,9 +24,13 @@ iteration, for a batch of ``n_b`` rows:
   projection, so it cannot be strictly better than the current ``w``: skipped.
 
 The data is read feature-major (``XT = X.T``, C-contiguous): a column is one
-contiguous row of ``XT``. Ties between equal projections are broken by batch
-position (the order a stable sort gives), which makes results reproducible and
-comparable with the reference.
+contiguous row of ``XT``. Sparse data is never made dense: ``XT`` then has no
+columns (shape ``(d, 0)``) and :class:`Columns` holds every column's non-zero rows and
+values (the CSC form of ``X``); a column a search or a move reads is scattered into a
+vote's buffer of ``n`` zeros (:func:`column`) and cleared after, O(its non-zeros).
+Both forms give the same numbers, so the same decisions. Ties between equal
+projections are broken by batch position (the order a stable sort gives), which
+makes results reproducible and comparable with the reference.
 """
 
 from collections import namedtuple
@@ -40,8 +44,11 @@ from .core import SearchResult
 #: What the coordinate search knows about the columns of ``XT`` (rows of ``XT``):
 #: bounds, and the rows where each column is non-zero, column ``j``'s at
 #: ``nonzero_rows[nonzero_start[j]:nonzero_start[j + 1]]``. A column without a list
-#: (an empty range although it is not constant) is read band by band instead.
-Columns = namedtuple("Columns", ["min", "max", "nonzero_start", "nonzero_rows"])
+#: (an empty range although it is not constant) is read band by band instead. For
+#: sparse data (``XT`` of shape ``(d, 0)``) every column is listed and
+#: ``nonzero_values`` holds the values at those rows; for dense data it is empty.
+Columns = namedtuple("Columns", ["min", "max", "nonzero_start", "nonzero_rows",
+                                 "nonzero_values"])
 
 #: Columns with more non-zeros than this fraction of rows get no list: reading the
 #: band is as fast for them, and the lists stay at most half the data's size.
@@ -49,11 +56,26 @@ MAX_LISTED_DENSITY = 0.5
 
 
 def describe_columns(XT, max_density=MAX_LISTED_DENSITY):
-    """:class:`Columns` of the feature-major data ``XT`` (``(d, n)``, C-contiguous).
+    """:class:`Columns` of the feature-major data ``XT``: a (d, n) C-contiguous array,
+    or a ``scipy.sparse`` CSR matrix of shape (d, n) (``X`` in CSC form, transposed)
+    with sorted indices and no explicit zeros.
 
     Computed once per fit and shared by all votes; the lists take 4 bytes per listed
-    non-zero (16 MB for MNIST's 60000 x 784 training set, where 577 of 784 columns get one).
+    non-zero (16 MB for MNIST's 60000 x 784 training set, where 577 of 784 columns get
+    one). Sparse data is listed whole, with its values: its own size again.
     """
+    if not isinstance(XT, np.ndarray):  # sparse: the lists are the CSR arrays
+        d, n = XT.shape
+        start = XT.indptr.astype(np.int64)
+        has_zero = np.diff(start) < n  # a column with an implicit zero
+        low = np.zeros(d)
+        high = np.zeros(d)
+        nonempty = np.diff(start) > 0
+        low[nonempty] = np.minimum.reduceat(XT.data, start[:-1][nonempty])
+        high[nonempty] = np.maximum.reduceat(XT.data, start[:-1][nonempty])
+        low[has_zero] = np.minimum(low[has_zero], 0.0)
+        high[has_zero] = np.maximum(high[has_zero], 0.0)
+        return Columns(low, high, start, XT.indices.astype(np.int32), XT.data)
     n = XT.shape[1]
     counts = _count_nonzero(XT)
     counts[counts > max_density * n] = 0
@@ -62,7 +84,33 @@ def describe_columns(XT, max_density=MAX_LISTED_DENSITY):
     rows = np.empty(start[-1], dtype=np.int32)  # row numbers: fewer than 2**31 rows
     _list_nonzero(XT, start, rows)
     return Columns(XT.min(axis=1).astype(np.float64), XT.max(axis=1).astype(np.float64),
-                   start, rows)
+                   start, rows, np.empty(0, dtype=XT.dtype))
+
+
+@_jit
+def column_buffer(XT, n):
+    """A vote's buffer for :func:`column`: ``n`` zeros for sparse data, else empty."""
+    return np.zeros(n if XT.shape[1] != n else 0, dtype=XT.dtype)
+
+
+@_jit
+def column(XT, columns, j, buf):
+    """Column ``j`` as a dense (n,) array: ``XT[j]``, or for sparse data its non-zeros
+    scattered into ``buf`` (:func:`column_buffer`), which :func:`clear_column` zeroes
+    again."""
+    if buf.shape[0] == 0:
+        return XT[j]
+    for i in range(columns.nonzero_start[j], columns.nonzero_start[j + 1]):
+        buf[columns.nonzero_rows[i]] = columns.nonzero_values[i]
+    return buf
+
+
+@_jit
+def clear_column(columns, j, buf):
+    """Undo :func:`column`'s scatter of column ``j`` (nothing to do for dense data)."""
+    if buf.shape[0] > 0:
+        for i in range(columns.nonzero_start[j], columns.nonzero_start[j + 1]):
+            buf[columns.nonzero_rows[i]] = 0.0
 
 
 @_jit
@@ -89,8 +137,9 @@ def _list_nonzero(XT, start, rows):
 #: is then sorted from scratch).
 NOT_RANKED = np.empty(0, dtype=np.int64)
 
-#: ``weight`` argument of an unweighted search or score: every row counts 1.
-UNWEIGHTED = np.empty(0)
+#: ``weight`` argument of an unweighted search or score: every row counts 1. Its dtype
+#: is that of the counts: int64 without weights (the integer kernels), float64 with.
+UNWEIGHTED = np.empty(0, dtype=np.int64)
 
 
 @_jit
@@ -183,7 +232,8 @@ def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns
         batch (``_threshold.flipped_scan``; O(n_b)).
     weight : (n,) float64
         Each row's weight in the objective (every accuracy a weighted accuracy), or
-        :data:`UNWEIGHTED` (every row counts 1: integer counts, as without weights).
+        :data:`UNWEIGHTED` (every row counts 1: integer counts). The counts take its
+        dtype, so the unweighted search is compiled with integer counts.
 
     Returns
     -------
@@ -199,26 +249,28 @@ def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns
     n_b = batch.shape[0]
     k = coords.shape[0]
     sorted_p, rows, order = sort_batch(P, batch, ranked)
-    # per-row weighted counts (float64: integer counts without weights, exactly)
+    # per-row counts, in the dtype of ``weight``: int64 counts without weights, float64
+    # sums of weights with them
     weighted = weight.shape[0] > 0
-    tp_drop = np.empty(n_b)
-    tn_gain = np.empty(n_b)
-    drop_before = np.empty(n_b + 1)  # prefix sums over sorted positions
-    gain_before = np.empty(n_b + 1)
-    drop_before[0] = 0.0
-    gain_before[0] = 0.0
-    n_pos = 0.0
-    n_neg = 0.0
+    tp_drop = np.empty(n_b, weight.dtype)
+    tn_gain = np.empty(n_b, weight.dtype)
+    drop_before = np.empty(n_b + 1, weight.dtype)  # prefix sums over sorted positions
+    gain_before = np.empty(n_b + 1, weight.dtype)
+    drop_before[0] = 0
+    gain_before[0] = 0
+    zero = drop_before[0]
+    n_pos = zero
+    n_neg = zero
     linear = not weighted  # every row flips the output and counts 1: tp_drop + tn_gain = 1
-    tp_above = 0.0
-    tn_above = 0.0
+    tp_above = zero
+    tn_above = zero
     for t in range(n_b):
         r = rows[t]
         label = np.int64(y[r])
         flip = np.int64(on[r]) - np.int64(off[r])
         linear &= flip == 1
-        pos = label * weight[r] if weighted else float(label)
-        neg = (1 - label) * weight[r] if weighted else float(1 - label)
+        pos = label * weight[r] if weighted else label
+        neg = (1 - label) * weight[r] if weighted else 1 - label
         n_pos += pos
         n_neg += neg
         tp_above += pos * on[r]
@@ -246,12 +298,13 @@ def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns
     moved_row = np.empty(n_b + 1, dtype=np.int64)
     moved_x = np.empty(n_b + 1)
     moved_p = np.empty(n_b + 1)
-    moved_drop = np.empty(n_b + 1)
-    moved_gain = np.empty(n_b + 1)
-    position = np.full(XT.shape[1], -1, dtype=np.int32)  # sorted position of a batch row
+    moved_drop = np.empty(n_b + 1, weight.dtype)
+    moved_gain = np.empty(n_b + 1, weight.dtype)
+    position = np.full(P.shape[0], -1, dtype=np.int32)  # sorted position of a batch row
     for t in range(n_b):
         position[rows[t]] = t
-    scratch = th.window_scratch(n_b)
+    scratch = th.window_scratch(n_b, weight)
+    buf = column_buffer(XT, P.shape[0])
 
     best_c, best_t, best_obj, best_bias = -1, -1, -np.inf, 0.0
     for jj in range(k):
@@ -272,7 +325,7 @@ def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns
         # What the window search needs of each such row is then read in row order (from
         # the column's list) or in band order.
         n_moved = 0
-        x_row = XT[j]
+        x_row = column(XT, columns, j, buf)
         first, last = columns.nonzero_start[j], columns.nonzero_start[j + 1]
         if 0 < last - first <= end - a:
             for i in range(first, last):
@@ -324,6 +377,7 @@ def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns
                 else:
                     bias = -0.5 * (value_lo + value_t) / norm
                 best_c, best_t, best_obj, best_bias = c, cand_t, cand_obj, bias
+        clear_column(columns, j, buf)
     return SearchResult(t0, obj0, bias0, best_c, best_t, best_obj, best_bias, flip_t, flip_obj,
                         flip_bias)
 
@@ -343,7 +397,8 @@ def apply_move(XT, P, w, j, sigma, ranked, columns):
     w[j] += sigma
     for i in range(w.shape[0]):
         w[i] /= norm
-    x_row = XT[j]
+    buf = column_buffer(XT, P.shape[0])
+    x_row = column(XT, columns, j, buf)
     for i in range(P.shape[0]):
         P[i] = (P[i] + sigma * x_row[i]) / norm
     if ranked.shape[0] == 0:
@@ -426,9 +481,30 @@ def flip_orientation(P, w, ranked):
         ranked[i], ranked[n - 1 - i] = ranked[n - 1 - i], ranked[i]
 
 
+def projection(XT, w, columns, n):
+    """``X @ w`` in float64 (n,), from the feature-major data ``XT`` and its
+    :class:`Columns` (sparse data: ``XT`` of shape ``(d, 0)``); dense and sparse
+    forms of the same data give the same numbers."""
+    if XT.shape[1] == n:
+        return project(XT, w)
+    return _project_sparse(columns.nonzero_start, columns.nonzero_rows,
+                           columns.nonzero_values, w, n)
+
+
+@_jit
+def _project_sparse(start, rows, values, w, n):
+    # the order of project's sums: feature by feature, rows in ascending order
+    out = np.zeros(n)
+    for j in range(w.shape[0]):
+        if w[j] != 0.0:
+            for i in range(start[j], start[j + 1]):
+                out[rows[i]] += values[i] * w[j]
+    return out
+
+
 @_jit
 def project(XT, w):
-    """``X @ w`` in float64, from the feature-major data."""
+    """``X @ w`` in float64, from the dense feature-major data."""
     out = np.zeros(XT.shape[1])
     for j in range(XT.shape[0]):
         if w[j] != 0.0:

@@ -11,6 +11,7 @@ point), so a score cannot overflow, whatever the magnitude of the data.
 import math
 
 import numpy as np
+import scipy.sparse as sp
 
 from ._jit import jit
 
@@ -19,17 +20,24 @@ from ._jit import jit
 CHUNK_BYTES = 16 << 20
 
 
-@jit
 def positive(X, W, b, out):
-    """``out[i, c] = X[i] @ W[:, c] + b[c] > 0`` for float rows ``X`` (n, d), weights
-    ``W`` (d, C) with ``|W| <= 1`` and biases ``b`` (C,) (float64); ``out`` is a bool
-    (n, C) array.
+    """``out[i, c] = X[i] @ W[:, c] + b[c] > 0`` for float rows ``X`` (n, d), dense or
+    a ``scipy.sparse`` CSR matrix with sorted indices and no duplicates, weights ``W``
+    (d, C) with ``|W| <= 1`` and biases ``b`` (C,) (float64); ``out`` is a bool (n, C)
+    array, returned. A sparse row gives the answer of its dense form.
 
     Row ``i`` is summed in float64 after scaling it and the biases by ``2**-e``, with
     ``2**e <= max |X[i, j]| < 2**(e+1)`` over the features some unit weighs: exact,
     except that terms below ``2**(e - 1074)`` (more than 2**1074 times smaller than
     the row's largest value) underflow.
     """
+    if sp.issparse(X):
+        return _positive_csr(X.indptr, X.indices, X.data, W, b, out)
+    return _positive_dense(X, W, b, out)
+
+
+@jit
+def _positive_dense(X, W, b, out):
     n, d = X.shape
     n_units = W.shape[1]
     used = np.zeros(d, dtype=np.bool_)  # features some unit weighs
@@ -60,14 +68,56 @@ def positive(X, W, b, out):
     return out
 
 
+@jit
+def _positive_csr(indptr, indices, data, W, b, out):
+    # _positive_dense on the non-zeros: the same sums in the same order
+    n_units = W.shape[1]
+    used = np.zeros(W.shape[0], dtype=np.bool_)
+    for j in range(W.shape[0]):
+        for c in range(n_units):
+            used[j] |= W[j, c] != 0.0
+    acc = np.empty(n_units)
+    for i in range(indptr.shape[0] - 1):
+        largest = 0.0
+        for k in range(indptr[i], indptr[i + 1]):
+            if used[indices[k]]:
+                largest = max(largest, abs(float(data[k])))
+        e = math.frexp(largest)[1] - 1 if largest > 0.0 else 0
+        acc[:] = 0.0
+        for k in range(indptr[i], indptr[i + 1]):
+            j = indices[k]
+            if not used[j]:
+                continue
+            x = math.ldexp(float(data[k]), -e)
+            if x != 0.0:
+                for c in range(n_units):
+                    acc[c] += x * W[j, c]
+        for c in range(n_units):
+            if acc[c] == 0.0:
+                out[i, c] = b[c] > 0.0
+            else:
+                out[i, c] = acc[c] + math.ldexp(b[c], -e) > 0.0
+    return out
+
+
 def row_chunks(X, n_units):
     """``(rows, chunk)`` pairs covering ``X`` (n, d) in order: ``chunk`` is
     ``X[rows]`` as a C-contiguous float32 or float64 array (a view where ``X`` is one
     already), sized so that two chunks (the one in use and the next) and their
-    ``(rows, n_units)`` answers stay within :data:`CHUNK_BYTES`."""
+    ``(rows, n_units)`` answers stay within :data:`CHUNK_BYTES`. A ``scipy.sparse``
+    CSR ``X`` gives CSR chunks with sorted indices and no duplicates (never dense)."""
     n, d = X.shape
-    step = max(1, CHUNK_BYTES // (2 * (8 * d + n_units + 1)))
     dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
+    if sp.issparse(X):
+        row_bytes = 12 * X.nnz // max(n, 1) + 1  # a value and an index per non-zero
+        step = max(1, CHUNK_BYTES // (2 * (row_bytes + n_units + 1)))
+        for start in range(0, n, step):
+            rows = slice(start, min(n, start + step))
+            chunk = sp.csr_matrix(X[rows], dtype=dtype, copy=True)
+            chunk.sum_duplicates()
+            yield rows, chunk
+        return
+    step = max(1, CHUNK_BYTES // (2 * (8 * d + n_units + 1)))
     for start in range(0, n, step):
         rows = slice(start, min(n, start + step))
         yield rows, np.ascontiguousarray(X[rows], dtype=dtype)
