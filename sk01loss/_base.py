@@ -201,6 +201,7 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         seeds = vote_seeds(self._seed_entropy, len(targets), range(n_done, n_estimators))
         kernel = get_kernel(self._model, device)
         columns = tuple(kernel.describe_columns(XT))
+        informative = _informative_features(XT)
         if sparse:  # the kernels read sparse data from its column lists only
             XT = np.empty((XT.shape[0], 0), dtype=XT.dtype)
         chunk = kernel.votes_per_call or n_new
@@ -209,7 +210,8 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         prefer = kernel.prefer if len(targets) > 1 else "threads"
         chunks = Parallel(n_jobs=self.n_jobs, prefer=prefer)(
             delayed(_fit_votes)(self._model, device, XT, target, seeds[p][v:v + chunk],
-                                params, progress, p, n_done + v, sample_weight, *columns)
+                                params, progress, p, n_done + v, sample_weight, informative,
+                                *columns)
             for p, target in enumerate(targets)
             for v in range(0, n_new, chunk)
         )
@@ -476,6 +478,22 @@ def _feature_major(X):
     return XF.T, exponent
 
 
+def _informative_features(XT):
+    """Sorted indices of the features that are not constant on the training data
+    ``XT`` (dense (d, n), or the CSR matrix of :func:`_feature_major`)."""
+    if sp.issparse(XT):
+        counts = np.diff(XT.indptr)
+        varies = (counts > 0) & (counts < XT.shape[1])  # non-zeros and zeros
+        listed = np.flatnonzero(counts > 0)
+        if listed.size:  # a column without zeros varies if its values do
+            low = np.minimum.reduceat(XT.data, XT.indptr[listed])
+            high = np.maximum.reduceat(XT.data, XT.indptr[listed])
+            full = counts[listed] == XT.shape[1]
+            varies[listed[full]] = low[full] != high[full]
+        return np.flatnonzero(varies)
+    return np.flatnonzero(XT.min(axis=1) != XT.max(axis=1))
+
+
 def _fit_weights(sample_weight, class_weight, X, y, classes, y_index):
     """Each row's weight in the objective from ``sample_weight`` and ``class_weight``
     (their product, with scikit-learn's meaning of each), validated; ``None`` where
@@ -522,11 +540,12 @@ def _fit_weights(sample_weight, class_weight, X, y, classes, y_index):
 
 
 def _fit_votes(model, device, XT, target, seeds, params, progress, problem, first_vote,
-               sample_weight, *columns):
+               sample_weight, informative, *columns):
     # The unit of parallel work: plain arguments, every large one a top-level array
     # (the data, the target, the row weights, the arrays of the column summary), which
     # joblib's Dask backend scatters once instead of sending it with every task.
-    plans = [VotePlan(seed, target, XT.shape[0], params, sample_weight) for seed in seeds]
+    plans = [VotePlan(seed, target, XT.shape[0], params, sample_weight, informative)
+             for seed in seeds]
     report = progress.iteration_reporter(problem, first_vote, len(plans))
     votes = get_kernel(model, device).fit_votes(XT, target, plans, params, columns, report)
     for v, result in enumerate(votes):

@@ -46,7 +46,8 @@ class MLP01Classifier(BaseZeroOneEnsemble):
         Fraction of each class drawn per iteration (paper: ``nrows``).
     max_features : int or float, default=1.0
         Input features given to each vote (paper: ``nfeatures``): int = count,
-        float = fraction.
+        float = fraction, of the features that are not constant on the training
+        data; hidden weights start and move on a vote's features only.
     bias_window : int, default=20
         Half-width of the candidates' bias window in sorted positions (``interval``).
     balanced_fraction : float, default=0.2

@@ -77,9 +77,16 @@ class VotePlan:
         replacement as without weights (a row of weight 0 is never drawn); the
         weights enter the objective, on the batch and on the full training data.
         The kernels read it from the plan (:attr:`sample_weight`).
+    informative : (m,) int array or None
+        The sorted indices of the features that are not constant on the training data
+        (``None``, or empty: every feature). A vote's features (``max_features`` of
+        them), its random start and its coordinate draws are among these only: a
+        constant feature moves every row's projection alike, so no step on it can
+        change a decision. On hashed text, where most columns are empty, this is
+        what lets a search find anything.
     """
 
-    def __init__(self, seed, y, n_features, params, sample_weight=None):
+    def __init__(self, seed, y, n_features, params, sample_weight=None, informative=None):
         self._rng = np.random.default_rng(seed)
         #: each row's weight in the objective, or None (all 1)
         self.sample_weight = sample_weight
@@ -92,11 +99,14 @@ class VotePlan:
             self.negatives = np.flatnonzero((y == 0) & counted)
         self.n_batch_pos = _batch_size(self.positives.size, params.batch_fraction)
         self.n_batch_neg = _batch_size(self.negatives.size, params.batch_fraction)
-        m_f = n_selected_features(params.max_features, n_features)
-        if m_f < n_features:
-            self.features = np.sort(self._rng.choice(n_features, m_f, replace=False))
+        candidates = (np.arange(n_features) if informative is None or informative.size == 0
+                      else informative)
+        m_f = n_selected_features(params.max_features, candidates.size)
+        if m_f < candidates.size:
+            self.features = candidates[np.sort(self._rng.choice(candidates.size, m_f,
+                                                                replace=False))]
         else:
-            self.features = np.arange(n_features)
+            self.features = candidates
         self.n_features = n_features
         self.n_coordinates = min(params.n_coordinates, self.features.size)
         self.n_hidden = params.n_hidden

@@ -39,7 +39,10 @@ class SCD01Classifier(BaseZeroOneEnsemble):
         ``nrows``); at least 2 rows per class when the class has them.
     max_features : int or float, default=1.0
         Features given to each vote, drawn once per vote (paper: ``nfeatures``): an
-        int is a count, a float a fraction (at least ``min(5, n_features)``).
+        int is a count, a float a fraction (at least ``min(5, n_features)``), of
+        the features that are not constant on the training data. A vote's random
+        start and its coordinate steps use its features only (constant features
+        cannot change a decision; hashed text has mostly empty columns).
     bias_window : int, default=20
         Half-width, in sorted positions, of the window in which candidates' biases
         are searched around the current threshold (paper: ``interval``).

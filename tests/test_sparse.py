@@ -164,3 +164,41 @@ def test_hidden_activations_of_sparse_rows_are_those_of_dense_rows():
     model = MLP01Classifier(n_hidden=5, n_estimators=2, max_iter=20, random_state=0).fit(X, y)
     np.testing.assert_array_equal(model.hidden_activations(sp.coo_array(X)),
                                   model.hidden_activations(X))
+
+
+def test_informative_features_are_the_non_constant_columns_dense_or_sparse():
+    from sk01loss._base import _feature_major, _informative_features
+
+    rng = np.random.default_rng(6)
+    X = rng.random((30, 12)) * (rng.random((30, 12)) < 0.4)
+    X[:, 2] = 0.0  # empty
+    X[:, 5] = 3.5  # constant, no zero
+    X[:, 7] = 1.0 + np.arange(30)  # no zero, varies
+    X[0, 9], X[1:, 9] = 2.0, 0.0  # one non-zero
+    X[:, 11] = -1.0
+    X[4, 11] = 0.0  # an implicit zero among constants
+    want = np.flatnonzero(X.min(axis=0) != X.max(axis=0))
+    assert 2 not in want and 5 not in want and {7, 9, 11} <= set(want)
+    for data in (X, sp.csr_matrix(X), sp.coo_array(X)):
+        np.testing.assert_array_equal(_informative_features(_feature_major(data)[0]), want)
+
+
+@pytest.mark.parametrize("Estimator, params", ESTIMATORS)
+def test_votes_start_on_and_move_only_non_constant_features(Estimator, params):
+    X, y = sparse_problem(np.random.default_rng(7), 150, 20, 0.3)
+    X[:, [0, 4, 13]] = 0.0
+    X[:, 6] = 0.25
+    model = Estimator(**params, random_state=0).fit(sp.csr_matrix(X), y)
+    weights = model.coef_ if Estimator is SCD01Classifier else model.hidden_coef_
+    constant = [0, 4, 6, 13]
+    assert np.all(weights[..., constant, :] == 0.0) if weights.ndim == 4 else np.all(
+        weights[..., constant] == 0.0)
+    assert np.any(weights != 0.0)
+
+
+@pytest.mark.parametrize("Estimator, params", ESTIMATORS)
+def test_data_with_every_feature_constant_still_fits(Estimator, params):
+    X = np.ones((20, 3))
+    y = np.r_[np.zeros(12), np.ones(8)].astype(int)
+    model = Estimator(**params, random_state=0).fit(X, y)
+    assert np.unique(model.predict(X)).size == 1  # nothing separates the rows
