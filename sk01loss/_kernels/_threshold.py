@@ -267,12 +267,14 @@ LANES = 8
 
 
 @_jit
-def window_scratch(n_b):
-    """Scratch arrays of :func:`window_search` for batches of ``n_b`` rows."""
+def window_scratch(n_b, like):
+    """Scratch arrays of :func:`window_search` for batches of ``n_b`` rows, with counts
+    in the dtype of the array ``like`` (int64 counts, or float64 sums of weights)."""
     n_slots = LANES * (MAX_BUCKETS + 2)
-    return (np.empty(n_b), np.empty(n_b, dtype=np.int64), np.empty(n_b), np.empty(n_b),
-            np.empty(n_b, dtype=np.int64), np.empty(n_b, dtype=np.int64),
-            np.empty(n_slots, dtype=np.int64), np.empty(n_slots), np.empty(n_slots))
+    return (np.empty(n_b), np.empty(n_b, dtype=np.int64), np.empty(n_b, like.dtype),
+            np.empty(n_b, like.dtype), np.empty(n_b, dtype=np.int64),
+            np.empty(n_b, dtype=np.int64), np.empty(n_slots, dtype=np.int64),
+            np.empty(n_slots, like.dtype), np.empty(n_slots, like.dtype))
 
 
 @_jit
@@ -291,7 +293,7 @@ def window_search(sorted_p, tp_drop, tn_gain, order, drop_before, gain_before, x
     its value and its place in ``sorted_p``.
     ``linear`` says that every row has ``tp_drop + tn_gain = 1`` (a linear model
     without weights), ``weighted`` that ``tp_drop``, ``tn_gain`` hold weights
-    (float64 sums; else small integers, summed exactly in packed integers).
+    (float64 sums; else small integers, int64, summed in packed integers).
     Work is O(moved rows + sqrt(band) log(band)) plus a selection among the rows that
     fall in the value buckets around the window. ``scratch`` is
     :func:`window_scratch`'s.
@@ -324,10 +326,11 @@ def window_search(sorted_p, tp_drop, tn_gain, order, drop_before, gain_before, x
         new_bucket[i] = _bucket(moved_p[i] + sigma * moved_x[i], low, inv_width, n_buckets)
     n_slots = LANES * (n_buckets + 2)
     packed[:n_slots] = 0
+    zero = drop_before[0]  # 0 in the dtype of the counts
     if weighted:
-        # weights: counts in ``packed``, the weighted sums in float histograms
-        drops[:n_slots] = 0.0
-        gains[:n_slots] = 0.0
+        # weights: counts in ``packed``, the weighted sums in their own histograms
+        drops[:n_slots] = 0
+        gains[:n_slots] = 0
         for i in range(n_moved):
             lane = i & (LANES - 1)
             old, new = LANES * old_bucket[i] + lane, LANES * new_bucket[i] + lane
@@ -339,7 +342,7 @@ def window_search(sorted_p, tp_drop, tn_gain, order, drop_before, gain_before, x
             gains[new] += moved_gain[i]
     else:
         if not linear:
-            gains[:n_slots] = 0.0
+            gains[:n_slots] = 0
         for i in range(n_moved):
             lane = i & (LANES - 1)
             inc = 1 + (np.int64(moved_drop[i]) << 32)
@@ -349,15 +352,15 @@ def window_search(sorted_p, tp_drop, tn_gain, order, drop_before, gain_before, x
                 gains[LANES * old_bucket[i] + lane] -= moved_gain[i]
                 gains[LANES * new_bucket[i] + lane] += moved_gain[i]
     count = np.empty(n_buckets + 2, dtype=np.int64)
-    drop = np.empty(n_buckets + 2)
-    gain = np.empty(n_buckets + 2)
+    drop = np.empty(n_buckets + 2, drop_before.dtype)
+    gain = np.empty(n_buckets + 2, drop_before.dtype)
     for b in range(n_buckets + 2):
         v = 0
-        g = 0.0
+        g = zero
         for lane in range(LANES):
             v += packed[LANES * b + lane]
         if weighted:
-            d_w = 0.0
+            d_w = zero
             for lane in range(LANES):
                 d_w += drops[LANES * b + lane]
                 g += gains[LANES * b + lane]
