@@ -33,7 +33,7 @@ the other side. The converters' ``summation`` option chooses the graph:
 - ``"sequential"``: every row summed as ``predict`` sums it: in float64 (float32 and
   int64 input are cast to float64, exactly), each unit's score is the sum of
   ``x_j * w_j`` over the features some unit weighs, added one feature at a time in
-  index order, then the bias. The reference, about 30 times slower than ``predict``.
+  index order, then the bias. The reference, 15 to 40 times slower than ``predict``.
 - ``"matmul"``: the float64 ``MatMul`` alone; faster on large models, and different
   from ``predict`` only on rows with a score within rounding distance of a boundary.
 
