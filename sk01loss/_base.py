@@ -201,7 +201,7 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         seeds = vote_seeds(self._seed_entropy, len(targets), range(n_done, n_estimators))
         kernel = get_kernel(self._model, device)
         columns = tuple(kernel.describe_columns(XT))
-        informative = _informative_features(XT)
+        informative = _informative_features(XT, sample_weight)
         if sparse:  # the kernels read sparse data from its column lists only
             XT = np.empty((XT.shape[0], 0), dtype=XT.dtype)
         chunk = kernel.votes_per_call or n_new
@@ -478,9 +478,12 @@ def _feature_major(X):
     return XF.T, exponent
 
 
-def _informative_features(XT):
+def _informative_features(XT, sample_weight=None):
     """Sorted indices of the features that are not constant on the training data
-    ``XT`` (dense (d, n), or the CSR matrix of :func:`_feature_major`)."""
+    ``XT`` (dense (d, n), or the CSR matrix of :func:`_feature_major`), over the rows
+    that count (``sample_weight > 0``: a row of weight 0 changes nothing)."""
+    if sample_weight is not None and not (sample_weight > 0).all():
+        XT = XT[:, sample_weight > 0]
     if sp.issparse(XT):
         counts = np.diff(XT.indptr)
         varies = (counts > 0) & (counts < XT.shape[1])  # non-zeros and zeros

@@ -8,6 +8,7 @@ import re
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import given
 from hypothesis import strategies as st
 from sklearn import config_context
@@ -278,17 +279,22 @@ def test_equal_weights_fit_the_unweighted_model(Estimator, kwargs, n_classes, c)
     assert_same_model(plain, balanced.fit(X, y, sample_weight=[1] * y.size))
 
 
-@pytest.mark.parametrize("device", ["cpu", "numpy"])
+@pytest.mark.parametrize("device", ["cpu", "numpy", "sparse"])
 @pytest.mark.parametrize("Estimator,kwargs", ESTIMATORS, ids=IDS)
 def test_zero_weight_removes_the_row(Estimator, kwargs, device):
     """Rows of weight 0 are never drawn and count nothing: the model of the data
-    without them (the rows kept in their order, every other weight equal)."""
+    without them (the rows kept in their order, every other weight equal), also where
+    a feature is constant on the rows kept only (votes draw among the features that
+    vary on the rows that count)."""
     X, y = integer_problem(3, n_classes=3)
     keep = np.random.default_rng(3).random(y.size) < 0.7
     keep[:3] = True  # every class, and the row of the largest |value|
-    model = dict(kwargs, random_state=0, device=device)
-    weighted = Estimator(**model).fit(X, y, sample_weight=np.where(keep, 2.0, 0.0))
-    removed = Estimator(**model).fit(X[keep], y[keep])
+    X[keep, 2] = 1.0  # constant where it counts
+    X[~keep, 2] = np.arange((~keep).sum()) % 3
+    model = dict(kwargs, random_state=0, device="cpu" if device == "sparse" else device)
+    data = sp.csr_matrix(X) if device == "sparse" else X
+    weighted = Estimator(**model).fit(data, y, sample_weight=np.where(keep, 2.0, 0.0))
+    removed = Estimator(**model).fit(data[keep], y[keep])
     assert_same_model(weighted, removed)
 
 
