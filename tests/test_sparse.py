@@ -202,3 +202,33 @@ def test_data_with_every_feature_constant_still_fits(Estimator, params):
     y = np.r_[np.zeros(12), np.ones(8)].astype(int)
     model = Estimator(**params, random_state=0).fit(X, y)
     assert np.unique(model.predict(X)).size == 1  # nothing separates the rows
+
+
+def test_the_attacks_refuse_sparse_input_with_a_type_error():
+    from sklearn.linear_model import LogisticRegression
+
+    from sk01loss import attacks, transfer_matrix
+
+    X, y = sparse_problem(np.random.default_rng(8), 60, 8, 0.5)
+    scd = SCD01Classifier(n_estimators=2, max_iter=10, random_state=0).fit(X, y)
+    mlp = MLP01Classifier(n_hidden=3, n_estimators=2, max_iter=10, random_state=0).fit(X, y)
+    logistic = LogisticRegression().fit(X, y)
+    made = {
+        "LinearSignAttack": attacks.LinearSignAttack(scd),
+        "MLP01Attack": attacks.MLP01Attack(mlp),
+        "FGSMAttack": attacks.FGSMAttack(logistic),
+        "SmoothedPGDAttack": attacks.SmoothedPGDAttack(mlp),
+        "HopSkipJumpAttack": attacks.HopSkipJumpAttack(scd),
+        "BoundaryAttack": attacks.BoundaryAttack(scd),
+    }
+    for name, attack in made.items():
+        with pytest.raises(TypeError, match="[Ss]parse data"):
+            attack.fit(sp.csr_matrix(X), y)
+        attack.fit(X, y)
+        with pytest.raises(TypeError, match="[Ss]parse data"):
+            attack.transform(sp.csr_matrix(X))
+    with pytest.raises(TypeError, match="[Ss]parse data"):  # (its fit trains substitutes)
+        attacks.SubstituteAttack(scd).fit(sp.csr_matrix(X), y)
+    with pytest.raises(TypeError, match="[Ss]parse data"):
+        transfer_matrix({"scd": scd, "lr": logistic}, {"scd": scd}, sp.csr_matrix(X), y,
+                        eps=0.1)
