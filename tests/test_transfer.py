@@ -27,8 +27,9 @@ def digits():
         warnings.simplefilter("ignore", UserWarning)
         models = {
             "SVM": LinearSVC(C=0.01).fit(X_train, y_train),
-            "SCD01": SCD01Classifier(n_estimators=1, max_iter=200, random_state=0).fit(
-                X_train, y_train),
+            # (flip_orientation: a single vote must not be stuck at a constant)
+            "SCD01": SCD01Classifier(n_estimators=1, max_iter=200, flip_orientation=True,
+                                     random_state=0).fit(X_train, y_train),
             "MLP": MLPClassifier((10,), max_iter=300, random_state=0).fit(X_train, y_train),
             "MLP01": MLP01Classifier(n_hidden=6, n_estimators=1, max_iter=200,
                                      random_state=0).fit(X_train, y_train),
@@ -58,7 +59,8 @@ def test_layout_and_every_cell_recomputed(digits):
     assert table.loc["MLP01", "MLP01"] < table.loc["clean", "MLP01"]
     assert ((table.values >= 0) & (table.values <= 1)).all()
     # white-box attacks beat their own linear source
-    assert table.loc["SCD01", "SCD01"] < 0.05
+    assert table.loc["SCD01", "SCD01"] == table["SCD01"].drop("clean").min()
+    assert table.loc["SCD01", "SCD01"] < 0.25 * table.loc["clean", "SCD01"]
     assert table.loc["SVM", "SVM"] < table.loc["clean", "SVM"]
 
 
