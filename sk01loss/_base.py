@@ -457,6 +457,7 @@ def _feature_major(X):
         exponent = math.frexp(largest)[1] - 1 if largest > 0 else 0
         if exponent != 0:
             np.ldexp(XT.data, -exponent, out=XT.data)
+            XT.eliminate_zeros()  # values the scaling took to 0, as in the dense copy
         return XT, exponent
     if X.dtype == dtype and X.flags.f_contiguous:
         XF = X  # no copy

@@ -558,3 +558,21 @@ def test_public_helpers(iris):
     X_copy = X.copy()
     input_gradient(model, X, labels)
     np.testing.assert_array_equal(X, X_copy)
+
+
+@pytest.mark.parametrize("first", ["passthrough", None])
+def test_a_pipeline_that_starts_with_passthrough_is_its_model(first):
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.pipeline import Pipeline
+
+    from sk01loss import SCD01Classifier
+    from sk01loss.attacks import LinearSignAttack
+
+    rng = np.random.default_rng(0)
+    X = rng.random((50, 3))
+    y = (X[:, 0] > 0.5).astype(int)
+    pipe = Pipeline([("s", first), ("m", SCD01Classifier(n_estimators=2, max_iter=10,
+                                                          random_state=0))]).fit(X, y)
+    through = LinearSignAttack(FrozenEstimator(pipe), eps=0.1).fit(X, y).transform(X)
+    alone = LinearSignAttack(FrozenEstimator(pipe[-1]), eps=0.1).fit(X, y).transform(X)
+    np.testing.assert_array_equal(through, alone)

@@ -232,3 +232,17 @@ def test_the_attacks_refuse_sparse_input_with_a_type_error():
     with pytest.raises(TypeError, match="[Ss]parse data"):
         transfer_matrix({"scd": scd, "lr": logistic}, {"scd": scd}, sp.csr_matrix(X), y,
                         eps=0.1)
+
+
+def test_columns_the_scaling_takes_to_zero_vanish_in_sparse_data_as_in_dense():
+    # one power of two scales all of X: 1e-300 next to 1e300 underflows to 0
+    rng = np.random.default_rng(9)
+    X = np.zeros((60, 3))
+    X[:30, 0] = rng.normal(size=30) * 1e300
+    X[30:, 1] = rng.normal(size=30) * 1e-300
+    X[:, 2] = rng.random(60)
+    y = np.r_[X[:30, 0] > 0, X[30:, 1] > 0].astype(int)
+    for Estimator in (SCD01Classifier, MLP01Classifier):
+        dense = Estimator(n_estimators=2, max_iter=15, random_state=0).fit(X, y)
+        sparse = Estimator(n_estimators=2, max_iter=15, random_state=0).fit(sp.csr_matrix(X), y)
+        assert_same_model(dense, sparse)

@@ -287,10 +287,11 @@ class PipelineView(View):
         if inner is None:
             return None
         coef, intercept = inner
-        origin = np.zeros((1, self.estimator.n_features_in_))
+        pulled = self.pullback(coef)  # (n_logits, the pipeline's input features)
+        origin = np.zeros((1, pulled.shape[1]))  # (a 'passthrough' step has no n_features_in_)
         for affine in self.steps:
             origin = affine.forward(origin)
-        return self.pullback(coef), intercept + (origin @ coef.T)[0]
+        return pulled, intercept + (origin @ coef.T)[0]
 
     def logits(self, X):
         return self._final.logits(self.transform(X))
