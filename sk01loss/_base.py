@@ -483,9 +483,12 @@ def _informative_features(XT, sample_weight=None):
     """Sorted indices of the features that are not constant on the training data
     ``XT`` (dense (d, n), or the CSR matrix of :func:`_feature_major`), over the rows
     that count (``sample_weight > 0``: a row of weight 0 changes nothing)."""
-    if sample_weight is not None and not (sample_weight > 0).all():
-        XT = XT[:, sample_weight > 0]
+    counted = None if sample_weight is None else sample_weight > 0
+    if counted is not None and counted.all():
+        counted = None
     if sp.issparse(XT):
+        if counted is not None:
+            XT = XT[:, counted]  # a copy of the non-zeros, released on return
         counts = np.diff(XT.indptr)
         varies = (counts > 0) & (counts < XT.shape[1])  # non-zeros and zeros
         listed = np.flatnonzero(counts > 0)
@@ -495,7 +498,12 @@ def _informative_features(XT, sample_weight=None):
             full = counts[listed] == XT.shape[1]
             varies[listed[full]] = low[full] != high[full]
         return np.flatnonzero(varies)
-    return np.flatnonzero(XT.min(axis=1) != XT.max(axis=1))
+    if counted is None:
+        return np.flatnonzero(XT.min(axis=1) != XT.max(axis=1))
+    # no copy of the dense data: the extremes over the counted rows only
+    low = XT.min(axis=1, where=counted, initial=np.inf)
+    high = XT.max(axis=1, where=counted, initial=-np.inf)
+    return np.flatnonzero(low != high)
 
 
 def _fit_weights(sample_weight, class_weight, X, y, classes, y_index):
