@@ -231,7 +231,10 @@ def _shape_calculator(operator):
     n_rows = operator.inputs[0].get_first_dimension()
     label = StringTensorType if label_type == TensorProto.STRING else Int64TensorType
     operator.outputs[0].set_type(label(shape=[n_rows]))
-    operator.outputs[1].type.shape = [n_rows, len(estimator.classes_)]
+    # float32 probabilities for float32 input, float64 (predict_proba's) otherwise
+    proba = FloatTensorType if isinstance(operator.inputs[0].type, FloatTensorType) else \
+        DoubleTensorType
+    operator.outputs[1].set_type(proba(shape=[n_rows, len(estimator.classes_)]))
 
 
 class _Graph:
@@ -363,7 +366,7 @@ def _converter(scope, operator, container):
                                                      DoubleTensorType):
         raise ValueError(
             "skl2onnx's zipmap option (on by default in skl2onnx.to_onnx) turns float32 "
-            "probabilities into dictionaries, and float64 input gives float64 "
+            "probabilities into dictionaries, and float64 or int64 input gives float64 "
             "probabilities: convert with options={'zipmap': False} (the default of "
             "sk01loss.onnx.to_onnx), or from float32 input.")
     opset = container.target_opset

@@ -115,7 +115,8 @@ def test_digits_as_predict(ort, name, labels):
 def test_int64_input(ort):
     from sk01loss.onnx import to_onnx
 
-    X, y = load_digits(return_X_y=True)  # int64 pixel counts 0..16
+    X, y = load_digits(return_X_y=True)
+    X = X.astype(np.int64)  # pixel counts 0..16 (load_digits gives them as float64)
     model = SCD01Classifier(n_estimators=2, max_iter=20, random_state=0).fit(X, y % 2)
     label, proba = _run(ort, to_onnx(model, X), X)
     _assert_as_predict(model, label, proba, X)
