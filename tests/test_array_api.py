@@ -190,3 +190,24 @@ def test_dlpack_fallback(dispatch, monkeypatch):
     np.testing.assert_array_equal(model.coef_, reference.coef_)
     np.testing.assert_array_equal(_numpy(model.predict_proba(_strict(X))),
                                   reference.predict_proba(X))
+
+
+def test_the_attacks_refuse_other_array_libraries_with_a_clear_error(monkeypatch):
+    from sk01loss.attacks import LinearSignAttack, SmoothedPGDAttack
+
+    monkeypatch.setenv("SCIPY_ARRAY_API", "1")
+
+    rng = np.random.default_rng(0)
+    X = rng.random((40, 4))
+    y = (X[:, 0] > 0.5).astype(int)
+    model = SCD01Classifier(n_estimators=2, max_iter=10, random_state=0).fit(X, y)
+    for attack in (LinearSignAttack(model), SmoothedPGDAttack(model, n_steps=2)):
+        attack.fit(X, y)
+        with sklearn.config_context(array_api_dispatch=True):
+            with pytest.raises(TypeError, match="computes on NumPy arrays.*torch"):
+                attack.transform(torch.asarray(X))
+            with pytest.raises(TypeError, match="computes on NumPy arrays.*torch"):
+                attack.generate(X, torch.asarray(y))
+            with pytest.raises(TypeError, match="computes on NumPy arrays.*torch"):
+                attack.fit(torch.asarray(X), y)
+            assert attack.fit(X, y).transform(X).shape == X.shape  # NumPy still works

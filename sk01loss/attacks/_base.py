@@ -10,11 +10,13 @@ subclass says which models it accepts (``_check_model``) and how it perturbs row
 from numbers import Real
 
 import numpy as np
+from sklearn import get_config
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from .._array_api import _is_foreign_array
 from .._sklearn_compat import HasMethods, NumberInterval, _fit_context
 
 
@@ -277,7 +279,22 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self._fit(X, y)
         return self
 
+    def _refuse_foreign_arrays(self, **arrays):
+        """A clear TypeError for arrays of another array API library when scikit-learn's
+        array API dispatch is on (the attacks compute on NumPy)."""
+        if not get_config()["array_api_dispatch"]:
+            return  # NumPy converts what it can, as in scikit-learn
+        for name, value in arrays.items():
+            if _is_foreign_array(value):
+                raise TypeError(
+                    f"{type(self).__name__} computes on NumPy arrays; {name} is a "
+                    f"{type(value).__module__}.{type(value).__name__}. With "
+                    "array_api_dispatch=True only the estimators take other array "
+                    f"libraries: convert {name} to NumPy (e.g. numpy.asarray(t.cpu())) "
+                    "for the attack.")
+
     def _validate_fit_data(self, X, y):
+        self._refuse_foreign_arrays(X=X, y=y)
         if y is None:
             X = validate_data(self, X, y=None, dtype=[np.float64, np.float32])
         else:
@@ -287,6 +304,7 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     def _validate_X(self, X):
         check_is_fitted(self)
+        self._refuse_foreign_arrays(X=X)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         check_in_clip(X, self.clip)
         return X
@@ -297,6 +315,7 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return encode_labels(self.classes_, labels)
 
     def _label_index(self, y, n_samples):
+        self._refuse_foreign_arrays(y=y)
         y = column_or_1d(y, warn=True)
         if y.shape[0] != n_samples:
             raise ValueError(f"X has {n_samples} rows but y has {y.shape[0]} labels.")
