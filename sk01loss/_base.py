@@ -25,6 +25,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._array_api import fit_on_numpy, output_in_input_namespace
 from ._kernels import DEVICES, get_kernel, resolve_device
+from ._kernels.core import column_bounds
 from ._kernels.scores import row_chunks
 from ._plans import SearchParams, VotePlan, draw_entropy, vote_seeds
 from ._sklearn_compat import (Count, NumberInterval, StrOptions, _check_sample_weight,
@@ -452,12 +453,11 @@ def _feature_major(X):
     if sp.issparse(X):
         XT = sp.csr_matrix(X.T, dtype=dtype, copy=True)  # copy: X is never modified
         XT.sum_duplicates()  # also sorts the indices
-        XT.eliminate_zeros()
         largest = float(np.abs(XT.data).max()) if XT.nnz else 0.0
         exponent = math.frexp(largest)[1] - 1 if largest > 0 else 0
         if exponent != 0:
             np.ldexp(XT.data, -exponent, out=XT.data)
-            XT.eliminate_zeros()  # values the scaling took to 0, as in the dense copy
+        XT.eliminate_zeros()  # with values the scaling took to 0, as in the dense copy
         return XT, exponent
     if X.dtype == dtype and X.flags.f_contiguous:
         XF = X  # no copy
@@ -486,23 +486,7 @@ def _informative_features(XT, sample_weight=None):
     counted = None if sample_weight is None else sample_weight > 0
     if counted is not None and counted.all():
         counted = None
-    if sp.issparse(XT):
-        if counted is not None:
-            XT = XT[:, counted]  # a copy of the non-zeros, released on return
-        counts = np.diff(XT.indptr)
-        varies = (counts > 0) & (counts < XT.shape[1])  # non-zeros and zeros
-        listed = np.flatnonzero(counts > 0)
-        if listed.size:  # a column without zeros varies if its values do
-            low = np.minimum.reduceat(XT.data, XT.indptr[listed])
-            high = np.maximum.reduceat(XT.data, XT.indptr[listed])
-            full = counts[listed] == XT.shape[1]
-            varies[listed[full]] = low[full] != high[full]
-        return np.flatnonzero(varies)
-    if counted is None:
-        return np.flatnonzero(XT.min(axis=1) != XT.max(axis=1))
-    # no copy of the dense data: the extremes over the counted rows only
-    low = XT.min(axis=1, where=counted, initial=np.inf)
-    high = XT.max(axis=1, where=counted, initial=-np.inf)
+    low, high = column_bounds(XT, counted)
     return np.flatnonzero(low != high)
 
 

@@ -9,6 +9,7 @@ A search ranks ``2k`` candidates per iteration, sign-major: candidate ``c < k`` 
 from collections import namedtuple
 
 import numpy as np
+import scipy.sparse as sp
 
 #: Objective codes understood by the kernels: balanced accuracy, and balanced plus
 #: plain accuracy.
@@ -35,6 +36,32 @@ SearchResult = namedtuple("SearchResult", ["t0", "obj0", "bias0", "best_c", "bes
 #: b2)`` for MLP01), its best objective on the full training set and the number of
 #: iterations it ran.
 VoteResult = namedtuple("VoteResult", ["params", "objective", "n_iter"])
+
+
+def column_bounds(XT, rows=None):
+    """Each column's smallest and largest value, two float64 arrays of shape (d,), of
+    the feature-major training data ``XT``: a dense (d, n) array, or a
+    ``scipy.sparse`` CSR matrix of shape (d, n) without explicit zeros, whose
+    implicit zeros count. ``rows``: a bool mask of the n rows to look at (default
+    all; dense data is not copied for it)."""
+    if sp.issparse(XT):
+        if rows is not None:
+            XT = XT[:, rows]
+        counts = np.diff(XT.indptr)
+        low = np.zeros(XT.shape[0])
+        high = np.zeros(XT.shape[0])
+        listed = np.flatnonzero(counts > 0)
+        if listed.size:  # consecutive listed columns: each segment is one column's
+            low[listed] = np.minimum.reduceat(XT.data, XT.indptr[listed])
+            high[listed] = np.maximum.reduceat(XT.data, XT.indptr[listed])
+        has_zero = counts < XT.shape[1]
+        low[has_zero] = np.minimum(low[has_zero], 0.0)
+        high[has_zero] = np.maximum(high[has_zero], 0.0)
+        return low, high
+    if rows is None:
+        return XT.min(axis=1).astype(np.float64), XT.max(axis=1).astype(np.float64)
+    return (XT.min(axis=1, where=rows, initial=np.inf).astype(np.float64),
+            XT.max(axis=1, where=rows, initial=-np.inf).astype(np.float64))
 
 
 class Schedule:

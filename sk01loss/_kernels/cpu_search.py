@@ -39,7 +39,7 @@ import numpy as np
 
 from . import _threshold as th
 from ._jit import jit as _jit
-from .core import SearchResult
+from .core import SearchResult, column_bounds
 
 #: What the coordinate search knows about the columns of ``XT`` (rows of ``XT``):
 #: bounds, and the rows where each column is non-zero, column ``j``'s at
@@ -64,18 +64,10 @@ def describe_columns(XT, max_density=MAX_LISTED_DENSITY):
     non-zero (16 MB for MNIST's 60000 x 784 training set, where 577 of 784 columns get
     one). Sparse data is listed whole, with its values: its own size again.
     """
+    low, high = column_bounds(XT)
     if not isinstance(XT, np.ndarray):  # sparse: the lists are the CSR arrays
-        d, n = XT.shape
-        start = XT.indptr.astype(np.int64)
-        has_zero = np.diff(start) < n  # a column with an implicit zero
-        low = np.zeros(d)
-        high = np.zeros(d)
-        nonempty = np.diff(start) > 0
-        low[nonempty] = np.minimum.reduceat(XT.data, start[:-1][nonempty])
-        high[nonempty] = np.maximum.reduceat(XT.data, start[:-1][nonempty])
-        low[has_zero] = np.minimum(low[has_zero], 0.0)
-        high[has_zero] = np.maximum(high[has_zero], 0.0)
-        return Columns(low, high, start, XT.indices.astype(np.int32), XT.data)
+        return Columns(low, high, XT.indptr.astype(np.int64), XT.indices.astype(np.int32),
+                       XT.data)
     n = XT.shape[1]
     counts = _count_nonzero(XT)
     counts[counts > max_density * n] = 0
@@ -83,8 +75,7 @@ def describe_columns(XT, max_density=MAX_LISTED_DENSITY):
     np.cumsum(counts, out=start[1:])
     rows = np.empty(start[-1], dtype=np.int32)  # row numbers: fewer than 2**31 rows
     _list_nonzero(XT, start, rows)
-    return Columns(XT.min(axis=1).astype(np.float64), XT.max(axis=1).astype(np.float64),
-                   start, rows, np.empty(0, dtype=XT.dtype))
+    return Columns(low, high, start, rows, np.empty(0, dtype=XT.dtype))
 
 
 @_jit
