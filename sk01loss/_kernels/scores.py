@@ -40,10 +40,7 @@ def positive(X, W, b, out):
 def _positive_dense(X, W, b, out):
     n, d = X.shape
     n_units = W.shape[1]
-    used = np.zeros(d, dtype=np.bool_)  # features some unit weighs
-    for j in range(d):
-        for c in range(n_units):
-            used[j] |= W[j, c] != 0.0
+    used = _weighed(W)
     acc = np.empty(n_units)
     for i in range(n):
         largest = 0.0
@@ -60,22 +57,35 @@ def _positive_dense(X, W, b, out):
             if x != 0.0:  # adding 0 * w changes no sum: image data is mostly zeros
                 for c in range(n_units):
                     acc[c] += x * W[j, c]
-        for c in range(n_units):
-            if acc[c] == 0.0:
-                out[i, c] = b[c] > 0.0  # the bias alone, unscaled (it may underflow)
-            else:
-                out[i, c] = acc[c] + math.ldexp(b[c], -e) > 0.0
+        _answer(acc, b, e, out[i])
     return out
+
+
+@jit
+def _weighed(W):
+    """Which features some unit weighs: a bool (d,) array."""
+    used = np.zeros(W.shape[0], dtype=np.bool_)
+    for j in range(W.shape[0]):
+        for c in range(W.shape[1]):
+            used[j] |= W[j, c] != 0.0
+    return used
+
+
+@jit
+def _answer(acc, b, e, out_row):
+    """One row's answers from its sums ``acc`` in units of ``2**e``."""
+    for c in range(acc.shape[0]):
+        if acc[c] == 0.0:
+            out_row[c] = b[c] > 0.0  # the bias alone, unscaled (it may underflow)
+        else:
+            out_row[c] = acc[c] + math.ldexp(b[c], -e) > 0.0
 
 
 @jit
 def _positive_csr(indptr, indices, data, W, b, out):
     # _positive_dense on the non-zeros: the same sums in the same order
     n_units = W.shape[1]
-    used = np.zeros(W.shape[0], dtype=np.bool_)
-    for j in range(W.shape[0]):
-        for c in range(n_units):
-            used[j] |= W[j, c] != 0.0
+    used = _weighed(W)
     acc = np.empty(n_units)
     for i in range(indptr.shape[0] - 1):
         largest = 0.0
@@ -92,11 +102,7 @@ def _positive_csr(indptr, indices, data, W, b, out):
             if x != 0.0:
                 for c in range(n_units):
                     acc[c] += x * W[j, c]
-        for c in range(n_units):
-            if acc[c] == 0.0:
-                out[i, c] = b[c] > 0.0
-            else:
-                out[i, c] = acc[c] + math.ldexp(b[c], -e) > 0.0
+        _answer(acc, b, e, out[i])
     return out
 
 
