@@ -9,6 +9,7 @@ import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from benchmarks.memory import peak_added
 from sk01loss import MLP01Classifier, SCD01Classifier
 from sk01loss._kernels import cpu_search
 
@@ -106,23 +107,6 @@ def test_describe_columns_of_sparse_data_lists_every_column_with_its_values():
     np.testing.assert_array_equal(sparse.nonzero_values, X.T[X.T != 0])
 
 
-def _resident_peak():
-    """Peak resident bytes of this process since the last reset (Linux)."""
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmHWM")
-
-
-def _resident_now():
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmRSS")
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self")
 @pytest.mark.parametrize("Estimator, params", ESTIMATORS)
 def test_wide_sparse_data_is_never_made_dense(Estimator, params):
@@ -135,12 +119,11 @@ def test_wide_sparse_data_is_never_made_dense(Estimator, params):
     y = np.asarray(X[:, : d // 2].sum(axis=1)).ravel()
     y = y > np.median(y)
     Estimator(**params, random_state=0).fit(X[:50, :64], y[:50]).predict(X[:2, :64])  # compile
-    with open("/proc/self/clear_refs", "w") as fh:
-        fh.write("5")  # resets VmHWM to the current resident set
-    before = _resident_now()
-    model = Estimator(**params, random_state=0).fit(X, y)
-    proba = model.predict_proba(X)
-    added = _resident_peak() - before
+
+    def fit_and_predict():
+        return Estimator(**params, random_state=0).fit(X, y).predict_proba(X)
+
+    added, _, proba = peak_added(fit_and_predict)  # resident bytes added at the peak
     # what a fit may hold: the model's dense (features x units) weights and their
     # copies, a few (n_features,) arrays and the data; far from the dense n * d
     n_units = params["n_estimators"] * params.get("n_hidden", 1)
