@@ -46,6 +46,8 @@ def add_arguments(parser):
     parser.add_argument("--settings", nargs="+", type=_setting, metavar="MAX_ITER:TOL:N",
                         help="sweep these settings instead of the grid, e.g. 500:none "
                         "(the paper's protocol) 200:1e-3:10")
+    parser.add_argument("--flip-orientation", action="store_true",
+                        help="--sweep scd01 with flip_orientation=True")
 
 
 def _setting(text):
@@ -121,27 +123,40 @@ def sweep(args, X, y, X_test, y_test):
     iterations, stopping = GRID[args.sweep]
     settings_swept = args.settings or [(max_iter, tol, patience) for max_iter in iterations
                                        for tol, patience in stopping]
-    rows = []
+    flip = "/flip" if args.flip_orientation else ""
     for max_iter, tol, patience in settings_swept:
-        key = f"{args.sweep}/{votes}votes/max_iter={max_iter}/tol={tol}/n={patience}"
-        record = store.get(key)
-        if record is None:
+        key = f"{args.sweep}/{votes}votes/max_iter={max_iter}/tol={tol}/n={patience}{flip}"
+        if store.get(key) is None:
             settings = dict(max_iter=max_iter, tol=tol, n_estimators=votes)
             if patience is not None:
                 settings["n_iter_no_change"] = patience
+            if args.flip_orientation:
+                settings["flip_orientation"] = True
             model = _zero_one(args.sweep, args, **settings)
             print(f"[fit-cost] fitting {key} ...", flush=True)
             cpu, wall = timed(lambda: model.fit(X, y))
-            record = store.add(
-                key, cpu_seconds=round(cpu, 1), wall_seconds=round(wall, 1),
-                test_accuracy=float(model.score(X_test, y_test)),
-                mean_iterations=float(np.mean(model.n_iter_)),
-                max_iterations=int(np.max(model.n_iter_)))
-        rows.append({"max_iter": max_iter, "tol": tol, "n_iter_no_change": patience,
-                     **{k: v for k, v in record.items() if k != "key"}})
+            store.add(key, cpu_seconds=round(cpu, 1), wall_seconds=round(wall, 1),
+                      test_accuracy=float(model.score(X_test, y_test)),
+                      mean_iterations=float(np.mean(model.n_iter_)),
+                      max_iterations=int(np.max(model.n_iter_)))
+    store.reload()  # the table holds every setting recorded in this folder, any votes
+    rows = [_sweep_row(record) for key, record in store.records.items()
+            if key.startswith(f"{args.sweep}/")]
     print(store.write_table(f"fit-cost-sweep-{args.sweep}", rows,
-                            ["max_iter", "tol", "n_iter_no_change", "cpu_seconds",
-                             "wall_seconds", "test_accuracy", "mean_iterations"],
-                            f"{args.sweep}, {votes} votes, {args.dataset}, 10 classes"),
+                            ["votes", "max_iter", "tol", "n_iter_no_change",
+                             "flip_orientation", "cpu_seconds", "wall_seconds",
+                             "test_accuracy", "mean_iterations"],
+                            f"{args.sweep}, {args.dataset}, 10 classes"),
           flush=True)
     store.write_meta(votes=votes, grid=str(settings_swept))
+
+
+def _sweep_row(record):
+    """A sweep record's settings, read back from its key
+    (``<model>/<votes>votes/max_iter=M/tol=T/n=N[/flip]``), and its measurements."""
+    parts = record["key"].split("/")
+    fields = dict(part.split("=") for part in parts[2:5])
+    return {"votes": int(parts[1].removesuffix("votes")), "max_iter": int(fields["max_iter"]),
+            "tol": fields["tol"], "n_iter_no_change": fields["n"],
+            "flip_orientation": parts[-1] == "flip",
+            **{k: v for k, v in record.items() if k != "key"}}

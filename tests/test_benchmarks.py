@@ -568,6 +568,16 @@ def test_fit_cost_compares_and_sweeps_resumably(tiny_mnist, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "fitting" in out and out.count("fitting") == 1 and "tol=0.01/n=3" in out
     assert len(read_records(folder)) == 15
+    # other vote counts and flip_orientation are records of their own, and the
+    # table lists every record of the folder, not only the settings just swept
+    main(args + ["--sweep", "scd01", "--resume", "--votes", "1", "--flip-orientation",
+                 "--settings", "50:1e-2:3"])
+    records = read_records(folder)
+    assert len(records) == 16 and records[-1]["key"] == "scd01/1votes/max_iter=50/tol=0.01/n=3/flip"
+    table = (folder / "fit-cost-sweep-scd01.md").read_text().splitlines()[4:]
+    assert len(table) == 16
+    assert table[-1].startswith("| 1 | 50 | 0.01 | 3 | True |")
+    assert sum("| 2 | 50 | 0.01 | 3 | False |" in row for row in table) == 1
 
 
 @pytest.mark.parametrize("text", ["200", "200:1e-3", "x:none", "200:none:3", "200:1e-3:x"])
