@@ -96,3 +96,35 @@ def curves(path, panels, title, ylabel="accuracy (%)", xlabel="epoch (0 = clean)
     fig.savefig(path, dpi=DPI, bbox_inches="tight")
     plt.close(fig)
     return path
+
+
+def tradeoff(path, panels, title, xlabel="CPU seconds (log scale)", ylabel="test accuracy (%)"):
+    """Scatter plots of accuracy against cost, one panel per entry of ``panels``:
+    ``(subtitle, points)``, each point ``(label, x, y, style)`` with ``style`` a dict
+    of matplotlib keywords (points sharing a ``label`` get one legend entry); every
+    panel has its own y range. Returns the path, or None without matplotlib."""
+    plt = _pyplot()
+    if plt is None:
+        return None
+    from matplotlib.ticker import FormatStrFormatter, NullFormatter
+
+    fig, axes = plt.subplots(1, len(panels), figsize=(0.6 + 4.4 * len(panels), 3.8),
+                             squeeze=False)
+    for ax, (subtitle, points) in zip(axes[0], panels):
+        seen = set()
+        for label, x, y, style in points:
+            ax.scatter([x], [y], label=None if label in seen else label, **style)
+            seen.add(label)
+        ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_xlabel(xlabel)
+        ax.set_title(subtitle, fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    axes[0][0].set_ylabel(ylabel)
+    fig.tight_layout()
+    fig.suptitle(_wrap(title, len(panels)), fontsize=10, y=1.0, va="bottom")
+    fig.savefig(path, dpi=DPI, bbox_inches="tight")
+    plt.close(fig)
+    return path

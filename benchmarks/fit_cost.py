@@ -16,6 +16,7 @@ fifth of the iterations on the experiments' small subsets.
 """
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -24,7 +25,9 @@ from sklearn.svm import LinearSVC
 
 from sk01loss import MLP01Classifier, SCD01Classifier
 
-from ._experiment import N_COORDINATES, Store, add_common_arguments, load_dataset
+from . import _figures
+from ._experiment import (DATASETS, N_COORDINATES, Store, _folder, add_common_arguments,
+                          load_dataset)
 
 #: The sweep's grid per model: max_iter values, and (tol, n_iter_no_change) pairs
 #: (``(None, None)``: every iteration).
@@ -48,6 +51,10 @@ def add_arguments(parser):
                         "(the paper's protocol) 200:1e-3:10")
     parser.add_argument("--flip-orientation", action="store_true",
                         help="--sweep scd01 with flip_orientation=True")
+    parser.add_argument("--figure", action="store_true",
+                        help="with --sweep: fit nothing, draw the sweep records of every "
+                        "dataset under --out (accuracy against CPU seconds) into "
+                        "OUT/fit-cost/fit-cost-sweep-<model>.png")
 
 
 def _setting(text):
@@ -73,6 +80,8 @@ def timed(fit):
 
 
 def run(args):
+    if args.figure:
+        return figure(args)
     X, y, X_test, y_test = load_dataset(args)
     if args.sweep:
         sweep(args, X, y, X_test, y_test)
@@ -160,3 +169,43 @@ def _sweep_row(record):
             "tol": fields["tol"], "n_iter_no_change": fields["n"],
             "flip_orientation": parts[-1] == "flip",
             **{k: v for k, v in record.items() if k != "key"}}
+
+
+def figure(args):
+    """The sweep records of every dataset found under ``--out``, one panel each: test
+    accuracy against CPU seconds, the paper's protocol and the early-stopped settings
+    apart, 8 and 32 votes apart."""
+    if not args.sweep:
+        raise SystemExit("--figure needs --sweep MODEL")
+    panels = []
+    for dataset in DATASETS:
+        at = argparse.Namespace(**{**vars(args), "dataset": dataset, "resume": True})
+        if not os.path.isdir(_folder(at, "fit-cost", f"sweep-{args.sweep}")):
+            continue
+        store = Store(at, "fit-cost", variant=f"sweep-{args.sweep}")
+        rows = [_sweep_row(record) for key, record in store.records.items()
+                if key.startswith(f"{args.sweep}/")]
+        if rows:
+            panels.append((dataset, [_point(row) for row in rows]))
+    if not panels:
+        raise SystemExit(f"no {args.sweep} sweep records under {args.out}/fit-cost")
+    path = os.path.join(args.out, "fit-cost", f"fit-cost-sweep-{args.sweep}.png")
+    path = _figures.tradeoff(path, panels, f"{args.sweep.upper()}, 10 classes: test accuracy "
+                             "against fit CPU seconds (one core)")
+    if path:
+        print(f"[fit-cost] figure: {path}", flush=True)
+
+
+def _point(row):
+    """A sweep row as ``(label, CPU s, test %, style)`` for the figure."""
+    if row["tol"] == "None":
+        kind = "paper's protocol" if row["max_iter"] == 500 else f"max_iter={row['max_iter']}"
+        marker = "X" if row["max_iter"] == 500 else "s"
+    else:
+        kind, marker = "early stopping", "o"
+    flip = ", flip_orientation" if row["flip_orientation"] else ""
+    colour = {8: "tab:blue", 32: "tab:orange"}.get(row["votes"], "tab:grey")
+    return (f"{row['votes']} votes, {kind}{flip}", row["cpu_seconds"],
+            100 * row["test_accuracy"],
+            dict(marker=marker, color=colour, s=60 if row["flip_orientation"] else 30,
+                 facecolors="none" if row["flip_orientation"] else colour))

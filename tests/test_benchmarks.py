@@ -578,6 +578,13 @@ def test_fit_cost_compares_and_sweeps_resumably(tiny_mnist, tmp_path, capsys):
     assert len(table) == 16
     assert table[-1].startswith("| 1 | 50 | 0.01 | 3 | True |")
     assert sum("| 2 | 50 | 0.01 | 3 | False |" in row for row in table) == 1
+    # the figure draws the records without fitting; no records, no figure
+    capsys.readouterr()
+    main(args + ["--sweep", "scd01", "--figure"])
+    assert "fitting" not in capsys.readouterr().out
+    assert (tmp_path / "fit-cost" / "fit-cost-sweep-scd01.png").stat().st_size > 0
+    with pytest.raises(SystemExit, match="no mlp01 sweep records"):
+        main(args + ["--sweep", "mlp01", "--figure"])
 
 
 @pytest.mark.parametrize("text", ["200", "200:1e-3", "x:none", "200:none:3", "200:1e-3:x"])
