@@ -2,8 +2,10 @@
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from sk01loss._kernels import cpu_mlp01
+from sk01loss._kernels import cpu_mlp01, cpu_search
 from sk01loss._kernels.cpu_search import describe_columns
 from sk01loss._plans import SearchParams, VotePlan
 
@@ -105,3 +107,74 @@ def test_authors_bias_init_is_their_procedure(seed):
         edge = -np.sort(A[:, h])[0] + 0.01
         assert b == 0.0 or np.isclose(midpoints, b).any() or np.isclose(edge, b)
         assert not np.isclose(b, A[:, h].mean()) or b == 0.0
+
+
+def bit_columns(H):
+    """The :class:`Columns` ``cpu_mlp01.Network`` gives the generic search of the hidden
+    bits: bounds 0 and 1, no lists."""
+    return cpu_search.Columns(np.zeros(H), np.ones(H), np.zeros(H + 1, dtype=np.int64),
+                              np.empty(0, dtype=np.int32), np.empty(0))
+
+
+def outcome(search, *args):
+    """What ``search(*args)`` returns, or the name of the error it raises."""
+    try:
+        return search(*args)
+    except ZeroDivisionError as error:
+        return type(error).__name__
+
+
+@given(n=st.integers(1, 400), H=st.sampled_from([1, 2, 3, 5, 20, 64, 70]),
+       n_patterns=st.integers(1, 12), n_units=st.integers(1, 6),
+       grid=st.booleans(), step=st.sampled_from([0.2, 0.25, 0.5, 1.0, 3.0, 2.0**-50, 1e-17]),
+       window=st.integers(1, 40), kind=st.sampled_from([ref.BALANCED, ref.PLUS]),
+       weights=st.sampled_from(["none", "integers", "halves"]), ranked=st.booleans(),
+       seed=st.integers(0, 2**32 - 1))
+def test_bit_search_step_is_search_step(n, H, n_patterns, n_units, grid, step, window, kind,
+                                        weights, ranked, seed):
+    """The output node's search (0/1 columns, exact counts) returns exactly what the
+    generic search returns, field by field and bit for bit, on data full of ties:
+    few distinct rows (hidden bit patterns) and few distinct columns, output weights on
+    a grid (scores and scores + step coincide) or not, steps so small that rounding
+    makes distinct scores equal, with or without exact weights. Four draws of the
+    data per example."""
+    for draw_number in range(4):
+        rng = np.random.default_rng([seed, draw_number])
+        units = (rng.random((n_units, n_patterns)) < rng.random()).astype(np.float64)
+        columns = units[rng.integers(0, n_units, H)]
+        S = np.ascontiguousarray(columns[:, rng.integers(0, n_patterns, n)])
+        w = rng.integers(-4, 5, H) / 4.0 if grid else rng.standard_normal(H)
+        w = w / max(np.linalg.norm(w), 1e-3) if not grid else w
+        z = np.zeros(n)
+        cpu_mlp01.output_scores(S, w, z)
+        y = (rng.random(n) < rng.random()).astype(np.int8)
+        batch = rng.choice(n, int(rng.integers(1, n + 1)), replace=False)
+        weight = {"none": cpu_search.UNWEIGHTED,
+                  "integers": rng.integers(0, 4, n).astype(np.float64),
+                  "halves": rng.integers(0, 6, n) * 0.5}[weights]
+        counted = np.ones(n) if weight.shape[0] == 0 else weight
+        if not (counted[batch] * y[batch]).sum() > 0 < (counted[batch] * (1 - y[batch])).sum():
+            continue  # a class without weight in the batch: the objective is undefined
+        assert cpu_search.sums_are_exact(weight)
+        order = rng.permutation(H)
+        ranking = cpu_search.rank_rows(z) if ranked else cpu_search.NOT_RANKED
+        want = outcome(cpu_search.search_step, S, z, w, y, np.zeros_like(y), np.ones_like(y),
+                       batch, order, step, window, kind, bit_columns(H), ranking, False, weight)
+        got = outcome(cpu_search.bit_search_step, S, z, w, y, batch, order, step, window, kind,
+                      ranking, weight)
+        if isinstance(want, str):  # the best candidate has weights 0 (grid weights, H = 1)
+            assert got == want
+            continue
+        assert got._fields == want._fields
+        for field, a, b in zip(got._fields, got, want):
+            assert np.asarray(a).tobytes() == np.asarray(b).tobytes(), (field, a, b)
+
+
+def test_sums_are_exact():
+    """Which weights let the output search sum in its own order."""
+    exact = cpu_search.sums_are_exact
+    assert exact(cpu_search.UNWEIGHTED)
+    assert exact(np.array([1.0, 2.0, 0.0, 3.0])) and exact(np.array([0.5, 0.25, 7.0]))
+    assert exact(np.array([0.1]))  # one weight: every sum is a multiple of it
+    assert exact(np.array([2.0**52, 1.0])) and not exact(np.array([2.0**53, 1.0]))
+    assert not exact(np.array([0.1, 0.2])) and not exact(np.array([1.0, np.inf]))

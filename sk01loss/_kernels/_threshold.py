@@ -410,6 +410,24 @@ def window_search(sorted_p, tp_drop, tn_gain, order, drop_before, gain_before, x
             win_drop[size] = moved_drop[i]
             win_gain[size] = moved_gain[i]
             size += 1
+    return best_in_window(values, tiebreak, win_drop, win_gain, size, base, lo, hi, tp, tn,
+                          n_pos, n_neg, kind)
+
+
+@_jit
+def best_in_window(values, tiebreak, win_drop, win_gain, size, base, lo, hi, tp, tn, n_pos,
+                   n_neg, kind):
+    """The end of a window search: the best threshold index in ``[lo, hi)``.
+
+    ``[0, size)`` of ``values`` (with ``tiebreak``, ``win_drop``, ``win_gain``) holds,
+    in any order, the candidate's rows of ranks ``base .. base + size - 1``, a range
+    that covers ranks ``lo-1 .. hi-1``; ``tp``, ``tn`` are the counts with ranks
+    ``< base`` below the threshold. The ranks ``lo-1 .. hi-1`` are sorted into place
+    (:func:`sort_window`) and their thresholds scanned.
+
+    Returns ``(t, objective, value at rank t-1, value at rank t)`` (the value at rank
+    ``t-1`` is NaN when it was not gathered, ``t = 0``); ties go to the smallest ``t``.
+    """
     first = lo - 1 - base
     last = hi - 1 - base
     sort_window(values, tiebreak, win_drop, win_gain, size, first, last)
@@ -428,3 +446,111 @@ def window_search(sorted_p, tp_drop, tn_gain, order, drop_before, gain_before, x
     m = best_t - base
     before = values[m - 1] if m > 0 else np.nan
     return best_t, best, before, values[m]
+
+
+# --- windowed search for one candidate that moves some rows by the same amount ---------
+
+
+@_jit
+def _n_below(values, shift, v, inclusive):
+    # how many of the ascending ``values`` plus ``shift`` are < v (<= v when
+    # ``inclusive``): ``p + shift`` is non-decreasing in p (rounding is monotone)
+    left, right = 0, values.shape[0]
+    while left < right:
+        mid = (left + right) // 2
+        u = values[mid] + shift
+        if u < v or (inclusive and u == v):
+            left = mid + 1
+        else:
+            right = mid
+    return left
+
+
+@_jit
+def _n_at_most(run_value, run_start, moved_count, sigma, v):
+    # candidate values <= v: the unmoved rows with p <= v and the moved with p + sigma <= v
+    s = _n_below(run_value, 0.0, v, True)
+    return run_start[s] - moved_count[s] + moved_count[_n_below(run_value, sigma, v, True)]
+
+
+@_jit
+def _value_at_rank(run_value, run_start, moved_count, sigma, rank):
+    # The smallest candidate value with more than ``rank`` values <= it. It is also the
+    # smallest such value among all p and p + sigma (between two candidate values the
+    # count does not change), each found by a binary search over the runs.
+    found = np.inf
+    for s in range(2):
+        shift = 0.0 if s == 0 else sigma
+        left, right = 0, run_value.shape[0]
+        while left < right:
+            mid = (left + right) // 2
+            if _n_at_most(run_value, run_start, moved_count, sigma, run_value[mid] + shift) > rank:
+                right = mid
+            else:
+                left = mid + 1
+        if left < run_value.shape[0]:
+            found = min(found, run_value[left] + shift)
+    return found
+
+
+@_jit
+def shifted_window_search(sorted_p, tp_drop, tn_gain, order, drop_before, gain_before, run_value,
+                          run_start, moved_bits, bit, moved_count, moved_drop, moved_gain, sigma,
+                          lo, hi, tp_above, tn_above, n_pos, n_neg, kind, scratch):
+    """:func:`window_search` for a candidate that adds the same ``sigma`` to some rows'
+    values (a column of 0/1 values: ``x = 1`` moves, ``x = 0`` stays). Same result.
+
+    The batch is ``sorted_p`` (with the rows' ``tp_drop``/``tn_gain``, batch positions
+    ``order`` and the prefix sums ``drop_before``/``gain_before``), as for
+    :func:`window_search`. ``run_start`` (n_runs + 1): the sorted positions where a new
+    value of ``sorted_p`` starts, then ``n_b``; ``run_value``: those values. The row at
+    sorted position ``m`` moves where bit ``bit`` of ``moved_bits[m]`` is set;
+    ``moved_count``, ``moved_drop``, ``moved_gain`` (n_runs + 1) are the prefix sums over
+    the runs of the moved rows alone: their number and their ``tp_drop``, ``tn_gain``
+    before each run. The sums must be exact (integer counts, or weights whose every sum
+    is exact), as they are not formed in :func:`window_search`'s order.
+
+    Method. The candidate's order is a merge of two sequences already in order: the
+    unmoved rows (values ``p``) and the moved rows (values ``p + sigma``, non-decreasing
+    in ``p``; equal ones are ordered by batch position). The number of candidate
+    values ``<= v`` is then two binary searches over the runs' values and two look-ups
+    of ``moved_count``; binary searches of that count find the values at ranks
+    ``max(lo-1, 0)`` and ``hi-1``, and the counts below the first. No histogram, no
+    pass over the band of rows that may move: only the rows whose candidate value lies
+    between those two values are gathered (slices of ``sorted_p``) and ordered by
+    :func:`best_in_window`. Work O(log² n_runs) plus those rows.
+
+    Returns ``(t, objective, value at rank t-1, value at rank t)``, ties to the smallest
+    ``t``; ranks use the key (value, batch position).
+    """
+    values, tiebreak, win_drop, win_gain = scratch[0], scratch[1], scratch[2], scratch[3]
+    v_lo = _value_at_rank(run_value, run_start, moved_count, sigma, max(lo - 1, 0))
+    v_hi = _value_at_rank(run_value, run_start, moved_count, sigma, hi - 1)
+    # the unmoved rows of runs [s_lo, s_hi) and the moved rows of runs [m_lo, m_hi)
+    # hold the values in [v_lo, v_hi]; those below v_lo have ranks < base
+    s_lo = _n_below(run_value, 0.0, v_lo, False)
+    s_hi = _n_below(run_value, 0.0, v_hi, True)
+    m_lo = _n_below(run_value, sigma, v_lo, False)
+    m_hi = _n_below(run_value, sigma, v_hi, True)
+    base = run_start[s_lo] - moved_count[s_lo] + moved_count[m_lo]
+    first = run_start[s_lo]
+    tp = tp_above - (drop_before[first] - moved_drop[s_lo]) - moved_drop[m_lo]
+    tn = tn_above + (gain_before[first] - moved_gain[s_lo]) + moved_gain[m_lo]
+    size = 0
+    one = np.uint64(1)
+    for m in range(run_start[s_lo], run_start[s_hi]):
+        if (moved_bits[m] >> bit) & one == 0:
+            values[size] = sorted_p[m]
+            tiebreak[size] = order[m]
+            win_drop[size] = tp_drop[m]
+            win_gain[size] = tn_gain[m]
+            size += 1
+    for m in range(run_start[m_lo], run_start[m_hi]):
+        if (moved_bits[m] >> bit) & one != 0:
+            values[size] = sorted_p[m] + sigma
+            tiebreak[size] = order[m]
+            win_drop[size] = tp_drop[m]
+            win_gain[size] = tn_gain[m]
+            size += 1
+    return best_in_window(values, tiebreak, win_drop, win_gain, size, base, lo, hi, tp, tn,
+                          n_pos, n_neg, kind)

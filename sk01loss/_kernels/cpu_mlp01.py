@@ -7,7 +7,10 @@ State kept for all ``n`` training rows and updated in O(n) per change:
 ``S = A + b1 > 0`` and the output scores ``z = w2 @ S``. Both steps of an iteration
 are the linear coordinate search of ``cpu_search.search_step``:
 
-* the output node is a linear model on the hidden bits (``XT = S``, ``P = z``);
+* the output node is a linear model on the hidden bits (``XT = S``, ``P = z``),
+  searched by its specialisation to 0/1 data, ``cpu_search.bit_search_step``; its
+  batch is sorted afresh each time (``z`` takes few distinct values, whose long runs
+  of ties a kept order of the rows would have to sort by batch position anyway);
 * a hidden node ``h`` is a linear model on the data whose "above the threshold"
   means *node on*; each row's network output with the node off and on is fixed by
   the other nodes, which turns the objective into the same prefix sums.
@@ -18,8 +21,8 @@ import numpy as np
 from . import _threshold as th
 from ._jit import jit as _jit
 from .core import EarlyStopping, Schedule, VoteResult, class_totals, decode_step
-from .cpu_search import (NOT_RANKED, UNWEIGHTED, Columns, apply_move, projection,
-                         rank_rows, rerank, search_step)
+from .cpu_search import (NOT_RANKED, UNWEIGHTED, Columns, apply_move, bit_search_step,
+                         projection, rank_rows, search_step, sums_are_exact)
 
 _NO_COORDINATES = np.empty(0, dtype=np.int64)
 
@@ -35,13 +38,11 @@ def set_node(A_row, bias, S_row, z, weight):
 
 
 @_jit
-def set_node_exact(A_row, bias, S, h, z, w2, ranked):
+def set_node_exact(A_row, bias, S, h, z, w2):
     """Hidden bits of node ``h``; ``z`` of the rows whose bit changed summed again in
     unit order (what :func:`output_scores` would give, without touching the other
-    rows), and ``ranked``, the rows in ascending order of ``z``, kept so."""
+    rows)."""
     S_row = S[h]
-    changed = np.zeros(A_row.shape[0], dtype=np.bool_)
-    any_changed = False
     for i in range(A_row.shape[0]):
         bit = 1.0 if A_row[i] + bias > 0 else 0.0
         if bit != S_row[i]:
@@ -50,10 +51,6 @@ def set_node_exact(A_row, bias, S, h, z, w2, ranked):
             for u in range(S.shape[0]):
                 total += S[u, i] * w2[u]
             z[i] = total
-            changed[i] = True
-            any_changed = True
-    if any_changed:
-        rerank(z, ranked, changed)
 
 
 @_jit
@@ -113,12 +110,13 @@ class Network:
         for h in range(len(self.b1)):
             set_node(self.A[h], self.b1[h], self.S[h], self.z, self.w2[h])
         output_scores(self.S, self.w2, self.z)
-        self.ranked_z = rank_rows(self.z)  # the rows in ascending order of z, kept so
         n_hidden = len(self.b1)
         # the hidden bits change every iteration: bounds only, no non-zero lists
         self._bit_columns = Columns(np.zeros(n_hidden), np.ones(n_hidden),
                                     np.zeros(n_hidden + 1, dtype=np.int64),
                                     np.empty(0, dtype=np.int32), np.empty(0))
+        # the output search's sums can be formed in any order (bit_search_step)
+        self._exact_sums = sums_are_exact(weight)
         self._off = np.zeros(n, dtype=np.int8)
         self._on = np.zeros(n, dtype=np.int8)
 
@@ -130,18 +128,23 @@ class Network:
         return self.z + self.b2
 
     def output_step(self, y, batch, order, step, window, kind):
-        """The output step: coordinate step of the output node over all hidden units."""
-        below, above = np.zeros_like(y), np.ones_like(y)
-        found = search_step(self.S, self.z, self.w2, y, below, above, batch, order, step,
-                            window, kind, self._bit_columns, self.ranked_z, False, self.weight)
+        """The output step: coordinate step of the output node over all hidden units
+        (:func:`bit_search_step` where the sums of the weights are exact, else the
+        generic :func:`search_step`: the same result)."""
+        if self._exact_sums:
+            found = bit_search_step(self.S, self.z, self.w2, y, batch, order, step, window,
+                                    kind, NOT_RANKED, self.weight)
+        else:
+            below, above = np.zeros_like(y), np.ones_like(y)
+            found = search_step(self.S, self.z, self.w2, y, below, above, batch, order, step,
+                                window, kind, self._bit_columns, NOT_RANKED, False,
+                                self.weight)
         self.b2 = found.bias0
         if found.best_c >= 0 and found.best_obj > found.obj0:
             position, sigma = decode_step(found.best_c, order.shape[0], step)
             j = order[position]
             apply_move(self.S, self.z, self.w2, j, sigma, NOT_RANKED, self._bit_columns)
             output_scores(self.S, self.w2, self.z)
-            # rows with unit j on moved; the others only by the norm (and rounding)
-            rerank(self.z, self.ranked_z, self.S[j] != 0)
             self.b2 = found.best_bias
         return found
 
@@ -164,7 +167,7 @@ class Network:
             apply_move(self.XT, self.A[h], self.W1T[h], coords[position], sigma,
                        self.ranked[h], columns)
             self.b1[h] = found.best_bias
-        set_node_exact(self.A[h], self.b1[h], self.S, h, self.z, self.w2, self.ranked_z)
+        set_node_exact(self.A[h], self.b1[h], self.S, h, self.z, self.w2)
         return found
 
     def initialise_biases(self, y, batch, node_order, window, kind, columns, authors=False):
@@ -200,7 +203,6 @@ class Network:
                     self.b1[h] = 0.0
                 set_node(self.A[h], self.b1[h], self.S[h], self.z, self.w2[h])
                 output_scores(self.S, self.w2, self.z)
-        self.ranked_z = rank_rows(self.z)
 
 
 def fit_vote(XT, y, plan, params, columns, report=None):

@@ -33,6 +33,7 @@ projections are broken by batch position (the order a stable sort gives), which
 makes results reproducible and comparable with the reference.
 """
 
+import math
 from collections import namedtuple
 
 import numpy as np
@@ -133,6 +134,22 @@ NOT_RANKED = np.empty(0, dtype=np.int64)
 UNWEIGHTED = np.empty(0, dtype=np.int64)
 
 
+def sums_are_exact(weight):
+    """Whether every sum and difference of sums of the weights (a float64 array, or
+    :data:`UNWEIGHTED`) is exact in float64, so that any order of summation gives the
+    same numbers: the weights are multiples of one power of two ``2**e`` (the lowest
+    set bit of any of them) and their total stays below ``2**(e + 53)``."""
+    weight = np.abs(weight[weight != 0])
+    if weight.size == 0:
+        return True
+    if not np.all(np.isfinite(weight)):
+        return False
+    mantissa, exponent = np.frexp(weight)  # weight = mantissa * 2**exponent, 0.5 <= mantissa < 1
+    digits = (mantissa * 2.0**53).astype(np.int64)  # weight = digits * 2**(exponent - 53)
+    lowest = exponent - 53 + np.log2(digits & -digits).astype(np.int64)
+    return math.fsum(weight) < math.ldexp(1.0, int(lowest.min()) + 53)
+
+
 @_jit
 def rank_rows(P):
     """Every row in ascending order of ``P``: the ``ranked`` state of a vote, kept
@@ -196,6 +213,52 @@ def sort_batch(P, batch, ranked):
 
 
 @_jit
+def sorted_counts(P, batch, ranked, y, off, on, weight):
+    """The batch in ascending order of ``P`` (:func:`sort_batch`) and what a threshold
+    search of it counts: ``(sorted_p, rows, order, tp_drop, tn_gain, drop_before,
+    gain_before, tp_above, tn_above, n_pos, n_neg, linear)``.
+
+    ``tp_drop``, ``tn_gain``: each sorted row's counts (``_threshold`` vocabulary), in
+    the dtype of ``weight`` (int64 counts without weights, float64 sums of weights with
+    them); ``drop_before``, ``gain_before`` (n_b + 1): their prefix sums; ``tp_above``,
+    ``tn_above``: the counts with every row above; ``n_pos``, ``n_neg``: the class
+    totals; ``linear``: every row flips the output and counts 1.
+    """
+    n_b = batch.shape[0]
+    sorted_p, rows, order = sort_batch(P, batch, ranked)
+    weighted = weight.shape[0] > 0
+    tp_drop = np.empty(n_b, weight.dtype)
+    tn_gain = np.empty(n_b, weight.dtype)
+    drop_before = np.empty(n_b + 1, weight.dtype)  # prefix sums over sorted positions
+    gain_before = np.empty(n_b + 1, weight.dtype)
+    drop_before[0] = 0
+    gain_before[0] = 0
+    zero = drop_before[0]
+    n_pos = zero
+    n_neg = zero
+    linear = not weighted  # every row flips the output and counts 1: tp_drop + tn_gain = 1
+    tp_above = zero
+    tn_above = zero
+    for t in range(n_b):
+        r = rows[t]
+        label = np.int64(y[r])
+        flip = np.int64(on[r]) - np.int64(off[r])
+        linear &= flip == 1
+        pos = label * weight[r] if weighted else label
+        neg = (1 - label) * weight[r] if weighted else 1 - label
+        n_pos += pos
+        n_neg += neg
+        tp_above += pos * on[r]
+        tn_above += neg * (1 - on[r])
+        tp_drop[t] = pos * flip
+        tn_gain[t] = neg * flip
+        drop_before[t + 1] = drop_before[t] + tp_drop[t]
+        gain_before[t + 1] = gain_before[t] + tn_gain[t]
+    return (sorted_p, rows, order, tp_drop, tn_gain, drop_before, gain_before, tp_above,
+            tn_above, n_pos, n_neg, linear)
+
+
+@_jit
 def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns, ranked,
                 flipped=False, weight=UNWEIGHTED):
     """One coordinate search of an SCD01 iteration, or of a hidden node of MLP01
@@ -239,37 +302,9 @@ def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns
     """
     n_b = batch.shape[0]
     k = coords.shape[0]
-    sorted_p, rows, order = sort_batch(P, batch, ranked)
-    # per-row counts, in the dtype of ``weight``: int64 counts without weights, float64
-    # sums of weights with them
+    sorted_p, rows, order, tp_drop, tn_gain, drop_before, gain_before, tp_above, tn_above, \
+        n_pos, n_neg, linear = sorted_counts(P, batch, ranked, y, off, on, weight)
     weighted = weight.shape[0] > 0
-    tp_drop = np.empty(n_b, weight.dtype)
-    tn_gain = np.empty(n_b, weight.dtype)
-    drop_before = np.empty(n_b + 1, weight.dtype)  # prefix sums over sorted positions
-    gain_before = np.empty(n_b + 1, weight.dtype)
-    drop_before[0] = 0
-    gain_before[0] = 0
-    zero = drop_before[0]
-    n_pos = zero
-    n_neg = zero
-    linear = not weighted  # every row flips the output and counts 1: tp_drop + tn_gain = 1
-    tp_above = zero
-    tn_above = zero
-    for t in range(n_b):
-        r = rows[t]
-        label = np.int64(y[r])
-        flip = np.int64(on[r]) - np.int64(off[r])
-        linear &= flip == 1
-        pos = label * weight[r] if weighted else label
-        neg = (1 - label) * weight[r] if weighted else 1 - label
-        n_pos += pos
-        n_neg += neg
-        tp_above += pos * on[r]
-        tn_above += neg * (1 - on[r])
-        tp_drop[t] = pos * flip
-        tn_gain[t] = neg * flip
-        drop_before[t + 1] = drop_before[t] + tp_drop[t]
-        gain_before[t + 1] = gain_before[t] + tn_gain[t]
     t0, obj0 = th.full_scan(tp_drop, tn_gain, tp_above, tn_above, n_pos, n_neg, kind)
     bias0 = th.bias_at(sorted_p, t0)
     flip_t, flip_obj, flip_bias = -1, -np.inf, 0.0
@@ -281,9 +316,7 @@ def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns
     colmin, colmax = columns.min, columns.max
     lo = max(0, t0 - window)
     hi = min(n_b, t0 + window)
-    wsq = 0.0
-    for i in range(w.shape[0]):
-        wsq += w[i] * w[i]
+    wsq = squared_norm(w)
     # one spare slot: the scans below write a row before deciding to keep it
     moved_pos = np.empty(n_b + 1, dtype=np.int64)
     moved_row = np.empty(n_b + 1, dtype=np.int64)
@@ -362,15 +395,179 @@ def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns
                 tp_above, tn_above, n_pos, n_neg, kind, linear, weighted, scratch,
             )
             if cand_obj > best_obj or (cand_obj == best_obj and c < best_c):
-                norm = np.sqrt(wsq - w[j] * w[j] + (w[j] + sigma) ** 2)
-                if cand_t == 0:
-                    bias = -value_t / norm + th.EDGE_OFFSET
-                else:
-                    bias = -0.5 * (value_lo + value_t) / norm
+                bias = candidate_bias(w, wsq, j, sigma, cand_t, value_lo, value_t)
                 best_c, best_t, best_obj, best_bias = c, cand_t, cand_obj, bias
         clear_column(columns, j, buf)
     return SearchResult(t0, obj0, bias0, best_c, best_t, best_obj, best_bias, flip_t, flip_obj,
                         flip_bias)
+
+
+@_jit
+def squared_norm(w):
+    """``w @ w``, summed in coordinate order."""
+    wsq = 0.0
+    for i in range(w.shape[0]):
+        wsq += w[i] * w[i]
+    return wsq
+
+
+@_jit
+def candidate_bias(w, wsq, j, sigma, t, value_lo, value_t):
+    """Bias of the normalised candidate ``(w + sigma e_j) / norm`` (``wsq = w @ w``) at
+    threshold index ``t``, between the candidate's values ``value_lo`` and ``value_t``
+    at ranks ``t-1`` and ``t`` (below every row for ``t = 0``)."""
+    norm = np.sqrt(wsq - w[j] * w[j] + (w[j] + sigma) ** 2)
+    if t == 0:
+        return -value_t / norm + th.EDGE_OFFSET
+    return -0.5 * (value_lo + value_t) / norm
+
+
+@_jit
+def bit_search_step(S, P, w, y, batch, coords, step, window, kind, ranked, weight=UNWEIGHTED):
+    """:func:`search_step` of a linear model on 0/1 data: MLP01's output node, ``S`` the
+    hidden bits, ``off = 0`` and ``on = 1``. Same result, when the counts are exact
+    (without weights, or with weights whose every sum is exact:
+    :func:`sums_are_exact`).
+
+    Parameters
+    ----------
+    S : (d, n) float64 array of 0.0 and 1.0, feature-major (the hidden bits).
+    P, w, y, batch, coords, step, window, kind, ranked, weight
+        As for :func:`search_step` (``flipped`` is not offered).
+
+    Notes
+    -----
+    Candidate ``w + sigma e_j`` adds ``sigma`` to the rows with ``S[j] = 1`` and leaves
+    the others, so its order of the batch is a merge of two sequences already in
+    order: the rows of column ``j``'s zeros and those of its ones, each in the current
+    order (the ones' values ``p + sigma`` can only become equal by rounding, and the
+    key's batch position orders them then). The batch's hidden bits are packed once
+    (:func:`sorted_bits`); rows of equal value form runs (:func:`value_runs`), nearly
+    always of equal bits (:func:`uniform_runs`), so the prefix sums of column ``j``'s
+    ones are taken over the runs (:func:`ones_before`: O(runs), shared by both signs).
+    Each sign is then a :func:`_threshold.shifted_window_search`: binary searches for
+    the values at the window's ends, and the rows between them. No band of rows is
+    read per candidate, and no histogram built. Every column is searched (the bits'
+    bounds are taken as 0 and 1, as ``cpu_mlp01`` declares them to :func:`search_step`).
+
+    The sums are formed in another order than :func:`search_step`'s; exact sums make
+    them equal, so the decisions and the returned numbers are bitwise the same.
+    """
+    n_b = batch.shape[0]
+    k = coords.shape[0]
+    sorted_p, rows, order, tp_drop, tn_gain, drop_before, gain_before, tp_above, tn_above, \
+        n_pos, n_neg, _ = sorted_counts(P, batch, ranked, y, np.zeros(P.shape[0], np.int8),
+                                        np.ones(P.shape[0], np.int8), weight)
+    t0, obj0 = th.full_scan(tp_drop, tn_gain, tp_above, tn_above, n_pos, n_neg, kind)
+    bias0 = th.bias_at(sorted_p, t0)
+    lo = max(0, t0 - window)
+    hi = min(n_b, t0 + window)
+    wsq = squared_norm(w)
+    scratch = th.window_scratch(n_b, weight)
+    bits = sorted_bits(S, rows)
+    run_start, run_value = value_runs(sorted_p)
+    uniform = uniform_runs(bits, run_start)
+    ones = np.empty(run_start.shape[0], dtype=np.int64)
+    ones_drop = np.empty(run_start.shape[0], weight.dtype)
+    ones_gain = np.empty(run_start.shape[0], weight.dtype)
+    best_c, best_t, best_obj, best_bias = -1, -1, -np.inf, 0.0
+    for jj in range(k):
+        j = coords[jj]
+        ones_before(bits, j, run_start, uniform, tp_drop, tn_gain, drop_before, gain_before, ones,
+                    ones_drop, ones_gain)
+        for s in range(2):
+            sigma = step if s == 0 else -step
+            c = jj if s == 0 else k + jj
+            cand_t, cand_obj, value_lo, value_t = th.shifted_window_search(
+                sorted_p, tp_drop, tn_gain, order, drop_before, gain_before, run_value, run_start,
+                bits[j >> 6], np.uint64(j & 63), ones, ones_drop, ones_gain, sigma, lo, hi,
+                tp_above, tn_above, n_pos, n_neg, kind, scratch,
+            )
+            if cand_obj > best_obj or (cand_obj == best_obj and c < best_c):
+                bias = candidate_bias(w, wsq, j, sigma, cand_t, value_lo, value_t)
+                best_c, best_t, best_obj, best_bias = c, cand_t, cand_obj, bias
+    return SearchResult(t0, obj0, bias0, best_c, best_t, best_obj, best_bias, -1, -np.inf, 0.0)
+
+
+@_jit
+def sorted_bits(S, rows):
+    """The 0/1 columns of ``S`` (d, n) at the rows ``rows``, packed: bit ``j & 63`` of
+    ``out[j >> 6, m]`` is ``S[j, rows[m]] != 0``. Read in row order, then gathered once
+    per row (not once per column)."""
+    n_words = (S.shape[0] + 63) >> 6
+    packed = np.zeros((n_words, S.shape[1]), dtype=np.uint64)
+    for j in range(S.shape[0]):
+        word = packed[j >> 6]
+        bit = np.uint64(j & 63)
+        x_row = S[j]
+        for i in range(S.shape[1]):
+            word[i] |= np.uint64(x_row[i] != 0.0) << bit
+    out = np.empty((n_words, rows.shape[0]), dtype=np.uint64)
+    for w in range(n_words):
+        for m in range(rows.shape[0]):
+            out[w, m] = packed[w, rows[m]]
+    return out
+
+
+@_jit
+def value_runs(sorted_p):
+    """The runs of equal values of ascending ``sorted_p``: their first positions, then
+    ``n_b`` (n_runs + 1), and their values (n_runs)."""
+    n_b = sorted_p.shape[0]
+    start = np.empty(n_b + 1, dtype=np.int64)
+    n_runs = 0
+    for m in range(n_b):  # branch-free: written, then kept if a new value
+        start[n_runs] = m
+        n_runs += m == 0 or sorted_p[m] != sorted_p[m - 1]
+    start[n_runs] = n_b
+    value = np.empty(n_runs)
+    for r in range(n_runs):
+        value[r] = sorted_p[start[r]]
+    return start[:n_runs + 1], value
+
+
+@_jit
+def uniform_runs(bits, run_start):
+    """Whether all rows of each run have the same bits (:func:`sorted_bits`): rows of
+    equal value nearly always have the same hidden bits."""
+    n_runs = run_start.shape[0] - 1
+    uniform = np.ones(n_runs, dtype=np.bool_)
+    for word in bits:
+        for r in range(n_runs):
+            for m in range(run_start[r] + 1, run_start[r + 1]):
+                uniform[r] &= word[m] == word[run_start[r]]
+    return uniform
+
+
+@_jit
+def ones_before(bits, j, run_start, uniform, tp_drop, tn_gain, drop_before, gain_before, count,
+                drop, gain):
+    """Prefix sums over the runs (:func:`value_runs`) of the rows where column ``j`` is
+    1 (from :func:`sorted_bits`): their number, ``tp_drop`` and ``tn_gain`` before each
+    run, into the (n_runs + 1) arrays ``count``, ``drop``, ``gain``. A uniform run
+    (:func:`uniform_runs`) counts whole, from ``drop_before`` and ``gain_before``."""
+    word = bits[j >> 6]
+    bit = np.uint64(j & 63)
+    unit = np.uint64(1)
+    count[0] = 0
+    drop[0] = 0
+    gain[0] = 0
+    for r in range(run_start.shape[0] - 1):
+        a, b = run_start[r], run_start[r + 1]
+        if uniform[r]:
+            one = np.int64((word[a] >> bit) & unit)
+            count[r + 1] = count[r] + one * (b - a)
+            drop[r + 1] = drop[r] + one * (drop_before[b] - drop_before[a])
+            gain[r + 1] = gain[r] + one * (gain_before[b] - gain_before[a])
+        else:
+            count[r + 1] = count[r]
+            drop[r + 1] = drop[r]
+            gain[r + 1] = gain[r]
+            for m in range(a, b):
+                one = np.int64((word[m] >> bit) & unit)
+                count[r + 1] += one
+                drop[r + 1] += tp_drop[m] * one
+                gain[r + 1] += tn_gain[m] * one
 
 
 @_jit
