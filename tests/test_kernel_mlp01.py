@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sk01loss._kernels import _threshold as th
 from sk01loss._kernels import cpu_mlp01, cpu_search
 from sk01loss._kernels.cpu_search import describe_columns
 from sk01loss._plans import SearchParams, VotePlan
@@ -168,6 +169,16 @@ def test_bit_search_step_is_search_step(n, H, n_patterns, n_units, grid, step, w
         assert got._fields == want._fields
         for field, a, b in zip(got._fields, got, want):
             assert np.asarray(a).tobytes() == np.asarray(b).tobytes(), (field, a, b)
+
+
+@given(n=st.integers(0, 600), n_distinct=st.integers(1, 400), seed=st.integers(0, 2**32 - 1))
+def test_argsort_few_is_argsort_stable(n, n_distinct, seed):
+    """The counting sort of few distinct values gives the radix sort's order, with
+    -0.0 equal to 0.0 and infinities, and falls back to it when too many are distinct."""
+    rng = np.random.default_rng(seed)
+    pool = np.concatenate([rng.standard_normal(n_distinct), [0.0, -0.0, np.inf, -np.inf]])
+    values = pool[rng.integers(0, len(pool), n)]
+    np.testing.assert_array_equal(th.argsort_few(values), th.argsort_stable(values))
 
 
 def test_sums_are_exact():

@@ -179,6 +179,64 @@ def argsort_stable(values):
     return index
 
 
+#: :func:`argsort_few` gives up (and radix-sorts) beyond this fraction of distinct values.
+FEW_DISTINCT = 0.5
+
+
+@_jit
+def argsort_few(values):
+    """:func:`argsort_stable` (the same order) for values of which few are distinct,
+    such as MLP01's output scores (a few thousand hidden bit patterns for tens of
+    thousands of rows): the distinct values are found by hashing their bits, sorted
+    alone, and the rows then counted into place in index order (a counting sort by
+    the rank of their value), in O(n) plus a sort of the distinct values. With more
+    than :data:`FEW_DISTINCT` of them distinct, :func:`argsort_stable` instead.
+    """
+    n = values.shape[0]
+    limit = int(FEW_DISTINCT * n) + 1
+    log_size = 4
+    while (1 << log_size) < 2 * limit:  # open addressing, at most half full
+        log_size += 1
+    mask = (1 << log_size) - 1
+    table_key = np.empty(1 << log_size, dtype=np.uint64)
+    table_id = np.full(1 << log_size, -1, dtype=np.int64)
+    distinct = np.empty(limit)
+    ident = np.empty(n, dtype=np.int64)  # each row's distinct value, by first appearance
+    bits = values.view(np.uint64)
+    sign = np.uint64(1) << np.uint64(63)
+    n_distinct = 0
+    for i in range(n):
+        u = bits[i]
+        if u == sign:  # -0.0 is 0.0
+            u = np.uint64(0)
+        h = np.int64((u * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - log_size))
+        while table_id[h] >= 0 and table_key[h] != u:
+            h = (h + 1) & mask
+        if table_id[h] < 0:
+            if n_distinct == limit:
+                return argsort_stable(values)
+            table_key[h] = u
+            table_id[h] = n_distinct
+            distinct[n_distinct] = values[i]
+            n_distinct += 1
+        ident[i] = table_id[h]
+    rank = np.empty(n_distinct, dtype=np.int64)
+    by_value = argsort_stable(distinct[:n_distinct])
+    for k in range(n_distinct):
+        rank[by_value[k]] = k
+    start = np.zeros(n_distinct + 1, dtype=np.int64)
+    for i in range(n):
+        start[rank[ident[i]] + 1] += 1
+    for k in range(n_distinct):
+        start[k + 1] += start[k]
+    out = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        k = rank[ident[i]]
+        out[start[k]] = i
+        start[k] += 1
+    return out
+
+
 # --- partial sorting by the key (value, tiebreak) -------------------------------------
 # Rows with equal projections are ordered by their position in the batch, the order a
 # stable sort of the batch gives; keys are therefore unique and selection is exact.
@@ -502,7 +560,10 @@ def shifted_window_search(sorted_p, tp_drop, tn_gain, order, drop_before, gain_b
 
     The batch is ``sorted_p`` (with the rows' ``tp_drop``/``tn_gain``, batch positions
     ``order`` and the prefix sums ``drop_before``/``gain_before``), as for
-    :func:`window_search`. ``run_start`` (n_runs + 1): the sorted positions where a new
+    :func:`window_search`; or a band of it that holds ranks ``lo-1 .. hi-1`` whatever
+    the candidate, with ``lo``, ``hi`` and the returned ``t`` counted from the band's
+    start and ``drop_before``/``gain_before`` still counting every row before each
+    position. ``run_start`` (n_runs + 1): the sorted positions where a new
     value of ``sorted_p`` starts, then ``n_b``; ``run_value``: those values. The row at
     sorted position ``m`` moves where bit ``bit`` of ``moved_bits[m]`` is set;
     ``moved_count``, ``moved_drop``, ``moved_gain`` (n_runs + 1) are the prefix sums over

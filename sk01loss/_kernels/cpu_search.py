@@ -23,6 +23,10 @@ iteration, for a batch of ``n_b`` rows:
 * a candidate whose column is constant over the training data only shifts every
   projection, so it cannot be strictly better than the current ``w``: skipped.
 
+A column of 0/1 values (MLP01's hidden bits, for its output node) moves the rows by
+0 or ``sigma``: :func:`bit_search_step` merges the two orders instead of bucketing,
+with the same result.
+
 The data is read feature-major (``XT = X.T``, C-contiguous): a column is one
 contiguous row of ``XT``. Sparse data is never made dense: ``XT`` then has no
 columns (shape ``(d, 0)``) and :class:`Columns` holds every column's non-zero rows and
@@ -163,14 +167,15 @@ def sort_batch(P, batch, ranked):
 
     With ``ranked`` (every row in ascending order of ``P``) the batch is read off it
     in O(n) and only runs of equal values are sorted (by batch position); with
-    :data:`NOT_RANKED` the batch is radix-sorted.
+    :data:`NOT_RANKED` the batch is sorted from scratch (``_threshold.argsort_few``:
+    counted into place when few values are distinct, else radix-sorted).
     """
     n_b = batch.shape[0]
     if ranked.shape[0] == 0:
         p = np.empty(n_b)
         for i in range(n_b):
             p[i] = P[batch[i]]
-        order = th.argsort_stable(p)
+        order = th.argsort_few(p)
         sorted_p = np.empty(n_b)
         rows = np.empty(n_b, dtype=np.int64)
         for k in range(n_b):
@@ -259,6 +264,21 @@ def sorted_counts(P, batch, ranked, y, off, on, weight):
 
 
 @_jit
+def band_bounds(sorted_p, lo, hi, shift):
+    """The sorted positions ``[a, end)`` that can reach ranks ``lo-1 .. hi-1`` of a
+    candidate whose rows move relative to each other by at most ``shift``, and the
+    rounding margin used: rows before ``a`` (from ``end`` on) stay below rank ``lo-1``
+    (above rank ``hi-1``) whatever the candidate does to them, as at least
+    ``n_b - lo + 1`` rows stay above each of them (``hi`` below)."""
+    margin = 1e-9 * (1.0 + abs(sorted_p[lo]) + abs(sorted_p[hi - 1]) + shift)
+    a = 0
+    if lo > 0:
+        a = np.searchsorted(sorted_p, sorted_p[lo - 1] - shift - 2 * margin, side="left")
+    end = np.searchsorted(sorted_p, sorted_p[hi - 1] + shift + 2 * margin, side="right")
+    return a, end, margin
+
+
+@_jit
 def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns, ranked,
                 flipped=False, weight=UNWEIGHTED):
     """One coordinate search of an SCD01 iteration, or of a hidden node of MLP01
@@ -337,13 +357,7 @@ def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns
             continue
         # every row's value moves by sigma * x with x in [colmin, colmax], or by 0
         shift = step * max(abs(colmin[j]), abs(colmax[j]), colmax[j] - colmin[j])
-        # Rows below ``a`` (above ``end``) stay below rank lo-1 (above rank hi-1)
-        # whatever this column does to them: only the band between is read.
-        margin = 1e-9 * (1.0 + abs(sorted_p[lo]) + abs(sorted_p[hi - 1]) + shift)
-        a = 0
-        if lo > 0:
-            a = np.searchsorted(sorted_p, sorted_p[lo - 1] - shift - 2 * margin, side="left")
-        end = np.searchsorted(sorted_p, sorted_p[hi - 1] + shift + 2 * margin, side="right")
+        a, end, margin = band_bounds(sorted_p, lo, hi, shift)
         # Rows with x = 0 keep their value and hence their relative order. Branch-free
         # scans: whether a row is kept is unpredictable.
         # What the window search needs of each such row is then read in row order (from
@@ -441,14 +455,17 @@ def bit_search_step(S, P, w, y, batch, coords, step, window, kind, ranked, weigh
     the others, so its order of the batch is a merge of two sequences already in
     order: the rows of column ``j``'s zeros and those of its ones, each in the current
     order (the ones' values ``p + sigma`` can only become equal by rounding, and the
-    key's batch position orders them then). The batch's hidden bits are packed once
-    (:func:`sorted_bits`); rows of equal value form runs (:func:`value_runs`), nearly
-    always of equal bits (:func:`uniform_runs`), so the prefix sums of column ``j``'s
-    ones are taken over the runs (:func:`ones_before`: O(runs), shared by both signs).
-    Each sign is then a :func:`_threshold.shifted_window_search`: binary searches for
-    the values at the window's ends, and the rows between them. No band of rows is
-    read per candidate, and no histogram built. Every column is searched (the bits'
-    bounds are taken as 0 and 1, as ``cpu_mlp01`` declares them to :func:`search_step`).
+    key's batch position orders them then). Rows move relative to each other by at
+    most ``step``, so only the band of sorted positions that :func:`search_step` reads
+    for every column (:func:`band_bounds`) can reach the window; rows before it count
+    whole. The band's hidden bits are packed once (:func:`sorted_bits`); its rows of
+    equal value form runs (:func:`value_runs`), nearly always of equal bits
+    (:func:`uniform_runs`), so the prefix sums of column ``j``'s ones are taken over
+    the runs (:func:`ones_before`: O(runs), shared by both signs). Each sign is then a
+    :func:`_threshold.shifted_window_search`: binary searches for the values at the
+    window's ends, and the rows between them; no histogram. Every column is searched
+    (the bits' bounds are taken as 0 and 1, as ``cpu_mlp01`` declares them to
+    :func:`search_step`).
 
     The sums are formed in another order than :func:`search_step`'s; exact sums make
     them equal, so the decisions and the returned numbers are bitwise the same.
@@ -463,26 +480,33 @@ def bit_search_step(S, P, w, y, batch, coords, step, window, kind, ranked, weigh
     lo = max(0, t0 - window)
     hi = min(n_b, t0 + window)
     wsq = squared_norm(w)
-    scratch = th.window_scratch(n_b, weight)
-    bits = sorted_bits(S, rows)
-    run_start, run_value = value_runs(sorted_p)
+    # every candidate moves rows by 0 or sigma: only the band [a, end) takes part (rows
+    # before it count whole, through the prefix sums), with ranks offset by a
+    a, end, _ = band_bounds(sorted_p, lo, hi, step)
+    scratch = th.window_scratch(end - a, weight)
+    bits = sorted_bits(S, rows[a:end])
+    run_start, run_value = value_runs(sorted_p[a:end])
     uniform = uniform_runs(bits, run_start)
+    band_p, band_order = sorted_p[a:end], order[a:end]
+    band_drop, band_gain = tp_drop[a:end], tn_gain[a:end]
+    drop_from, gain_from = drop_before[a:end + 1], gain_before[a:end + 1]
     ones = np.empty(run_start.shape[0], dtype=np.int64)
     ones_drop = np.empty(run_start.shape[0], weight.dtype)
     ones_gain = np.empty(run_start.shape[0], weight.dtype)
     best_c, best_t, best_obj, best_bias = -1, -1, -np.inf, 0.0
     for jj in range(k):
         j = coords[jj]
-        ones_before(bits, j, run_start, uniform, tp_drop, tn_gain, drop_before, gain_before, ones,
-                    ones_drop, ones_gain)
+        ones_before(bits, j, run_start, uniform, band_drop, band_gain, drop_from, gain_from,
+                    ones, ones_drop, ones_gain)
         for s in range(2):
             sigma = step if s == 0 else -step
             c = jj if s == 0 else k + jj
             cand_t, cand_obj, value_lo, value_t = th.shifted_window_search(
-                sorted_p, tp_drop, tn_gain, order, drop_before, gain_before, run_value, run_start,
-                bits[j >> 6], np.uint64(j & 63), ones, ones_drop, ones_gain, sigma, lo, hi,
-                tp_above, tn_above, n_pos, n_neg, kind, scratch,
+                band_p, band_drop, band_gain, band_order, drop_from, gain_from, run_value,
+                run_start, bits[j >> 6], np.uint64(j & 63), ones, ones_drop, ones_gain, sigma,
+                lo - a, hi - a, tp_above, tn_above, n_pos, n_neg, kind, scratch,
             )
+            cand_t += a
             if cand_obj > best_obj or (cand_obj == best_obj and c < best_c):
                 bias = candidate_bias(w, wsq, j, sigma, cand_t, value_lo, value_t)
                 best_c, best_t, best_obj, best_bias = c, cand_t, cand_obj, bias
@@ -492,20 +516,14 @@ def bit_search_step(S, P, w, y, batch, coords, step, window, kind, ranked, weigh
 @_jit
 def sorted_bits(S, rows):
     """The 0/1 columns of ``S`` (d, n) at the rows ``rows``, packed: bit ``j & 63`` of
-    ``out[j >> 6, m]`` is ``S[j, rows[m]] != 0``. Read in row order, then gathered once
-    per row (not once per column)."""
-    n_words = (S.shape[0] + 63) >> 6
-    packed = np.zeros((n_words, S.shape[1]), dtype=np.uint64)
+    ``out[j >> 6, m]`` is ``S[j, rows[m]] != 0``."""
+    out = np.zeros(((S.shape[0] + 63) >> 6, rows.shape[0]), dtype=np.uint64)
     for j in range(S.shape[0]):
-        word = packed[j >> 6]
+        word = out[j >> 6]
         bit = np.uint64(j & 63)
         x_row = S[j]
-        for i in range(S.shape[1]):
-            word[i] |= np.uint64(x_row[i] != 0.0) << bit
-    out = np.empty((n_words, rows.shape[0]), dtype=np.uint64)
-    for w in range(n_words):
         for m in range(rows.shape[0]):
-            out[w, m] = packed[w, rows[m]]
+            word[m] |= np.uint64(x_row[rows[m]] != 0.0) << bit
     return out
 
 
