@@ -67,6 +67,12 @@ def test_searches_match_reference(data, kind, window):
         bits = (X @ net.W1T.T + net.b1 > 0)
         np.testing.assert_array_equal(net.S.T.astype(bool), bits)
         np.testing.assert_allclose(net.z, bits @ net.w2, atol=1e-12)
+        # ... and is exactly the unit-order sum of the packed bits it keeps
+        np.testing.assert_array_equal(net.bits, cpu_search.pack_bits(net.S))
+        unit_order = np.zeros_like(net.z)
+        for h in range(len(net.w2)):
+            unit_order += net.S[h] * net.w2[h]
+        assert unit_order.tobytes() == net.z.tobytes()
 
 
 @pytest.mark.parametrize("bias_init", ["median", "authors"])
@@ -147,7 +153,7 @@ def test_bit_search_step_is_search_step(n, H, n_patterns, n_units, grid, step, w
         w = rng.integers(-4, 5, H) / 4.0 if grid else rng.standard_normal(H)
         w = w / max(np.linalg.norm(w), 1e-3) if not grid else w
         z = np.zeros(n)
-        cpu_mlp01.output_scores(S, w, z)
+        cpu_mlp01.output_scores(cpu_search.pack_bits(S), w, z)
         y = (rng.random(n) < rng.random()).astype(np.int8)
         batch = rng.choice(n, int(rng.integers(1, n + 1)), replace=False)
         weight = {"none": cpu_search.UNWEIGHTED,
@@ -161,8 +167,8 @@ def test_bit_search_step_is_search_step(n, H, n_patterns, n_units, grid, step, w
         ranking = cpu_search.rank_rows(z) if ranked else cpu_search.NOT_RANKED
         want = outcome(cpu_search.search_step, S, z, w, y, np.zeros_like(y), np.ones_like(y),
                        batch, order, step, window, kind, bit_columns(H), ranking, False, weight)
-        got = outcome(cpu_search.bit_search_step, S, z, w, y, batch, order, step, window, kind,
-                      ranking, weight)
+        got = outcome(cpu_search.bit_search_step, cpu_search.pack_bits(S), z, w, y, batch, order,
+                      step, window, kind, ranking, weight)
         if isinstance(want, str):  # the best candidate has weights 0 (grid weights, H = 1)
             assert got == want
             continue

@@ -4,7 +4,8 @@ and Roshan 2020, Sec. II-B).
 
 State kept for all ``n`` training rows and updated in O(n) per change:
 ``A = W1.T @ X.T`` (hidden pre-activations without bias, ``(H, n)``), the hidden bits
-``S = A + b1 > 0`` and the output scores ``z = w2 @ S``. Both steps of an iteration
+``S = A + b1 > 0`` (also packed 64 to a word, ``bits``) and the output scores
+``z = w2 @ S``. Both steps of an iteration
 are the linear coordinate search of ``cpu_search.search_step``:
 
 * the output node is a linear model on the hidden bits (``XT = S``, ``P = z``),
@@ -22,7 +23,7 @@ from . import _threshold as th
 from ._jit import jit as _jit
 from .core import EarlyStopping, Schedule, VoteResult, class_totals, decode_step
 from .cpu_search import (NOT_RANKED, UNWEIGHTED, Columns, apply_move, bit_search_step,
-                         projection, rank_rows, search_step, sums_are_exact)
+                         pack_bits, projection, rank_rows, search_step, sums_are_exact)
 
 _NO_COORDINATES = np.empty(0, dtype=np.int64)
 
@@ -38,18 +39,22 @@ def set_node(A_row, bias, S_row, z, weight):
 
 
 @_jit
-def set_node_exact(A_row, bias, S, h, z, w2):
-    """Hidden bits of node ``h``; ``z`` of the rows whose bit changed summed again in
-    unit order (what :func:`output_scores` would give, without touching the other
-    rows)."""
+def set_node_exact(A_row, bias, S, bits, h, z, w2):
+    """Hidden bits of node ``h`` (``S`` and its packing ``bits``); ``z`` of the rows
+    whose bit changed summed again in unit order (what :func:`output_scores` would
+    give, without touching the other rows)."""
     S_row = S[h]
+    word = bits[h >> 6]
+    flag = np.uint64(1) << np.uint64(h & 63)
+    one = np.uint64(1)
     for i in range(A_row.shape[0]):
         bit = 1.0 if A_row[i] + bias > 0 else 0.0
         if bit != S_row[i]:
             S_row[i] = bit
+            word[i] ^= flag
             total = 0.0
-            for u in range(S.shape[0]):
-                total += S[u, i] * w2[u]
+            for u in range(w2.shape[0]):
+                total += np.float64((bits[u >> 6, i] >> np.uint64(u & 63)) & one) * w2[u]
             z[i] = total
 
 
@@ -63,13 +68,18 @@ def batch_mean(A_row, batch):
 
 
 @_jit
-def output_scores(S, w2, z):
+def output_scores(bits, w2, z):
     """``z = w2 @ S`` summed in unit order, so rows with the same hidden bits get
-    bit-identical scores (as at prediction time, whatever the batch of rows)."""
+    bit-identical scores (as at prediction time, whatever the batch of rows); read
+    from the packed bits (``cpu_search.pack_bits``), each product ``S[h, i] * w2[h]``
+    the same number."""
     z[:] = 0.0
-    for h in range(S.shape[0]):
-        for i in range(S.shape[1]):
-            z[i] += S[h, i] * w2[h]
+    one = np.uint64(1)
+    for h in range(w2.shape[0]):
+        word = bits[h >> 6]
+        bit = np.uint64(h & 63)
+        for i in range(z.shape[0]):
+            z[i] += np.float64((word[i] >> bit) & one) * w2[h]
 
 
 @_jit
@@ -109,7 +119,7 @@ class Network:
         self.z = np.zeros(n)
         for h in range(len(self.b1)):
             set_node(self.A[h], self.b1[h], self.S[h], self.z, self.w2[h])
-        output_scores(self.S, self.w2, self.z)
+        self.rescore()
         n_hidden = len(self.b1)
         # the hidden bits change every iteration: bounds only, no non-zero lists
         self._bit_columns = Columns(np.zeros(n_hidden), np.ones(n_hidden),
@@ -119,6 +129,12 @@ class Network:
         self._exact_sums = sums_are_exact(weight)
         self._off = np.zeros(n, dtype=np.int8)
         self._on = np.zeros(n, dtype=np.int8)
+
+    def rescore(self):
+        """``bits`` packed from ``S`` again and ``z`` summed from them, after
+        :func:`set_node`."""
+        self.bits = pack_bits(self.S)
+        output_scores(self.bits, self.w2, self.z)
 
     def parameters(self):
         return self.W1T.T.copy(), self.b1.copy(), self.w2.copy(), self.b2
@@ -132,7 +148,7 @@ class Network:
         (:func:`bit_search_step` where the sums of the weights are exact, else the
         generic :func:`search_step`: the same result)."""
         if self._exact_sums:
-            found = bit_search_step(self.S, self.z, self.w2, y, batch, order, step, window,
+            found = bit_search_step(self.bits, self.z, self.w2, y, batch, order, step, window,
                                     kind, NOT_RANKED, self.weight)
         else:
             below, above = np.zeros_like(y), np.ones_like(y)
@@ -144,7 +160,7 @@ class Network:
             position, sigma = decode_step(found.best_c, order.shape[0], step)
             j = order[position]
             apply_move(self.S, self.z, self.w2, j, sigma, NOT_RANKED, self._bit_columns)
-            output_scores(self.S, self.w2, self.z)
+            output_scores(self.bits, self.w2, self.z)
             self.b2 = found.best_bias
         return found
 
@@ -167,7 +183,7 @@ class Network:
             apply_move(self.XT, self.A[h], self.W1T[h], coords[position], sigma,
                        self.ranked[h], columns)
             self.b1[h] = found.best_bias
-        set_node_exact(self.A[h], self.b1[h], self.S, h, self.z, self.w2)
+        set_node_exact(self.A[h], self.b1[h], self.S, self.bits, h, self.z, self.w2)
         return found
 
     def initialise_biases(self, y, batch, node_order, window, kind, columns, authors=False):
@@ -187,7 +203,7 @@ class Network:
             else:
                 self.b1[h] = th.bias_at(np.sort(self.A[h][batch]), len(batch) // 2)
             set_node(self.A[h], self.b1[h], self.S[h], self.z, self.w2[h])
-        output_scores(self.S, self.w2, self.z)
+        self.rescore()
         below, above = np.zeros_like(y), np.ones_like(y)
         output = search_step(self.S, self.z, self.w2, y, below, above, batch, _NO_COORDINATES,
                              0.0, window, kind, self._bit_columns, NOT_RANKED, False,
@@ -202,7 +218,7 @@ class Network:
                 else:
                     self.b1[h] = 0.0
                 set_node(self.A[h], self.b1[h], self.S[h], self.z, self.w2[h])
-                output_scores(self.S, self.w2, self.z)
+                self.rescore()
 
 
 def fit_vote(XT, y, plan, params, columns, report=None):

@@ -437,15 +437,16 @@ def candidate_bias(w, wsq, j, sigma, t, value_lo, value_t):
 
 
 @_jit
-def bit_search_step(S, P, w, y, batch, coords, step, window, kind, ranked, weight=UNWEIGHTED):
-    """:func:`search_step` of a linear model on 0/1 data: MLP01's output node, ``S`` the
-    hidden bits, ``off = 0`` and ``on = 1``. Same result, when the counts are exact
+def bit_search_step(bits, P, w, y, batch, coords, step, window, kind, ranked,
+                    weight=UNWEIGHTED):
+    """:func:`search_step` of a linear model on 0/1 data ``S``: MLP01's output node,
+    ``S`` the hidden bits, ``off = 0`` and ``on = 1``. Same result, when the counts are exact
     (without weights, or with weights whose every sum is exact:
     :func:`sums_are_exact`).
 
     Parameters
     ----------
-    S : (d, n) float64 array of 0.0 and 1.0, feature-major (the hidden bits).
+    bits : (ceil(d / 64), n) uint64, the 0/1 data ``S`` (d, n) packed (:func:`pack_bits`).
     P, w, y, batch, coords, step, window, kind, ranked, weight
         As for :func:`search_step` (``flipped`` is not offered).
 
@@ -484,9 +485,9 @@ def bit_search_step(S, P, w, y, batch, coords, step, window, kind, ranked, weigh
     # before it count whole, through the prefix sums), with ranks offset by a
     a, end, _ = band_bounds(sorted_p, lo, hi, step)
     scratch = th.window_scratch(end - a, weight)
-    bits = sorted_bits(S, rows[a:end])
+    band_bits = sorted_bits(bits, rows[a:end])
     run_start, run_value = value_runs(sorted_p[a:end])
-    uniform = uniform_runs(bits, run_start)
+    uniform = uniform_runs(band_bits, run_start)
     band_p, band_order = sorted_p[a:end], order[a:end]
     band_drop, band_gain = tp_drop[a:end], tn_gain[a:end]
     drop_from, gain_from = drop_before[a:end + 1], gain_before[a:end + 1]
@@ -496,14 +497,14 @@ def bit_search_step(S, P, w, y, batch, coords, step, window, kind, ranked, weigh
     best_c, best_t, best_obj, best_bias = -1, -1, -np.inf, 0.0
     for jj in range(k):
         j = coords[jj]
-        ones_before(bits, j, run_start, uniform, band_drop, band_gain, drop_from, gain_from,
-                    ones, ones_drop, ones_gain)
+        ones_before(band_bits, j, run_start, uniform, band_drop, band_gain, drop_from,
+                    gain_from, ones, ones_drop, ones_gain)
         for s in range(2):
             sigma = step if s == 0 else -step
             c = jj if s == 0 else k + jj
             cand_t, cand_obj, value_lo, value_t = th.shifted_window_search(
                 band_p, band_drop, band_gain, band_order, drop_from, gain_from, run_value,
-                run_start, bits[j >> 6], np.uint64(j & 63), ones, ones_drop, ones_gain, sigma,
+                run_start, band_bits[j >> 6], np.uint64(j & 63), ones, ones_drop, ones_gain, sigma,
                 lo - a, hi - a, tp_above, tn_above, n_pos, n_neg, kind, scratch,
             )
             cand_t += a
@@ -514,16 +515,26 @@ def bit_search_step(S, P, w, y, batch, coords, step, window, kind, ranked, weigh
 
 
 @_jit
-def sorted_bits(S, rows):
-    """The 0/1 columns of ``S`` (d, n) at the rows ``rows``, packed: bit ``j & 63`` of
-    ``out[j >> 6, m]`` is ``S[j, rows[m]] != 0``."""
-    out = np.zeros(((S.shape[0] + 63) >> 6, rows.shape[0]), dtype=np.uint64)
+def pack_bits(S):
+    """The 0/1 columns of ``S`` (d, n), packed 64 to a word: bit ``j & 63`` of
+    ``bits[j >> 6, i]`` is ``S[j, i] != 0``."""
+    bits = np.zeros(((S.shape[0] + 63) >> 6, S.shape[1]), dtype=np.uint64)
     for j in range(S.shape[0]):
-        word = out[j >> 6]
+        word = bits[j >> 6]
         bit = np.uint64(j & 63)
         x_row = S[j]
+        for i in range(S.shape[1]):
+            word[i] |= np.uint64(x_row[i] != 0.0) << bit
+    return bits
+
+
+@_jit
+def sorted_bits(bits, rows):
+    """The packed bits (:func:`pack_bits`) of the rows ``rows``, in that order."""
+    out = np.empty((bits.shape[0], rows.shape[0]), dtype=np.uint64)
+    for w in range(bits.shape[0]):
         for m in range(rows.shape[0]):
-            word[m] |= np.uint64(x_row[rows[m]] != 0.0) << bit
+            out[w, m] = bits[w, rows[m]]
     return out
 
 
