@@ -5,8 +5,8 @@ and Roshan 2020, Sec. II-B).
 State kept for all ``n`` training rows and updated in O(n) per change:
 ``A = W1.T @ X.T`` (hidden pre-activations without bias, ``(H, n)``), the hidden bits
 ``S = A + b1 > 0`` (also packed 64 to a word, ``bits``) and the output scores
-``z = w2 @ S``. Both steps of an iteration
-are the linear coordinate search of ``cpu_search.search_step``:
+``z = w2 @ S``. Both steps of an iteration are the linear coordinate search of
+``cpu_search.search_step``:
 
 * the output node is a linear model on the hidden bits (``XT = S``, ``P = z``),
   searched by its specialisation to 0/1 data, ``cpu_search.bit_search_step``; its
