@@ -336,9 +336,41 @@ def window_scratch(n_b, like):
 
 
 @_jit
+def bucket_grid():
+    """An empty cache of :func:`bucket_starts`: bucket starts and what they were
+    computed for."""
+    return np.empty(MAX_BUCKETS + 3, dtype=np.int64), np.full(4, np.nan)
+
+
+@_jit
+def bucket_starts(sorted_p, a, end, low, high, inv_width, n_buckets, grid):
+    """``start[b]`` (``b = 0 .. n_buckets + 2``): the first position of ``[a, end)``
+    whose value in the ascending ``sorted_p`` falls in a bucket ``>= b`` of
+    :func:`_bucket` on ``[low, high]``, by binary searches.
+
+    ``grid`` (:func:`bucket_grid`) keeps the last starts: candidates of columns with
+    the same bounds share band and bounds, so their starts are computed once.
+    """
+    start, key = grid
+    if key[0] == a and key[1] == end and key[2] == low and key[3] == high:
+        return start
+    for b in range(n_buckets + 3):
+        left, right = a, end
+        while left < right:
+            mid = (left + right) // 2
+            if _bucket(sorted_p[mid], low, inv_width, n_buckets) < b:
+                left = mid + 1
+            else:
+                right = mid
+        start[b] = left
+    key[0], key[1], key[2], key[3] = a, end, low, high
+    return start
+
+
+@_jit
 def window_search(sorted_p, tp_drop, tn_gain, order, drop_before, gain_before, x_row, rows, band,
                   sigma, a, end, lo, hi, low, high, tp_above, tn_above, n_pos, n_neg, kind,
-                  linear, weighted, scratch):
+                  linear, weighted, scratch, grid):
     """Best threshold index in ``[lo, hi)`` for values ``p + sigma * x``.
 
     ``sorted_p`` (with the rows' ``tp_drop``/``tn_gain``, batch positions ``order`` and
@@ -353,8 +385,9 @@ def window_search(sorted_p, tp_drop, tn_gain, order, drop_before, gain_before, x
     without weights), ``weighted`` that ``tp_drop``, ``tn_gain`` hold weights
     (float64 sums; else small integers, int64, summed in packed integers).
     Work is O(moved rows + sqrt(band) log(band)) plus a selection among the rows that
-    fall in the value buckets around the window. ``scratch`` is
-    :func:`window_scratch`'s.
+    fall in the value buckets around the window; the O(sqrt(band) log(band)) part is
+    skipped when ``grid`` (:func:`bucket_grid`) already holds the buckets of the same
+    band and bounds. ``scratch`` is :func:`window_scratch`'s.
 
     Returns ``(t, objective, value at rank t-1, value at rank t)``; ties go to the
     smallest ``t``. Ranks use the key (value, batch position).
@@ -364,17 +397,7 @@ def window_search(sorted_p, tp_drop, tn_gain, order, drop_before, gain_before, x
     size = end - a
     n_buckets = min(MAX_BUCKETS, max(4, int(np.sqrt(size))))
     inv_width = n_buckets / (high - low)
-    # start[b]: first band position whose *current* value falls in bucket >= b
-    start = np.empty(n_buckets + 3, dtype=np.int64)
-    for b in range(n_buckets + 3):
-        left, right = a, end
-        while left < right:
-            mid = (left + right) // 2
-            if _bucket(sorted_p[mid], low, inv_width, n_buckets) < b:
-                left = mid + 1
-            else:
-                right = mid
-        start[b] = left
+    start = bucket_starts(sorted_p, a, end, low, high, inv_width, n_buckets, grid)
     # each moved row leaves its bucket for another: first the buckets (vectorised),
     # then the moves, into LANES interleaved histograms of (count + tp_drop << 32) and
     # tn_gain (counts stay far below 2**31)
