@@ -6,7 +6,7 @@ import numpy as np
 from . import _threshold as th
 from .core import EarlyStopping, Schedule, VoteResult, class_totals, decode_step
 from .cpu_search import (UNWEIGHTED, apply_move, flip_orientation, projection, rank_rows,
-                         search_step, step_buffers)
+                         search_step)
 
 
 def fit_vote(XT, y, plan, params, columns, report=None):
@@ -31,7 +31,6 @@ def fit_vote(XT, y, plan, params, columns, report=None):
     below, above = np.zeros_like(y), np.ones_like(y)
     n_pos, n_neg = class_totals(y, plan.sample_weight)
     weight = UNWEIGHTED if plan.sample_weight is None else plan.sample_weight
-    buffers = step_buffers(y.shape[0], weight)  # reused by every search of the vote
     schedule = Schedule(params)
     stopping = EarlyStopping(params)
     best_obj, best_w, best_b = -np.inf, w.copy(), 0.0
@@ -40,7 +39,7 @@ def fit_vote(XT, y, plan, params, columns, report=None):
         search_kind, eval_kind = schedule.kinds(it)
         found = search_step(XT, P, w, y, below, above, draws.batch, draws.coords,
                             params.step_size, params.bias_window, search_kind, columns, ranked,
-                            params.flip_orientation, weight, buffers)
+                            params.flip_orientation, weight)
         b = found.bias0
         moves = found.best_c >= 0 and found.best_obj > found.obj0
         if not moves and found.flip_obj > found.obj0:

@@ -162,26 +162,13 @@ def rank_rows(P):
 
 
 @_jit
-def order_buffers(n):
-    """Buffers of :func:`sort_batch` for batches of up to ``n`` rows of data of ``n``
-    rows: ``(slot, sorted_p, rows, order)``, ``slot`` filled with -1."""
-    # one spare entry: the branch-free scan writes every row before deciding to keep it
-    return (np.full(n, -1, dtype=np.int64), np.empty(n + 1), np.empty(n + 1, dtype=np.int64),
-            np.empty(n + 1, dtype=np.int64))
-
-
-@_jit
-def sort_batch(P, batch, ranked, buffers=None):
+def sort_batch(P, batch, ranked):
     """The batch in stable ascending order of ``P``: values, rows, batch positions.
 
     With ``ranked`` (every row in ascending order of ``P``) the batch is read off it
     in O(n) and only runs of equal values are sorted (by batch position); with
     :data:`NOT_RANKED` the batch is sorted from scratch (``_threshold.argsort_few``:
     counted into place when few values are distinct, else radix-sorted).
-
-    ``buffers`` (:func:`order_buffers`, for ``ranked`` only) are written and returned
-    (as views) instead of new arrays, and ``slot`` is left filled with -1 again: a
-    vote reuses them every iteration, sparing the page faults of fresh large arrays.
     """
     n_b = batch.shape[0]
     if ranked.shape[0] == 0:
@@ -195,11 +182,13 @@ def sort_batch(P, batch, ranked, buffers=None):
             sorted_p[k] = p[order[k]]
             rows[k] = batch[order[k]]
         return sorted_p, rows, order
-    if buffers is None:
-        buffers = order_buffers(P.shape[0])
-    slot, sorted_p, rows, order = buffers  # slot: batch position of each row, or -1
+    slot = np.full(P.shape[0], -1, dtype=np.int64)  # batch position of each row
     for i in range(n_b):
         slot[batch[i]] = i
+    # one spare entry: the branch-free scan writes every row before deciding to keep it
+    sorted_p = np.empty(n_b + 1)
+    rows = np.empty(n_b + 1, dtype=np.int64)
+    order = np.empty(n_b + 1, dtype=np.int64)
     k = 0
     for r in ranked:
         i = slot[r]
@@ -207,8 +196,6 @@ def sort_batch(P, batch, ranked, buffers=None):
         rows[k] = r
         order[k] = i
         k += i >= 0
-    for i in range(n_b):
-        slot[batch[i]] = -1
     # equal values keep their batch order, as a stable sort of the batch would
     t = 0
     while t < n_b:
@@ -231,16 +218,7 @@ def sort_batch(P, batch, ranked, buffers=None):
 
 
 @_jit
-def count_buffers(n, like):
-    """Buffers of :func:`sorted_counts` for batches of up to ``n`` rows, counts in the
-    dtype of ``like``: :func:`order_buffers`, then ``tp_drop``, ``tn_gain``,
-    ``drop_before``, ``gain_before``."""
-    return (order_buffers(n), np.empty(n, like.dtype), np.empty(n, like.dtype),
-            np.empty(n + 1, like.dtype), np.empty(n + 1, like.dtype))
-
-
-@_jit
-def sorted_counts(P, batch, ranked, y, off, on, weight, buffers=None):
+def sorted_counts(P, batch, ranked, y, off, on, weight):
     """The batch in ascending order of ``P`` (:func:`sort_batch`) and what a threshold
     search of it counts: ``(sorted_p, rows, order, tp_drop, tn_gain, drop_before,
     gain_before, tp_above, tn_above, n_pos, n_neg, linear)``.
@@ -250,22 +228,14 @@ def sorted_counts(P, batch, ranked, y, off, on, weight, buffers=None):
     them); ``drop_before``, ``gain_before`` (n_b + 1): their prefix sums; ``tp_above``,
     ``tn_above``: the counts with every row above; ``n_pos``, ``n_neg``: the class
     totals; ``linear``: every row flips the output and counts 1.
-
-    ``buffers`` (:func:`count_buffers`, for ``ranked`` only) are used as in
-    :func:`sort_batch`.
     """
     n_b = batch.shape[0]
-    if buffers is None:
-        sorted_p, rows, order = sort_batch(P, batch, ranked)
-        tp_drop = np.empty(n_b, weight.dtype)
-        tn_gain = np.empty(n_b, weight.dtype)
-        drop_before = np.empty(n_b + 1, weight.dtype)  # prefix sums over sorted positions
-        gain_before = np.empty(n_b + 1, weight.dtype)
-    else:
-        sorted_p, rows, order = sort_batch(P, batch, ranked, buffers[0])
-        tp_drop, tn_gain = buffers[1][:n_b], buffers[2][:n_b]
-        drop_before, gain_before = buffers[3][:n_b + 1], buffers[4][:n_b + 1]
+    sorted_p, rows, order = sort_batch(P, batch, ranked)
     weighted = weight.shape[0] > 0
+    tp_drop = np.empty(n_b, weight.dtype)
+    tn_gain = np.empty(n_b, weight.dtype)
+    drop_before = np.empty(n_b + 1, weight.dtype)  # prefix sums over sorted positions
+    gain_before = np.empty(n_b + 1, weight.dtype)
     drop_before[0] = 0
     gain_before[0] = 0
     zero = drop_before[0]
@@ -309,22 +279,8 @@ def band_bounds(sorted_p, lo, hi, shift):
 
 
 @_jit
-def step_buffers(n, like):
-    """Buffers of :func:`search_step` on data of ``n`` rows, counts in the dtype of
-    ``like`` (the ``weight`` argument): :func:`count_buffers`, the moved rows' arrays
-    (positions, rows, x, p, tp_drop, tn_gain), each row's sorted position (-1 outside
-    the batch) and ``_threshold.window_scratch``. A vote makes them once and passes
-    them to every search (fresh arrays of this size cost page faults each time)."""
-    # one spare slot: the scans of the band write a row before deciding to keep it
-    moved = (np.empty(n + 1, dtype=np.int64), np.empty(n + 1, dtype=np.int64), np.empty(n + 1),
-             np.empty(n + 1), np.empty(n + 1, like.dtype), np.empty(n + 1, like.dtype))
-    return (count_buffers(n, like), moved, np.full(n, -1, dtype=np.int32),
-            th.window_scratch(n, like))
-
-
-@_jit
 def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns, ranked,
-                flipped=False, weight=UNWEIGHTED, buffers=None):
+                flipped=False, weight=UNWEIGHTED):
     """One coordinate search of an SCD01 iteration, or of a hidden node of MLP01
     (nothing is modified).
 
@@ -352,9 +308,6 @@ def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns
         Each row's weight in the objective (every accuracy a weighted accuracy), or
         :data:`UNWEIGHTED` (every row counts 1: integer counts). The counts take its
         dtype, so the unweighted search is compiled with integer counts.
-    buffers : tuple, optional
-        :func:`step_buffers` ``(n, weight)``, reused from one call to the next (left
-        as found); by default made for this call.
 
     Returns
     -------
@@ -369,11 +322,8 @@ def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns
     """
     n_b = batch.shape[0]
     k = coords.shape[0]
-    if buffers is None:
-        buffers = step_buffers(P.shape[0], weight)
-    counted, moved, position, scratch = buffers
     sorted_p, rows, order, tp_drop, tn_gain, drop_before, gain_before, tp_above, tn_above, \
-        n_pos, n_neg, linear = sorted_counts(P, batch, ranked, y, off, on, weight, counted)
+        n_pos, n_neg, linear = sorted_counts(P, batch, ranked, y, off, on, weight)
     weighted = weight.shape[0] > 0
     t0, obj0 = th.full_scan(tp_drop, tn_gain, tp_above, tn_above, n_pos, n_neg, kind)
     bias0 = th.bias_at(sorted_p, t0)
@@ -387,9 +337,17 @@ def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns
     lo = max(0, t0 - window)
     hi = min(n_b, t0 + window)
     wsq = squared_norm(w)
-    moved_pos, moved_row, moved_x, moved_p, moved_drop, moved_gain = moved
-    for t in range(n_b):  # sorted position of a batch row, -1 for the others
+    # one spare slot: the scans below write a row before deciding to keep it
+    moved_pos = np.empty(n_b + 1, dtype=np.int64)
+    moved_row = np.empty(n_b + 1, dtype=np.int64)
+    moved_x = np.empty(n_b + 1)
+    moved_p = np.empty(n_b + 1)
+    moved_drop = np.empty(n_b + 1, weight.dtype)
+    moved_gain = np.empty(n_b + 1, weight.dtype)
+    position = np.full(P.shape[0], -1, dtype=np.int32)  # sorted position of a batch row
+    for t in range(n_b):
         position[rows[t]] = t
+    scratch = th.window_scratch(n_b, weight)
     grids = (th.bucket_grid(), th.bucket_grid())  # one per sign
     buf = column_buffer(XT, P.shape[0])
 
@@ -455,8 +413,6 @@ def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns
                 bias = candidate_bias(w, wsq, j, sigma, cand_t, value_lo, value_t)
                 best_c, best_t, best_obj, best_bias = c, cand_t, cand_obj, bias
         clear_column(columns, j, buf)
-    for t in range(n_b):
-        position[rows[t]] = -1
     return SearchResult(t0, obj0, bias0, best_c, best_t, best_obj, best_bias, flip_t, flip_obj,
                         flip_bias)
 
