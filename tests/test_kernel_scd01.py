@@ -239,3 +239,22 @@ def test_non_zero_lists_change_nothing_but_speed():
     for (w, b), obj, _ in fits[1:]:
         np.testing.assert_array_equal(w, fits[0][0][0])
         assert b == fits[0][0][1] and obj == fits[0][1]
+
+
+def test_bucket_starts_are_reused_only_for_the_same_band_and_bounds():
+    from sk01loss._kernels import _threshold as th
+
+    rng = np.random.default_rng(4)
+    sorted_p = np.sort(rng.standard_normal(500))
+    grid = th.bucket_grid()
+    for a, end, low, high in [(10, 400, -0.5, 0.7), (10, 400, -0.5, 0.7), (0, 500, -0.5, 0.7),
+                              (10, 400, -0.4, 0.7), (10, 400, -0.4, 0.9), (10, 400, -0.5, 0.7)]:
+        n_buckets = int(np.sqrt(end - a))
+        inv_width = n_buckets / (high - low)
+        cached = th.bucket_starts(sorted_p, a, end, low, high, inv_width, n_buckets, grid)
+        fresh = th.bucket_starts(sorted_p, a, end, low, high, inv_width, n_buckets,
+                                 th.bucket_grid())
+        np.testing.assert_array_equal(cached[:n_buckets + 3], fresh[:n_buckets + 3])
+        buckets = [th._bucket(v, low, inv_width, n_buckets) for v in sorted_p[a:end]]
+        np.testing.assert_array_equal(fresh[:n_buckets + 3],
+                                      a + np.searchsorted(buckets, np.arange(n_buckets + 3)))
