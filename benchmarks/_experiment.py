@@ -18,7 +18,7 @@ from sklearn.svm import LinearSVC
 from sk01loss import MLP01Classifier, SCD01Classifier
 from sk01loss.datasets import load_image_folder, load_mnist
 
-from ._common import DEFAULT_DATA, environment, load_checked, resolve_data_dir
+from ._common import DEFAULT_DATA, PAPER_PROTOCOL, environment, load_checked, resolve_data_dir
 
 DATASETS = {
     # name: (loader, default location)
@@ -72,13 +72,15 @@ def make_model(name, args, *, votes=1, scd01_iters=1000, n_classes=2):
                             random_state=seed)
         # multiclass: ten binary MLPs, one-vs-all like the 0/1 models (the paper, Sec. III-A)
         return mlp if n_classes <= 2 else OneVsRestClassifier(mlp)
-    # the paper's protocol: every iteration (tol=None), whatever the defaults
-    common = dict(n_estimators=votes, n_coordinates=N_COORDINATES[args.dataset], tol=None,
+    # the paper's protocol (PAPER_PROTOCOL), whatever the defaults
+    common = dict(n_estimators=votes, n_coordinates=N_COORDINATES[args.dataset],
                   random_state=seed, n_jobs=args.n_jobs)
     if name == "scd01":
-        return SCD01Classifier(max_iter=scd01_iters // 5 if quick else scd01_iters, **common)
+        return SCD01Classifier(max_iter=scd01_iters // 5 if quick else scd01_iters, **common,
+                               **PAPER_PROTOCOL["scd01"])
     if name == "mlp01":
-        return MLP01Classifier(n_hidden=20, max_iter=200 if quick else 1000, **common)
+        return MLP01Classifier(n_hidden=20, max_iter=200 if quick else 1000, **common,
+                               **PAPER_PROTOCOL["mlp01"])
     raise ValueError(f"unknown model {name!r}")
 
 

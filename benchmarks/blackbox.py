@@ -54,6 +54,7 @@ from sk01loss import SCD01Classifier
 from sk01loss.attacks import SubstituteAttack, default_substitute
 
 from . import _figures, table1
+from ._common import PAPER_PROTOCOL
 from ._experiment import (EPS, MODELS, N_COORDINATES, Store, add_common_arguments,
                           ensemble_size, fitted_by, load_dataset, make_model)
 from .table3 import DATASET_NAMES, binarise
@@ -199,8 +200,8 @@ def _attack(kind, args, protocol, target, label, n_eval):
                                 clip_augmented=args.clip_augmented, **common)
     # the paper's SCD01 substitute (Sec. III-C) as in the authors' code: one vote, the SCD01 target's seed, no random sign
     substitute = SCD01Classifier(n_estimators=1, max_iter=200 if args.quick else 1000,
-                                 n_coordinates=N_COORDINATES[args.dataset], tol=None,
-                                 random_state=args.seed, n_jobs=1)
+                                 n_coordinates=N_COORDINATES[args.dataset],
+                                 random_state=args.seed, n_jobs=1, **PAPER_PROTOCOL["scd01"])
     return SubstituteAttack(frozen, substitute=substitute, random_sign=False,
                             clip_augmented=True, augmentation=args.augmentation,
                             random_state=args.seed, **common)

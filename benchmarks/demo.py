@@ -18,6 +18,8 @@ from sklearn.svm import LinearSVC
 
 from sk01loss import MLP01Classifier, SCD01Classifier, transfer_matrix
 
+from ._common import PAPER_PROTOCOL
+
 
 def add_arguments(parser):
     parser.add_argument("--n-jobs", type=int, default=-1,
@@ -59,8 +61,8 @@ def transfer(args):
     # MLP01 20 hidden units and 1000 iterations, MLP 20 sigmoid units trained by SGD
     models = {
         "SVM": LinearSVC(C=0.01, dual=False),
-        "SCD01": SCD01Classifier(n_estimators=1, max_iter=1000, tol=None,
-                                 random_state=args.seed),
+        "SCD01": SCD01Classifier(n_estimators=1, max_iter=1000, random_state=args.seed,
+                                 **PAPER_PROTOCOL["scd01"]),
         "MLP": MLPClassifier((20,), activation="logistic", solver="sgd",
                              learning_rate_init=0.01, max_iter=200, random_state=args.seed),
         "MLP01": MLP01Classifier(n_hidden=20, n_estimators=1, max_iter=1000, tol=None,

@@ -139,8 +139,8 @@ def sweep(args, X, y, X_test, y_test):
             settings = dict(max_iter=max_iter, tol=tol, n_estimators=votes)
             if patience is not None:
                 settings["n_iter_no_change"] = patience
-            if args.flip_orientation:
-                settings["flip_orientation"] = True
+            if args.sweep == "scd01":  # explicit: the record's key says which
+                settings["flip_orientation"] = args.flip_orientation
             model = _zero_one(args.sweep, args, **settings)
             print(f"[fit-cost] fitting {key} ...", flush=True)
             cpu, wall = timed(lambda: model.fit(X, y))

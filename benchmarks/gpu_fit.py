@@ -23,7 +23,8 @@ from sk01loss import MLP01Classifier, SCD01Classifier
 from sk01loss._kernels import cuda_status
 from sk01loss.datasets import load_mnist
 
-from ._common import DEFAULT_DATA, CommandError, environment, load_checked, resolve_data_dir
+from ._common import (DEFAULT_DATA, PAPER_PROTOCOL, CommandError, environment, load_checked,
+                      resolve_data_dir)
 
 MODELS = {
     # name: (estimator, paper iterations, target seconds for 10 classes x 32 votes)
@@ -72,8 +73,9 @@ def run(args):
         Estimator(n_estimators=2, max_iter=3, device=device).fit(X[:600], y[:600])
 
     def fit(step, device, labels, truth):
-        clf = Estimator(n_estimators=args.votes, max_iter=max_iter, tol=None, device=device,
-                        n_jobs=args.n_jobs, random_state=args.seed)
+        clf = Estimator(n_estimators=args.votes, max_iter=max_iter, device=device,
+                        n_jobs=args.n_jobs, random_state=args.seed,
+                        **PAPER_PROTOCOL[args.model])
         start = time.perf_counter()
         clf.fit(X, labels)
         seconds = time.perf_counter() - start

@@ -21,7 +21,7 @@ from sklearn.svm import LinearSVC
 from sk01loss import MLP01Classifier, SCD01Classifier
 from sk01loss.datasets import load_mnist
 
-from ._common import DEFAULT_DATA, environment, load_checked, resolve_data_dir
+from ._common import DEFAULT_DATA, PAPER_PROTOCOL, environment, load_checked, resolve_data_dir
 
 PAPER_ITERATIONS = {"scd01": 500, "mlp01": 1000}
 MODELS = {
@@ -102,8 +102,9 @@ def run(args):
     Estimator, make_baseline, baseline_name = MODELS[args.model]
     # the paper's protocol, whatever the estimators' defaults: every iteration of
     # its iteration counts (Table II: 500 for SCD01, 1000 for MLP01)
-    settings = dict(n_estimators=args.votes, n_jobs=args.n_jobs, tol=None,
-                    max_iter=args.max_iter or PAPER_ITERATIONS[args.model])
+    settings = dict(n_estimators=args.votes, n_jobs=args.n_jobs,
+                    max_iter=args.max_iter or PAPER_ITERATIONS[args.model],
+                    **PAPER_PROTOCOL[args.model])
     options, suffix = _options(args)
     settings.update(options)
     X, y = load_checked(load_mnist, resolve_data_dir(args.data_dir, "mnist"), "train")

@@ -9,9 +9,10 @@ random_state=s`` for each seed ``s`` below ``--seeds``) and as one ensemble (of
 ``--votes`` votes, ``random_state=0``). The table gives, per dataset and setting,
 the single votes' mean training and test accuracy (and their range), how many of
 them predict one class for every row (training and test), how many score no better
-than the test set's majority share, and the ensemble's test accuracy. SCD01 runs its
-defaults (the paper's 500 iterations, ``tol=None``); ``--flip on`` sets
-``flip_orientation=True``.
+than the test set's majority share, and the ensemble's test accuracy. The models run
+the paper's protocol (500 iterations for SCD01, 1000 for MLP01, ``tol=None``),
+whatever the estimators' defaults; ``--flip on`` sets ``flip_orientation=True``,
+``--flip off`` ``False``.
 
 With ``--toy N``, N small 2-D problems are added (40 Gaussian points labelled by a
 random line, 4 of them moved 3 units deep into the other class's side): the exact

@@ -13,7 +13,7 @@ import time
 from sk01loss import MLP01Classifier, SCD01Classifier
 from sk01loss.datasets import load_mnist
 
-from ._common import DEFAULT_DATA, environment, load_checked, resolve_data_dir
+from ._common import DEFAULT_DATA, PAPER_PROTOCOL, environment, load_checked, resolve_data_dir
 
 MODELS = {
     # name: (estimator, paper iterations, target seconds per vote)
@@ -39,7 +39,8 @@ def run(args):
     print(environment())
     # compile (or load Numba's cache) outside the timing
     Estimator(n_estimators=1, max_iter=2).fit(X[:500], y[:500] == 0)
-    clf = Estimator(n_estimators=1, max_iter=max_iter, tol=None, random_state=args.seed)
+    clf = Estimator(n_estimators=1, max_iter=max_iter, random_state=args.seed,
+                    **PAPER_PROTOCOL[args.model])
     cpu, wall = time.process_time(), time.perf_counter()
     clf.fit(X, y == 0)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall

@@ -322,7 +322,7 @@ def test_weights_change_the_model():
     """Not a no-op: down-weighting the minority class predicts it less often."""
     X, y = make_classification(400, 5, weights=[0.85], class_sep=0.6, flip_y=0.05,
                                random_state=1)
-    kwargs = dict(n_estimators=5, max_iter=100, random_state=0)
+    kwargs = dict(n_estimators=5, max_iter=100, tol=None, random_state=0)
     plain = SCD01Classifier(**kwargs).fit(X, y)
     light = SCD01Classifier(**kwargs).fit(X, y, sample_weight=np.where(y == 1, 0.05, 1.0))
     assert (light.predict(X) == 1).sum() < (plain.predict(X) == 1).sum()
