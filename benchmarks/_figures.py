@@ -33,6 +33,16 @@ def _wrap(title, n_panels):
     return textwrap.fill(title, width=60 * n_panels)
 
 
+def _save(plt, fig, path, title, n_panels):
+    """Lay out ``fig``'s panels under one wrapped title, write it to ``path`` and close
+    it; returns the path."""
+    fig.tight_layout()
+    fig.suptitle(_wrap(title, n_panels), fontsize=10, y=1.0, va="bottom")
+    fig.savefig(path, dpi=DPI, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
 def heatmaps(path, panels, rows, columns, title):
     """Side-by-side heatmaps of accuracies in % with every cell annotated.
 
@@ -91,11 +101,7 @@ def curves(path, panels, title, ylabel="accuracy (%)", xlabel="epoch (0 = clean)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     axes[0][0].set_ylabel(ylabel)
-    fig.tight_layout()
-    fig.suptitle(_wrap(title, len(panels)), fontsize=10, y=1.0, va="bottom")
-    fig.savefig(path, dpi=DPI, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path, title, len(panels))
 
 
 def tradeoff(path, panels, title, xlabel="CPU seconds (log scale)", ylabel="test accuracy (%)"):
@@ -123,8 +129,4 @@ def tradeoff(path, panels, title, xlabel="CPU seconds (log scale)", ylabel="test
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
     axes[0][0].set_ylabel(ylabel)
-    fig.tight_layout()
-    fig.suptitle(_wrap(title, len(panels)), fontsize=10, y=1.0, va="bottom")
-    fig.savefig(path, dpi=DPI, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path, title, len(panels))
