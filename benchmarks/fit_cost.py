@@ -207,5 +207,5 @@ def _point(row):
     colour = {8: "tab:blue", 32: "tab:orange"}.get(row["votes"], "tab:grey")
     return (f"{row['votes']} votes, {kind}{flip}", row["cpu_seconds"],
             100 * row["test_accuracy"],
-            dict(marker=marker, color=colour, s=60 if row["flip_orientation"] else 30,
-                 facecolors="none" if row["flip_orientation"] else colour))
+            {"marker": marker, "color": colour, "s": 60 if row["flip_orientation"] else 30,
+             "facecolors": "none" if row["flip_orientation"] else colour})

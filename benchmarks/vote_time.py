@@ -7,7 +7,6 @@ seconds and wall seconds per iteration and per vote, the CPU ratio to the target
 (SCD01 1 s, MLP01 3 s per vote) and the vote's test accuracy on class 0 vs all.
 """
 
-import os
 import time
 
 from sk01loss import MLP01Classifier, SCD01Classifier
