@@ -427,11 +427,17 @@ def squared_norm(w):
 
 
 @_jit
+def candidate_norm(w, wsq, j, sigma):
+    """Norm of the candidate ``w + sigma e_j`` (``wsq = w @ w``, :func:`squared_norm`)."""
+    return np.sqrt(wsq - w[j] * w[j] + (w[j] + sigma) ** 2)
+
+
+@_jit
 def candidate_bias(w, wsq, j, sigma, t, value_lo, value_t):
     """Bias of the normalised candidate ``(w + sigma e_j) / norm`` (``wsq = w @ w``) at
     threshold index ``t``, between the candidate's values ``value_lo`` and ``value_t``
     at ranks ``t-1`` and ``t`` (below every row for ``t = 0``)."""
-    norm = np.sqrt(wsq - w[j] * w[j] + (w[j] + sigma) ** 2)
+    norm = candidate_norm(w, wsq, j, sigma)
     if t == 0:
         return -value_t / norm + th.EDGE_OFFSET
     return -0.5 * (value_lo + value_t) / norm
@@ -608,10 +614,7 @@ def apply_move(XT, P, w, j, sigma, ranked, columns):
     Only rows where column ``j`` is non-zero change place: they are sorted and merged
     with the others, whose order the division by ``norm`` keeps.
     """
-    norm = 0.0
-    for i in range(w.shape[0]):
-        norm += w[i] * w[i]
-    norm = np.sqrt(norm - w[j] * w[j] + (w[j] + sigma) ** 2)
+    norm = candidate_norm(w, squared_norm(w), j, sigma)
     w[j] += sigma
     for i in range(w.shape[0]):
         w[i] /= norm
