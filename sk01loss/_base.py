@@ -132,8 +132,10 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
             class, uniformly without replacement among the rows of positive weight
             (``batch_fraction`` of their number). Equal weights (any ``c > 0``) fit
             exactly the model of no weights, and integer weights count a row as that
-            many copies of it in every objective. Not supported with
-            ``device="cuda"`` unless the weights are equal.
+            many copies of it in every objective. Every ``device`` fits weights; the
+            batched back-ends (``"numpy"``, ``"cuda"``) add them in other orders than
+            the CPU, so they fit the CPU's model where the sums are exact (integer
+            weights) and may take other paths where they round.
 
         Returns
         -------

@@ -67,9 +67,12 @@ def test_window_search_matches_numba_for_any_bucketing(data, n_buckets, bound, x
 
 
 @pytest.mark.gpu
+@pytest.mark.parametrize("counts", [np.int64, np.float64])
 @pytest.mark.parametrize("shared", [True, False])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_cuda_kernels_equal_the_array_code(shared, dtype):
+def test_cuda_kernels_equal_the_array_code(shared, dtype, counts):
+    """Bit for bit, with integer row counts and with float64 (sample-weighted) ones;
+    the float sums are of multiples of 1/8, so exact in any order."""
     cupy = pytest.importorskip("cupy")
     from sk01loss._kernels import _cuda
 
@@ -83,20 +86,25 @@ def test_cuda_kernels_equal_the_array_code(shared, dtype):
     args = [cupy.asarray(a) for a in (
         XT, rng.standard_normal((V, n_b)),
         np.stack([rng.choice(n, n_b, replace=False) for _ in range(V)]),
-        rng.integers(0, d, (V, C)), rng.choice([-0.3, 0.3], C), low, high, scale,
-        rng.integers(-1, 2, (V, n_b)), rng.integers(-1, 2, (V, n_b)))]
-    for got, want in zip(_cuda.histograms(*args, n_buckets),
-                         batched_search._histograms_array(cupy, *args, n_buckets)):
-        cupy.testing.assert_array_equal(got, want)
+        rng.integers(0, d, (V, C)), rng.choice([-0.3, 0.3], C), low, high, scale)]
+    scale_counts = 1 if counts == np.int64 else rng.integers(1, 80, (V, n_b)) / 8
+    tp_drop, tn_gain = (cupy.asarray((rng.integers(-1, 2, (V, n_b)) * scale_counts)
+                                     .astype(counts)) for _ in range(2))
+    cupy.testing.assert_array_equal(
+        _cuda.bucket_counts(*args, n_buckets),
+        batched_search._bucket_counts_array(cupy, *args, n_buckets))
 
     first = cupy.asarray(rng.integers(0, n_buckets + 2, (V, C)))
     last = cupy.minimum(first + cupy.asarray(rng.integers(0, 3, (V, C))), n_buckets + 1)
-    _, bucket = batched_search._candidates_array(cupy, *args[:8], n_buckets)
+    _, bucket = batched_search._candidates_array(cupy, *args, n_buckets)
     size = int(((bucket >= first[..., None]) & (bucket <= last[..., None])).sum(-1).max())
-    for got, want in zip(_cuda.gather(*args, n_buckets, first, last, size),
-                         batched_search._gather_array(cupy, *args, n_buckets, first, last, size)):
-        assert got.dtype == want.dtype
-        cupy.testing.assert_array_equal(got, want)
+    window = (n_buckets, tp_drop, tn_gain, first, last, size)
+    got = _cuda.gather(*args, *window)
+    for again, part in zip(_cuda.gather(*args, *window), got):  # the same bits every run
+        cupy.testing.assert_array_equal(again, part)
+    for part, want in zip(got, batched_search._gather_array(cupy, *args, *window)):
+        assert part.dtype == want.dtype
+        cupy.testing.assert_array_equal(part, want)
 
     w = rng.standard_normal((5, 300))
     np.testing.assert_array_equal(_cuda.sequential_sum_of_squares(cupy.asarray(w)).get(),

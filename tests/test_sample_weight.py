@@ -252,15 +252,33 @@ def test_batched_mlp01_equals_numba_with_integer_weights(seed):
             np.testing.assert_array_equal(part, ref_part)
 
 
+@pytest.mark.parametrize("device", ["numpy", pytest.param("cuda", marks=pytest.mark.gpu)])
 @pytest.mark.parametrize("Estimator,kwargs", ESTIMATORS[::2], ids=IDS[::2])
-def test_estimator_on_numpy_equals_cpu_with_integer_weights(Estimator, kwargs):
+def test_batched_estimator_equals_cpu_with_integer_weights(Estimator, kwargs, device):
     X, y = integer_problem(1, n=150, n_classes=3)
     weight = np.random.default_rng(1).integers(0, 4, y.size).astype(np.float64)
     weight[:3] = 1.0
     cpu = Estimator(**kwargs, random_state=0).fit(X, y, sample_weight=weight)
-    batched = Estimator(**kwargs, random_state=0, device="numpy").fit(X, y,
-                                                                      sample_weight=weight)
+    batched = Estimator(**kwargs, random_state=0, device=device).fit(X, y,
+                                                                     sample_weight=weight)
     assert_same_model(cpu, batched)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("Estimator,kwargs", ESTIMATORS[::2], ids=IDS[::2])
+def test_cuda_fits_float_weights_like_numpy_and_reproducibly(Estimator, kwargs):
+    """Weights whose sums round: CUDA and NumPy add them in other orders, so their
+    models may take other paths, but each gives the same model on every run and both
+    learn (on this data NumPy and the CPU differ by 0.05 in training accuracy; both
+    are over 0.7, the majority class 0.38)."""
+    X, y = integer_problem(1, n=150, n_classes=3)
+    weight = np.random.default_rng(2).uniform(0.1, 3.0, y.size)
+    fits = [Estimator(**kwargs, random_state=0, device=device).fit(X, y, sample_weight=weight)
+            for device in ("cuda", "cuda", "numpy")]
+    assert_same_model(fits[0], fits[1])
+    majority = np.bincount(y, weights=weight).max() / weight.sum()
+    for fit in fits:
+        assert fit.score(X, y, sample_weight=weight) > majority + 0.2
 
 
 # --- the estimators: exact invariants ------------------------------------------------
@@ -390,17 +408,6 @@ def test_bad_class_weight_is_a_clear_error(class_weight, match):
     y = np.arange(20) % 2
     with pytest.raises(ValueError, match=match):
         SCD01Classifier(n_estimators=1, max_iter=2, class_weight=class_weight).fit(X, y)
-
-
-@pytest.mark.gpu
-def test_cuda_refuses_unequal_weights():
-    X, y = integer_problem(0)
-    with pytest.raises(NotImplementedError, match="CUDA"):
-        SCD01Classifier(n_estimators=1, max_iter=2, device="cuda").fit(
-            X, y, sample_weight=np.arange(y.size) % 3 + 1.0)
-    # equal weights are the unweighted fit, which CUDA runs
-    SCD01Classifier(n_estimators=1, max_iter=2, device="cuda").fit(
-        X, y, sample_weight=np.full(y.size, 3.0))
 
 
 @given(weight=st.lists(st.floats(0, 10, allow_nan=False), min_size=12, max_size=12))

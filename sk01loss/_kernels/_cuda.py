@@ -1,11 +1,16 @@
 """CUDA kernels (CuPy) for the hot steps of ``batched_search``.
 
-Each function computes exactly what its NumPy-written counterpart in ``batched_search``
-computes (``_histograms_array``, ``_gather_array``, ``_sequential_sum_of_squares``);
-the GPU tests compare them bit for bit. Where the array code builds (vote,
-candidate, row) tensors, these kernels give each candidate one thread block that
-reads its rows and keeps its histogram in shared memory, so nothing of that size is
-ever stored. Imported only when the CUDA back-end runs.
+Each function computes what its NumPy-written counterpart in ``batched_search``
+computes (``_bucket_counts_array``, ``_gather_array``, ``_sequential_sum_of_squares``),
+and the GPU tests compare them bit for bit. The one difference is the order in which
+``gather`` adds the weights of the rows below a candidate's window when they are
+float64 (sample weights): each thread adds its rows in batch order, then the block
+adds the threads' sums in a fixed tree, so the sums are the same on every run, and
+equal NumPy's wherever they are exact (integer weights, multiples of a power of two).
+Where the array code builds (vote, candidate, row) tensors, these kernels give each
+candidate one thread block that reads its rows and keeps its histogram in shared
+memory, so nothing of that size is ever stored. Imported only when the CUDA
+back-end runs.
 """
 
 from functools import lru_cache
@@ -42,53 +47,58 @@ __device__ __forceinline__ i64 bucket_of(double value, double low, double high,
     return (i64) fmin(fmax(f, 0.0), (double) (n_buckets - 1)) + 1;
 }
 
-extern "C" __global__ void histograms(
+// the number of rows in each value bucket of each candidate
+extern "C" __global__ void bucket_counts(
         const X* XT, const i64* batch, const i64* columns, const double* signs,
         const double* p, const double* low, const double* high, const double* scale,
-        const i64* tp_drop, const i64* tn_gain, i64 n, i64 n_b, i64 n_candidates,
-        i64 vote_stride, i64 n_buckets, i64* count, i64* drop, i64* gain) {
-    extern __shared__ int shared[];
+        i64 n, i64 n_b, i64 n_candidates, i64 vote_stride, i64 n_buckets, i64* count) {
+    extern __shared__ int s_count[];
     const i64 n_bins = n_buckets + 2;
-    int* s_count = shared;
-    int* s_drop = shared + n_bins;
-    int* s_gain = shared + 2 * n_bins;
     const i64 candidate = blockIdx.x;
-    const i64 v = candidate / n_candidates;
-    for (i64 b = threadIdx.x; b < 3 * n_bins; b += blockDim.x) shared[b] = 0;
+    for (i64 b = threadIdx.x; b < n_bins; b += blockDim.x) s_count[b] = 0;
     __syncthreads();
     const double lo = low[candidate], hi = high[candidate], sc = scale[candidate];
     for (i64 r = threadIdx.x; r < n_b; r += blockDim.x) {
         const double value = candidate_value(XT, batch, columns, signs, p, n, n_b,
                                              n_candidates, vote_stride, candidate, r);
-        const i64 b = bucket_of(value, lo, hi, sc, n_buckets);
-        atomicAdd(&s_count[b], 1);
-        const int d = (int) tp_drop[v * n_b + r];
-        const int g = (int) tn_gain[v * n_b + r];
-        if (d != 0) atomicAdd(&s_drop[b], d);
-        if (g != 0) atomicAdd(&s_gain[b], g);
+        atomicAdd(&s_count[bucket_of(value, lo, hi, sc, n_buckets)], 1);
     }
     __syncthreads();
-    for (i64 b = threadIdx.x; b < n_bins; b += blockDim.x) {
+    for (i64 b = threadIdx.x; b < n_bins; b += blockDim.x)
         count[candidate * n_bins + b] = s_count[b];
-        drop[candidate * n_bins + b] = s_drop[b];
-        gain[candidate * n_bins + b] = s_gain[b];
-    }
 }
 
-// the rows in buckets first .. last of each candidate, in batch order
+// the sum of each thread's ``part`` over the block, in one fixed order (so a float
+// sum has the same bits on every run); every thread must call it
+__device__ W block_sum(W part, W* scratch) {
+    scratch[threadIdx.x] = part;
+    __syncthreads();
+    for (int half = blockDim.x / 2; half > 0; half /= 2) {
+        if (threadIdx.x < half) scratch[threadIdx.x] = scratch[threadIdx.x] + scratch[threadIdx.x + half];
+        __syncthreads();
+    }
+    const W total = scratch[0];
+    __syncthreads();
+    return total;
+}
+
+// the rows in buckets first .. last of each candidate, in batch order (values,
+// tp_drop, tn_gain), and the sums of tp_drop and tn_gain over the rows below first
 extern "C" __global__ void gather(
         const X* XT, const i64* batch, const i64* columns, const double* signs,
         const double* p, const double* low, const double* high, const double* scale,
-        const i64* tp_drop, const i64* tn_gain, i64 n, i64 n_b, i64 n_candidates,
-        i64 vote_stride, i64 n_buckets, const i64* first, const i64* last, i64 size,
-        double* values, i64* win_drop, i64* win_gain) {
+        i64 n, i64 n_b, i64 n_candidates, i64 vote_stride, i64 n_buckets,
+        const W* tp_drop, const W* tn_gain, const i64* first, const i64* last, i64 size,
+        double* values, W* win_drop, W* win_gain, W* drop_below, W* gain_below) {
     __shared__ int warp_totals[32];
     __shared__ i64 running;
+    __shared__ W scratch[THREADS];
     const i64 candidate = blockIdx.x;
     const i64 v = candidate / n_candidates;
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, n_warps = blockDim.x >> 5;
     const double lo = low[candidate], hi = high[candidate], sc = scale[candidate];
     const i64 b_first = first[candidate], b_last = last[candidate];
+    W drop = 0, gain = 0;  // this thread's rows below the window, in batch order
     if (threadIdx.x == 0) running = 0;
     __syncthreads();
     for (i64 start = 0; start < n_b; start += blockDim.x) {
@@ -100,6 +110,10 @@ extern "C" __global__ void gather(
                                     vote_stride, candidate, r);
             const i64 b = bucket_of(value, lo, hi, sc, n_buckets);
             keep = b >= b_first && b <= b_last;
+            if (b < b_first) {
+                drop = drop + tp_drop[v * n_b + r];
+                gain = gain + tn_gain[v * n_b + r];
+            }
         }
         const unsigned mask = __ballot_sync(0xffffffffu, keep);
         if (lane == 0) warp_totals[warp] = __popc(mask);
@@ -124,6 +138,12 @@ extern "C" __global__ void gather(
         if (threadIdx.x == 0) running += warp_totals[n_warps - 1];
         __syncthreads();
     }
+    drop = block_sum(drop, scratch);
+    gain = block_sum(gain, scratch);
+    if (threadIdx.x == 0) {
+        drop_below[candidate] = drop;
+        gain_below[candidate] = gain;
+    }
 }
 
 // sum of w[v, j]^2 over j in index order, one thread per row (the Numba kernels'
@@ -140,19 +160,23 @@ extern "C" __global__ void sequential_sum_of_squares(const double* w, i64 n_rows
 
 
 @lru_cache(maxsize=None)
-def _module(x_type):
-    return cupy.RawModule(code="#define X " + x_type + "\n" + _SOURCE)
+def _module(x_type, w_type):
+    return cupy.RawModule(code=f"#define X {x_type}\n#define W {w_type}\n"
+                               f"#define THREADS {_THREADS}\n" + _SOURCE)
 
 
-def _kernel(name, XT):
-    return _module("float" if XT.dtype == np.float32 else "double").get_function(name)
+def _kernel(name, XT, counts=np.int64):
+    """Kernel ``name`` for data of ``XT``'s dtype and row counts (``tp_drop``,
+    ``tn_gain``) of dtype ``counts``: int64, or float64 with sample weights."""
+    return _module("float" if XT.dtype == np.float32 else "double",
+                   "double" if counts == np.float64 else "i64").get_function(name)
 
 
 def _dense(a, dtype):
     return cupy.ascontiguousarray(a, dtype=dtype)
 
 
-def _candidate_args(XT, p, batch, columns, signs, low, high, scale, tp_drop, tn_gain):
+def _candidate_args(XT, p, batch, columns, signs, low, high, scale, n_buckets):
     V, C = columns.shape
     n_b = batch.shape[1]
     XT = XT if XT.dtype in (np.float32, np.float64) else XT.astype(np.float64)
@@ -160,35 +184,36 @@ def _candidate_args(XT, p, batch, columns, signs, low, high, scale, tp_drop, tn_
     # one sign per candidate of the chunk, the same for every vote
     args = (cupy.ascontiguousarray(XT), _dense(batch, np.int64), _dense(columns, np.int64),
             _dense(signs, np.float64), _dense(p, np.float64), _dense(low, np.float64),
-            _dense(high, np.float64), _dense(scale, np.float64), _dense(tp_drop, np.int64),
-            _dense(tn_gain, np.int64), np.int64(XT.shape[-1]), np.int64(n_b), np.int64(C),
-            np.int64(vote_stride))
+            _dense(high, np.float64), _dense(scale, np.float64), np.int64(XT.shape[-1]),
+            np.int64(n_b), np.int64(C), np.int64(vote_stride), np.int64(n_buckets))
     return XT, V, C, args
 
 
-def histograms(XT, p, batch, columns, signs, low, high, scale, tp_drop, tn_gain, n_buckets):
-    """``batched_search._histograms_array`` with one thread block per candidate."""
-    XT, V, C, args = _candidate_args(XT, p, batch, columns, signs, low, high, scale, tp_drop,
-                                     tn_gain)
+def bucket_counts(XT, p, batch, columns, signs, low, high, scale, n_buckets):
+    """``batched_search._bucket_counts_array`` with one thread block per candidate."""
+    XT, V, C, args = _candidate_args(XT, p, batch, columns, signs, low, high, scale, n_buckets)
     n_bins = n_buckets + 2
-    out = [cupy.empty((V, C, n_bins), dtype=np.int64) for _ in range(3)]
-    _kernel("histograms", XT)((V * C,), (_THREADS,), args + (np.int64(n_buckets), *out),
-                              shared_mem=3 * n_bins * 4)
-    return tuple(out)
+    count = cupy.empty((V, C, n_bins), dtype=np.int64)
+    _kernel("bucket_counts", XT)((V * C,), (_THREADS,), args + (count,),
+                                 shared_mem=n_bins * 4)
+    return count
 
 
-def gather(XT, p, batch, columns, signs, low, high, scale, tp_drop, tn_gain, n_buckets, first,
+def gather(XT, p, batch, columns, signs, low, high, scale, n_buckets, tp_drop, tn_gain, first,
            last, size):
     """``batched_search._gather_array`` with one thread block per candidate."""
-    XT, V, C, args = _candidate_args(XT, p, batch, columns, signs, low, high, scale, tp_drop,
-                                     tn_gain)
+    XT, V, C, args = _candidate_args(XT, p, batch, columns, signs, low, high, scale, n_buckets)
+    counts = np.float64 if tp_drop.dtype == np.float64 else np.int64
     values = cupy.full((V, C, size), np.inf)
-    win_drop = cupy.zeros((V, C, size), dtype=np.int64)
-    win_gain = cupy.zeros((V, C, size), dtype=np.int64)
-    _kernel("gather", XT)((V * C,), (_THREADS,), args + (
-        np.int64(n_buckets), _dense(first, np.int64), _dense(last, np.int64), np.int64(size),
-        values, win_drop, win_gain))
-    return values, win_drop, win_gain
+    win_drop = cupy.zeros((V, C, size), dtype=counts)
+    win_gain = cupy.zeros((V, C, size), dtype=counts)
+    drop_below = cupy.empty((V, C), dtype=counts)
+    gain_below = cupy.empty((V, C), dtype=counts)
+    _kernel("gather", XT, counts)((V * C,), (_THREADS,), args + (
+        _dense(tp_drop, counts), _dense(tn_gain, counts), _dense(first, np.int64),
+        _dense(last, np.int64), np.int64(size), values, win_drop, win_gain, drop_below,
+        gain_below))
+    return values, win_drop, win_gain, drop_below, gain_below
 
 
 def sequential_sum_of_squares(w):

@@ -10,8 +10,9 @@ from integer counts, the same bias and normalisation formulas, sequential sums),
 on data where rounding cannot differ the two back-ends fit identical models. With
 sample weights the counts are float64 sums of the rows' weights, added in other
 orders than the Numba kernels add them: the decisions are the same wherever those
-sums are exact (integer weights, multiples of a power of two). Weights are supported
-on NumPy; the CUDA kernels (``_cuda``) count in integers and refuse them.
+sums are exact (integer weights, multiples of a power of two), on NumPy and CUDA
+alike, and each back-end adds in a fixed order, so a fit gives the same bits on
+every run.
 
 A window search never sorts a candidate's batch: a histogram of value buckets
 (spread over the range the window's values can reach) says which rows can hold the
@@ -39,7 +40,7 @@ from .core import BALANCED, EDGE_OFFSET, SearchResult
 MAX_BYTES = 2 << 30
 N_BUCKETS = 1024
 ARRAY_BYTES = 64  # NumPy path: the (V, C, n_b) tensors, per row
-HISTOGRAM_BYTES = 48  # per bucket: three counts and their cumulative sums
+HISTOGRAM_BYTES = 16  # per bucket: its count and the cumulative count
 GATHER_BYTES = 72  # per gathered row: values, counts, sort order, sorted copies
 
 
@@ -124,8 +125,7 @@ def search_steps(xp, XT, x_bound, P, w, y, off, on, batch, coords, step, window,
     ``coords`` (V, k). Returns a :class:`SearchResult` of arrays over votes
     (``best_c`` indexes the sign-major candidate list); with ``flipped``, the flipped
     orientation's full scan too (``_threshold.flipped_scan``). ``weight`` (n,)
-    float64: each row's weight in the objective (``None``: every row counts 1; NumPy
-    only).
+    float64: each row's weight in the objective (``None``: every row counts 1).
     """
     V, n_b = batch.shape
     k = coords.shape[1]
@@ -141,10 +141,6 @@ def search_steps(xp, XT, x_bound, P, w, y, off, on, batch, coords, step, window,
         tp_above = (labels * on_batch).sum(axis=1)
         tn_above = ((1 - labels) * (1 - on_batch)).sum(axis=1)
     else:
-        if xp.__name__ == "cupy":
-            raise NotImplementedError("sample weights are not supported on CUDA yet (its "
-                                      "kernels count in integers); use device='cpu' or "
-                                      "device='numpy'.")
         row_weight = weight[batch]
         pos = labels * row_weight
         neg = (1 - labels) * row_weight
@@ -198,10 +194,10 @@ def search_steps(xp, XT, x_bound, P, w, y, off, on, batch, coords, step, window,
                             flip_obj, flip_bias)
     signs = xp.concatenate([xp.full(k, step), xp.full(k, -step)])
     columns = xp.concatenate([coords, coords], axis=1)  # (V, 2k) sign-major
-    histograms, gather, row_bytes = _backend(xp)
+    bucket_counts, gather, row_bytes = _backend(xp)
 
     def candidates(start, stop):
-        """The arguments of ``_histograms_array`` for candidates ``start .. stop-1``."""
+        """The arguments of ``_bucket_counts_array`` for candidates ``start .. stop-1``."""
         cols, sgn = columns[:, start:stop], signs[start:stop]
         # Sorting moves no value by more than the largest change of a row, so the values
         # at the searched ranks lie within ``shift`` of the current values there:
@@ -214,15 +210,14 @@ def search_steps(xp, XT, x_bound, P, w, y, off, on, batch, coords, step, window,
         span = high - low
         usable = span > 1e-200  # else every row in range shares bucket 1
         scale = xp.where(usable, n_buckets / xp.where(usable, span, 1.0), 0.0)
-        return XT, p, batch, cols, sgn, low, high, scale, tp_drop, tn_gain, n_buckets
+        return XT, p, batch, cols, sgn, low, high, scale, n_buckets
 
     # 1. which value buckets hold each candidate's window ranks
     per_candidate = V * (n_b * row_bytes + HISTOGRAM_BYTES * (n_buckets + 2))
     chunk = max(1, int(max_bytes // per_candidate))
-    located = [_locate(xp, histograms(*candidates(start, start + chunk)), ranks)
+    located = [_locate(xp, bucket_counts(*candidates(start, start + chunk)), ranks)
                for start in range(0, 2 * k, chunk)]
-    first, last, base, drop_base, gain_base, size = (
-        xp.concatenate(part, axis=1) for part in zip(*located))
+    first, last, base, size = (xp.concatenate(part, axis=1) for part in zip(*located))
     # 2. sort the rows of those buckets, score the window's thresholds
     per_candidate = V * (n_b * row_bytes + GATHER_BYTES * int(size.max()))
     chunk = max(1, int(max_bytes // per_candidate))
@@ -230,8 +225,9 @@ def search_steps(xp, XT, x_bound, P, w, y, off, on, batch, coords, step, window,
     for start in range(0, 2 * k, chunk):
         stop = min(2 * k, start + chunk)
         part = slice(start, stop)
-        gathered = gather(*candidates(start, stop), first[:, part], last[:, part],
-                          int(size[:, part].max()))
+        *gathered, drop_base, gain_base = gather(
+            *candidates(start, stop), tp_drop, tn_gain, first[:, part], last[:, part],
+            int(size[:, part].max()))
         order = xp.argsort(gathered[0], axis=-1, kind="stable")  # ties: batch position
         sorted_q, win_drop, win_gain = (_take(xp, a, order) for a in gathered)
         local = thresholds[:, None, :] - base[:, part, None]  # positions in the sorted rows
@@ -239,8 +235,8 @@ def search_steps(xp, XT, x_bound, P, w, y, off, on, batch, coords, step, window,
         zero = xp.zeros(sorted_q.shape[:-1] + (1,), dtype=win_drop.dtype)
         drop = _take(xp, xp.concatenate([zero, xp.cumsum(win_drop, -1)], -1), local)
         gain = _take(xp, xp.concatenate([zero, xp.cumsum(win_gain, -1)], -1), local)
-        values = _objective(xp, tp_above[:, None, None] - drop_base[:, part, None] - drop,
-                            tn_above[:, None, None] + gain_base[:, part, None] + gain,
+        values = _objective(xp, tp_above[:, None, None] - drop_base[..., None] - drop,
+                            tn_above[:, None, None] + gain_base[..., None] + gain,
                             _per_vote(n_pos, 3), _per_vote(n_neg, 3), kind)
         values = xp.where(valid[:, None, :], values, -np.inf)
         flat = values.reshape(V, -1)
@@ -282,36 +278,32 @@ def _candidates_array(xp, XT, p, batch, columns, signs, low, high, scale, n_buck
     return q, bucket
 
 
-def _histograms_array(xp, XT, p, batch, columns, signs, low, high, scale, tp_drop, tn_gain,
-                      n_buckets):
-    """Per candidate (V, C) and value bucket: the number of rows, and the sums of their
-    ``tp_drop`` and ``tn_gain`` (three (V, C, n_buckets + 2) arrays: int64, and the
-    dtype of ``tp_drop``: int64, or float64 with sample weights).
-    ``_cuda.histograms`` computes the same without the (V, C, n_b) tensors."""
-    q, bucket = _candidates_array(xp, XT, p, batch, columns, signs, low, high, scale,
+def _bucket_counts_array(xp, XT, p, batch, columns, signs, low, high, scale, n_buckets):
+    """The number of rows in each value bucket of each candidate: (V, C, n_buckets + 2)
+    int64. ``_cuda.bucket_counts`` computes the same without the (V, C, n_b)
+    tensors."""
+    _, bucket = _candidates_array(xp, XT, p, batch, columns, signs, low, high, scale,
                                   n_buckets)
-    V, C, n_b = q.shape
+    V, C, _ = bucket.shape
     n_bins = n_buckets + 2
     flat = (bucket + n_bins * xp.arange(V * C).reshape(V, C, 1)).ravel()
-
-    def histogram(weights=None):
-        dtype = np.int64 if weights is None else weights.dtype
-        if weights is not None:
-            weights = xp.broadcast_to(weights[:, None, :], q.shape).astype(np.float64).ravel()
-        counts = xp.bincount(flat, weights=weights, minlength=V * C * n_bins)
-        return counts.reshape(V, C, n_bins).astype(dtype)  # sums of small ints: exact
-
-    return histogram(), histogram(tp_drop), histogram(tn_gain)
+    return xp.bincount(flat, minlength=V * C * n_bins).reshape(V, C, n_bins).astype(np.int64)
 
 
-def _gather_array(xp, XT, p, batch, columns, signs, low, high, scale, tp_drop, tn_gain,
-                  n_buckets, first, last, size):
+def _gather_array(xp, XT, p, batch, columns, signs, low, high, scale, n_buckets, tp_drop,
+                  tn_gain, first, last, size):
     """The rows of buckets ``first .. last`` of each candidate (V, C), in batch order:
-    their values, ``tp_drop`` and ``tn_gain`` (V, C, size), padded with inf, 0, 0.
+    their values, ``tp_drop`` and ``tn_gain`` (V, C, size), padded with inf, 0, 0; and
+    the sums of ``tp_drop`` and of ``tn_gain`` over the rows below bucket ``first``
+    (V, C), of ``tp_drop``'s dtype (int64, or float64 with sample weights).
     ``_cuda.gather`` computes the same without the (V, C, n_b) tensors."""
     q, bucket = _candidates_array(xp, XT, p, batch, columns, signs, low, high, scale,
                                   n_buckets)
     V, C, _ = q.shape
+    below = bucket < first[..., None]
+    drop_below = xp.where(below, tp_drop[:, None, :], 0).sum(axis=-1, dtype=tp_drop.dtype)
+    gain_below = xp.where(below, tn_gain[:, None, :], 0).sum(axis=-1, dtype=tn_gain.dtype)
+    del below
     keep = (bucket >= first[..., None]) & (bucket <= last[..., None])
     slot = xp.cumsum(keep, axis=-1, dtype=np.int64) - 1
     v, c, r = xp.nonzero(keep)
@@ -322,36 +314,31 @@ def _gather_array(xp, XT, p, batch, columns, signs, low, high, scale, tp_drop, t
     win_gain = xp.zeros((V, C, size), dtype=tn_gain.dtype)
     win_drop[v, c, s] = tp_drop[v, r]
     win_gain[v, c, s] = tn_gain[v, r]
-    return values, win_drop, win_gain
+    return values, win_drop, win_gain, drop_below, gain_below
 
 
 def _backend(xp):
-    """``(histograms, gather, bytes per (vote, candidate, row))`` of the namespace."""
+    """``(bucket_counts, gather, bytes per (vote, candidate, row))`` of the namespace."""
     if xp.__name__ == "cupy":
         from . import _cuda
 
-        return _cuda.histograms, _cuda.gather, 0  # no (V, C, n_b) tensors
-    return partial(_histograms_array, xp), partial(_gather_array, xp), ARRAY_BYTES
+        return _cuda.bucket_counts, _cuda.gather, 0  # no (V, C, n_b) tensors
+    return partial(_bucket_counts_array, xp), partial(_gather_array, xp), ARRAY_BYTES
 
 
-def _locate(xp, histograms, ranks):
-    """From a chunk's bucket histograms (count, tp_drop, tn_gain; (V, C, buckets)):
-    the first and last bucket holding ranks ``ranks[0] .. ranks[1]`` of each vote,
-    the rows before the first (their number and ``tp_drop``/``tn_gain`` sums) and the
-    rows from the first to the last bucket (all (V, C))."""
-    below, drop_below, gain_below = (xp.cumsum(h, axis=-1) for h in histograms)
+def _locate(xp, counts, ranks):
+    """From a chunk's bucket counts (V, C, buckets): the first and last bucket holding
+    ranks ``ranks[0] .. ranks[1]`` of each vote, the number of rows before the first,
+    and the number from the first to the last bucket (all (V, C))."""
+    below = xp.cumsum(counts, axis=-1)
     V, C, _ = below.shape
     # cumulative counts reach past a rank in the bucket that holds it
     first = (below <= ranks[0][:, None, None]).sum(axis=-1)
     last = (below <= ranks[1][:, None, None]).sum(axis=-1)
-
-    def before(cumulative):
-        shifted = xp.concatenate([xp.zeros((V, C, 1), dtype=np.int64), cumulative], axis=-1)
-        return _take(xp, shifted, first[..., None])[..., 0]
-
-    base = before(below)
+    shifted = xp.concatenate([xp.zeros((V, C, 1), dtype=np.int64), below], axis=-1)
+    base = _take(xp, shifted, first[..., None])[..., 0]
     size = _take(xp, below, last[..., None])[..., 0] - base
-    return first, last, base, before(drop_below), before(gain_below), size
+    return first, last, base, size
 
 
 def score_rows(xp, scores, y, n_pos, n_neg, kind, weight=None):
