@@ -217,3 +217,22 @@ def test_one_vs_all_in_processes_on_memmapped_data_equals_cpu(Estimator, device)
     for name in cpu._vote_attributes + ("train_objective_",):
         assert type(getattr(batched, name)) is np.ndarray
         np.testing.assert_array_equal(getattr(cpu, name), getattr(batched, name))
+
+
+@pytest.mark.parametrize("n_threads", [1, 2, 5])
+def test_prefetched_draws_are_each_plans_own_stream(n_threads):
+    """However many host threads draw, vote v's iteration it is the it-th draw of its
+    plan, as the Numba kernels consume them."""
+    X, y = integer_problem(4)
+    params = SearchParams(max_iter=6, step_size=0.17, n_coordinates=3, batch_fraction=0.5,
+                          max_features=0.7, bias_window=8, balanced_fraction=0.2, n_hidden=3)
+    seeds = np.random.SeedSequence(4).spawn(5)
+    draws = list(batched_search.prefetched(
+        np, [VotePlan(s, y, X.shape[1], params) for s in seeds], 6,
+        lambda plan, it: plan.mlp01_draws(it), n_threads=n_threads))
+    assert len(draws) == 6
+    for v, seed in enumerate(seeds):
+        plan = VotePlan(seed, y, X.shape[1], params)
+        for it in range(6):
+            for got, want in zip(draws[it], plan.mlp01_draws(it)):
+                np.testing.assert_array_equal(got[v], want)

@@ -30,6 +30,7 @@ fit one chunk (32-vote MNIST fits: a CuPy memory pool of 0.6 GiB for SCD01,
 1.9 GiB for MLP01).
 """
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
@@ -355,22 +356,28 @@ def score_rows(xp, scores, y, n_pos, n_neg, kind, weight=None):
     return _objective(xp, tp, tn, n_pos, n_neg, kind)
 
 
-def prefetched(xp, plans, n_iter, draw):
+def prefetched(xp, plans, n_iter, draw, n_threads=None):
     """Iteration ``it``'s draws ``draw(plan, it)`` (a namedtuple, e.g.
     ``VotePlan.mlp01_draws``) of every plan, stacked over votes on the device, for
-    ``it`` in ``range(n_iter)``. A host thread draws iteration ``it + 1`` while the
-    device runs ``it`` (each plan's generator is only ever used by that thread, so
-    the draws are those of the Numba kernels)."""
-    def stacked(it):
-        draws = [draw(plan, it) for plan in plans]
+    ``it`` in ``range(n_iter)``. Host threads (``n_threads``, default one per CPU,
+    at most one per plan) draw iteration ``it + 1`` while the device runs ``it``,
+    each plan in a task of its own (NumPy's samplers release the GIL), and one more
+    thread stacks them. A plan draws its iterations one after the other, whichever
+    thread runs them, so the draws are those of the Numba kernels."""
+    def stacked(tasks):
+        draws = [task.result() for task in tasks]
         return type(draws[0])._make(np.stack(part) for part in zip(*draws))
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(stacked, 0)
+    n_threads = min(len(plans), n_threads or os.cpu_count() or 1)
+    with ThreadPoolExecutor(n_threads) as drawing, ThreadPoolExecutor(1) as stacking:
+        def submit(it):
+            return stacking.submit(stacked, [drawing.submit(draw, plan, it) for plan in plans])
+
+        pending = submit(0)
         for it in range(n_iter):
             current = pending.result()
             if it + 1 < n_iter:
-                pending = pool.submit(stacked, it + 1)
+                pending = submit(it + 1)
             yield type(current)._make(xp.asarray(a) for a in current)
 
 
