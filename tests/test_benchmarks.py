@@ -11,6 +11,7 @@ import pytest
 
 from benchmarks.__main__ import main
 from benchmarks import table1, vote_quality
+from sk01loss import SCD01Classifier
 
 
 def write_idx(path, array, magic):
@@ -510,6 +511,13 @@ def test_gpu_fit_runs_with_the_cpu_standing_in(tiny_mnist, tmp_path, capsys):
         records = [json.loads(line) for line in f]
     assert [r["step"] for r in records] == ["binary-gpu", "binary-cpu", "multiclass"]
     assert all(0 <= r["test_accuracy"] <= 1 for r in records)
+    assert {(r["protocol"], r["max_iter"]) for r in records} == {("paper", 5)}
+    main(["gpu-fit", "--model", "scd01", "--device", "cpu", "--data-dir", str(tiny_mnist),
+          "--out", str(tmp_path), "--votes", "2", "--steps", "binary-gpu", "--defaults"])
+    with open(tmp_path / "gpu-fit.jsonl") as f:
+        last = [json.loads(line) for line in f][-1]
+    assert (last["protocol"], last["max_iter"]) == ("defaults", SCD01Classifier().max_iter)
+    assert 1 <= last["n_iter_mean"] <= last["max_iter"]
 
 
 def test_fig7_quick_runs_and_resumes(tiny_mnist, tmp_path, capsys):
