@@ -324,17 +324,20 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         n_votes = self._n_votes()
-        if isinstance(votes, Integral) and not isinstance(votes, (bool, np.bool_)):
+        if _is_int(votes):
             if not 1 <= votes <= n_votes:
                 raise ValueError(f"votes={votes!r}: the model has {n_votes} votes per "
                                  f"problem; pass a count in [1, {n_votes}].")
             votes = range(int(votes))
-        index = np.asarray(list(votes) if np.iterable(votes) else votes)
-        if index.ndim != 1 or (index.size and index.dtype.kind not in "iu"):
+        items = list(votes) if np.iterable(votes) and not isinstance(votes, str) else None
+        if items is None or not all(_is_int(v) for v in items):
             raise TypeError(f"votes must be an int or a sequence of ints; got {votes!r}.")
-        if index.size == 0 or index.min() < 0 or index.max() >= n_votes:
+        # compared as Python ints, so an index too large for any integer dtype is
+        # out of range like any other
+        if not items or min(items) < 0 or max(items) >= n_votes:
             raise ValueError(f"votes={votes!r} must be a non-empty sequence of vote "
                              f"indices in range({n_votes}).")
+        index = np.asarray(items, dtype=np.intp)
         if np.unique(index).size != index.size:
             raise ValueError(f"votes={votes!r} repeats a vote; each vote can be selected "
                              "once.")
@@ -492,6 +495,11 @@ def _informative_features(XT, sample_weight=None):
     return np.flatnonzero(low != high)
 
 
+def _is_int(value):
+    """An integer (Python or NumPy), not a bool."""
+    return isinstance(value, Integral) and not isinstance(value, (bool, np.bool_))
+
+
 def _fit_weights(sample_weight, class_weight, X, y, classes, y_index):
     """Each row's weight in the objective from ``sample_weight`` and ``class_weight``
     (their product, with scikit-learn's meaning of each), validated; ``None`` where
@@ -511,11 +519,19 @@ def _fit_weights(sample_weight, class_weight, X, y, classes, y_index):
             f"sample_weight holds negative values (the smallest is {float(weight.min())!r}); "
             "weights must be non-negative (0 leaves a row out).")
     if class_weight is not None:
-        weight = weight * compute_sample_weight(class_weight, y)
-        if not np.isfinite(weight).all() or (weight < 0).any():
+        per_class = compute_sample_weight(class_weight, y)
+        if not np.isfinite(per_class).all() or (per_class < 0).any():
             raise ValueError(
                 f"class_weight={class_weight!r} gives negative or non-finite row weights; "
                 "pass finite non-negative class weights.")
+        with np.errstate(over="ignore"):
+            product = weight * per_class
+        if not np.isfinite(product).all():
+            raise ValueError(
+                f"sample_weight times class_weight={class_weight!r} overflows float64 "
+                f"(the largest sample weight is {float(weight.max())!r}); scale "
+                "sample_weight down: only the ratios between weights matter.")
+        weight = product
     by_class = np.bincount(y_index, weights=weight, minlength=classes.size)
     if not (by_class > 0).all():
         empty = classes.tolist()[np.flatnonzero(~(by_class > 0))[0]]

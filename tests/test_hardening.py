@@ -409,3 +409,52 @@ def test_predict_reads_rows_in_chunks_without_copying_x(Estimator, dtype):
     model.predict(X[:10])
     peak = traced_peak(model.predict, X)
     assert peak < CHUNK_BYTES + 40 * X.shape[0] + 1_000_000, peak / X.nbytes
+
+
+# --- parameters and indices checked wherever they are used -------------------------
+
+
+@pytest.fixture(scope="module")
+def small_model():
+    X = np.random.default_rng(0).random((40, 3))
+    y = (X[:, 0] > 0.5).astype(int)
+    return X, y, SCD01Classifier(n_estimators=3, max_iter=5, random_state=0).fit(X, y)
+
+
+@pytest.mark.parametrize("params,match", [
+    (dict(eps=-0.5), "eps"), (dict(eps="x"), "eps"), (dict(clip=(1.0, 0.0)), "clip")])
+def test_attack_parameters_set_after_fit_are_checked(small_model, params, match):
+    """A negative eps set after fit would move rows away from the attack's direction
+    and report it as an attack: it is refused as fit refuses it."""
+    from sklearn.frozen import FrozenEstimator
+
+    from sk01loss.attacks import LinearSignAttack
+
+    X, _, model = small_model
+    attack = LinearSignAttack(FrozenEstimator(model), eps=0.1).fit(X).set_params(**params)
+    with pytest.raises(ValueError, match=match):
+        attack.transform(X)
+
+
+@given(votes=st.lists(st.integers(-2**80, 2**80) | st.integers(0, 4), max_size=4))
+def test_any_list_of_ints_selects_votes_or_is_a_value_error(small_model, votes):
+    """Integers of any size are indices: in range, a model of those votes; else a
+    ValueError naming the range (an index too large for int64 once gave a TypeError
+    saying it was not an int)."""
+    X, _, model = small_model
+    try:
+        part = model.select_votes(votes)
+    except ValueError as error:
+        assert "range(3)" in str(error) or "repeats" in str(error)
+        assert not (votes and len(set(votes)) == len(votes) and 0 <= min(votes)
+                    and max(votes) < 3)
+    else:
+        assert part.n_estimators == len(votes)
+        np.testing.assert_array_equal(part.coef_, model.coef_[:, votes])
+
+
+def test_overflowing_weights_name_sample_weight(small_model):
+    X, y, _ = small_model
+    with pytest.raises(ValueError, match="sample_weight times class_weight.*overflows"):
+        SCD01Classifier(n_estimators=1, max_iter=2, class_weight={0: 10, 1: 1}).fit(
+            X, y, sample_weight=np.full(y.size, 1e308))

@@ -304,6 +304,9 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     def _validate_X(self, X):
         check_is_fitted(self)
+        # parameters set after fit (set_params(eps=...)) are checked as fit checks them
+        self._validate_params()
+        check_clip(self.clip)
         self._refuse_foreign_arrays(X=X)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         check_in_clip(X, self.clip)
