@@ -66,49 +66,75 @@ def test_window_search_matches_numba_for_any_bucketing(data, n_buckets, bound, x
                 assert (c, t, obj, bias) == want[3:7]
 
 
-@pytest.mark.gpu
-@pytest.mark.parametrize("counts", [np.int64, np.float64])
-@pytest.mark.parametrize("shared", [True, False])
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_cuda_kernels_equal_the_array_code(shared, dtype, counts):
-    """Bit for bit, with integer row counts and with float64 (sample-weighted) ones;
-    the float sums are of multiples of 1/8, so exact in any order."""
-    cupy = pytest.importorskip("cupy")
-    from sk01loss._kernels import _cuda
+def row_counts(rng, V, n_b, counts):
+    """tp_drop, tn_gain (V, n_b): integers -1, 0, 1, or (``counts`` float64, sample
+    weights) float64 multiples of 1/8, whose sums are exact in any order."""
+    scale_counts = 1 if counts == np.int64 else rng.integers(1, 80, (V, n_b)) / 8
+    return ((rng.integers(-1, 2, (V, n_b)) * scale_counts).astype(counts) for _ in range(2))
 
+
+def cuda_kernel_inputs(shared, dtype, counts):
+    """NumPy inputs of the CUDA kernels: ``(args, n_buckets, tp_drop, tn_gain, first,
+    last, w)`` for 3 votes x 5 candidates of 700 rows (several 256-row tiles), with
+    ties, a candidate of zero scale, and row counts of dtype ``counts``
+    (``row_counts``)."""
     rng = np.random.default_rng(0)
-    V, C, d, n, n_b, n_buckets = 3, 5, 7, 900, 700, 6  # n_b > 256: several row tiles
+    V, C, d, n, n_b, n_buckets = 3, 5, 7, 900, 700, 6
     XT = rng.standard_normal((d, n) if shared else (V, d, n)).astype(dtype)
     XT[..., :300] = 0.0  # ties
     low, high = rng.uniform(-2, 0, (V, C)), rng.uniform(0, 2, (V, C))
     scale = n_buckets / (high - low)
     scale[0, 0] = 0.0  # a candidate whose rows in range share bucket 1
-    args = [cupy.asarray(a) for a in (
-        XT, rng.standard_normal((V, n_b)),
-        np.stack([rng.choice(n, n_b, replace=False) for _ in range(V)]),
-        rng.integers(0, d, (V, C)), rng.choice([-0.3, 0.3], C), low, high, scale)]
-    scale_counts = 1 if counts == np.int64 else rng.integers(1, 80, (V, n_b)) / 8
-    tp_drop, tn_gain = (cupy.asarray((rng.integers(-1, 2, (V, n_b)) * scale_counts)
-                                     .astype(counts)) for _ in range(2))
-    cupy.testing.assert_array_equal(
-        _cuda.bucket_counts(*args, n_buckets),
-        batched_search._bucket_counts_array(cupy, *args, n_buckets))
+    args = [XT, rng.standard_normal((V, n_b)),
+            np.stack([rng.choice(n, n_b, replace=False) for _ in range(V)]),
+            rng.integers(0, d, (V, C)), rng.choice([-0.3, 0.3], C), low, high, scale]
+    tp_drop, tn_gain = row_counts(rng, V, n_b, counts)
+    first = rng.integers(0, n_buckets + 2, (V, C))
+    last = np.minimum(first + rng.integers(0, 3, (V, C)), n_buckets + 1)
+    return args, n_buckets, tp_drop, tn_gain, first, last, rng.standard_normal((5, 300))
 
-    first = cupy.asarray(rng.integers(0, n_buckets + 2, (V, C)))
-    last = cupy.minimum(first + cupy.asarray(rng.integers(0, 3, (V, C))), n_buckets + 1)
-    _, bucket = batched_search._candidates_array(cupy, *args, n_buckets)
+
+def assert_same_bits(got, want, what):
+    got, want = batched_search.to_host(got), batched_search.to_host(want)
+    assert got.dtype == want.dtype and got.shape == want.shape, (
+        what, got.dtype, want.dtype, got.shape, want.shape)
+    np.testing.assert_array_equal(got, want, err_msg=what)
+    assert got.tobytes() == want.tobytes(), f"{what}: same values, different bits"
+
+
+def check_cuda_kernels(cuda, xp, args, n_buckets, tp_drop, tn_gain, first, last, w):
+    """The kernels of ``cuda`` (``_cuda``, or its twin on the CPU emulator) on arrays
+    of ``xp`` equal the array code bit for bit, and ``gather`` gives the same bytes
+    twice."""
+    args, tp_drop, tn_gain, first, last = (
+        [xp.asarray(a) for a in args], xp.asarray(tp_drop), xp.asarray(tn_gain),
+        xp.asarray(first), xp.asarray(last))
+    assert_same_bits(cuda.bucket_counts(*args, n_buckets),
+                     batched_search._bucket_counts_array(xp, *args, n_buckets), "bucket_counts")
+    _, bucket = batched_search._candidates_array(xp, *args, n_buckets)
     size = int(((bucket >= first[..., None]) & (bucket <= last[..., None])).sum(-1).max())
     window = (n_buckets, tp_drop, tn_gain, first, last, size)
-    got = _cuda.gather(*args, *window)
-    for again, part in zip(_cuda.gather(*args, *window), got):  # the same bits every run
-        cupy.testing.assert_array_equal(again, part)
-    for part, want in zip(got, batched_search._gather_array(cupy, *args, *window)):
-        assert part.dtype == want.dtype
-        cupy.testing.assert_array_equal(part, want)
+    got = cuda.gather(*args, *window)
+    names = ["values", "win_drop", "win_gain", "drop_below", "gain_below"]
+    for name, again, part in zip(names, cuda.gather(*args, *window), got):
+        assert_same_bits(again, part, f"gather {name}, second run")
+    for name, part, want in zip(names, got, batched_search._gather_array(xp, *args, *window)):
+        assert_same_bits(part, want, f"gather {name}")
+    assert_same_bits(cuda.sequential_sum_of_squares(xp.asarray(w)),
+                     batched_search._sequential_sum_of_squares(np, w), "sequential_sum_of_squares")
 
-    w = rng.standard_normal((5, 300))
-    np.testing.assert_array_equal(_cuda.sequential_sum_of_squares(cupy.asarray(w)).get(),
-                                  batched_search._sequential_sum_of_squares(np, w))
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("counts", [np.int64, np.float64])
+@pytest.mark.parametrize("shared", [True, False])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cuda_kernels_equal_the_array_code(shared, dtype, counts):
+    """Bit for bit, with integer row counts and with float64 (sample-weighted) ones
+    (tests/test_cuda_emulated.py runs the same check without a GPU)."""
+    cupy = pytest.importorskip("cupy")
+    from sk01loss._kernels import _cuda
+
+    check_cuda_kernels(_cuda, cupy, *cuda_kernel_inputs(shared, dtype, counts))
 
 
 @pytest.mark.parametrize("flip", [False, True])

@@ -32,9 +32,8 @@ import shutil
 import numpy as np
 import pytest
 
-from sk01loss._kernels import batched_search
-
 from .cuda_emulator.emu import FakeCupy, load_cuda_module
+from .test_batched import check_cuda_kernels, cuda_kernel_inputs, row_counts
 
 
 def emulate(build_dir, jitter=False):
@@ -52,61 +51,19 @@ def emulated(tmp_path_factory):
                    jitter=bool(int(os.environ.get("EMU_JITTER", "0"))))
 
 
-def assert_same_bits(got, want, what):
-    assert got.dtype == want.dtype and got.shape == want.shape, (
-        what, got.dtype, want.dtype, got.shape, want.shape)
-    np.testing.assert_array_equal(got, want, err_msg=what)
-    assert got.tobytes() == want.tobytes(), f"{what}: same values, different bits"
-
-
-def check_kernels(emulated, args, n_buckets, tp_drop, tn_gain, first, last, w):
-    """bucket_counts, gather (twice) and sequential_sum_of_squares against the array
-    code, with no emulator issue logged."""
+def check_kernels(emulated, *inputs):
+    """``check_cuda_kernels`` on the emulator, with no emulator issue logged."""
     cuda, fake = emulated
     fake.issues.clear()
-    assert_same_bits(cuda.bucket_counts(*args, n_buckets),
-                     batched_search._bucket_counts_array(np, *args, n_buckets), "bucket_counts")
-
-    _, bucket = batched_search._candidates_array(np, *args, n_buckets)
-    size = int(((bucket >= first[..., None]) & (bucket <= last[..., None])).sum(-1).max())
-    window = (n_buckets, tp_drop, tn_gain, first, last, size)
-    got = cuda.gather(*args, *window)
-    names = ["values", "win_drop", "win_gain", "drop_below", "gain_below"]
-    for name, again, part in zip(names, cuda.gather(*args, *window), got):
-        assert_same_bits(again, part, f"gather {name}, second run")
-    for name, part, want in zip(names, got, batched_search._gather_array(np, *args, *window)):
-        assert_same_bits(part, want, f"gather {name}")
-
-    assert_same_bits(cuda.sequential_sum_of_squares(w),
-                     batched_search._sequential_sum_of_squares(np, w), "sequential_sum_of_squares")
+    check_cuda_kernels(cuda, np, *inputs)
     assert not fake.issues, f"emulator issues (kernel, count), details on stderr: {fake.issues}"
-
-
-def row_counts(rng, V, n_b, counts):
-    """tp_drop, tn_gain: integers, or float64 multiples of 1/8 (exact in any order)."""
-    scale_counts = 1 if counts == np.int64 else rng.integers(1, 80, (V, n_b)) / 8
-    return ((rng.integers(-1, 2, (V, n_b)) * scale_counts).astype(counts) for _ in range(2))
 
 
 @pytest.mark.parametrize("shared, dtype, counts", list(itertools.product(
     [True, False], [np.float32, np.float64], [np.int64, np.float64])))
 def test_gpu_test_inputs(emulated, shared, dtype, counts):
-    """test_batched.test_cuda_kernels_equal_the_array_code's inputs, drawn alike."""
-    rng = np.random.default_rng(0)
-    V, C, d, n, n_b, n_buckets = 3, 5, 7, 900, 700, 6
-    XT = rng.standard_normal((d, n) if shared else (V, d, n)).astype(dtype)
-    XT[..., :300] = 0.0
-    low, high = rng.uniform(-2, 0, (V, C)), rng.uniform(0, 2, (V, C))
-    scale = n_buckets / (high - low)
-    scale[0, 0] = 0.0
-    args = [XT, rng.standard_normal((V, n_b)),
-            np.stack([rng.choice(n, n_b, replace=False) for _ in range(V)]),
-            rng.integers(0, d, (V, C)), rng.choice([-0.3, 0.3], C), low, high, scale]
-    tp_drop, tn_gain = row_counts(rng, V, n_b, counts)
-    first = rng.integers(0, n_buckets + 2, (V, C))
-    last = np.minimum(first + rng.integers(0, 3, (V, C)), n_buckets + 1)
-    check_kernels(emulated, args, n_buckets, tp_drop, tn_gain, first, last,
-                  rng.standard_normal((5, 300)))
+    """The inputs of test_batched.test_cuda_kernels_equal_the_array_code."""
+    check_kernels(emulated, *cuda_kernel_inputs(shared, dtype, counts))
 
 
 # seed, V, C, n_b, n_buckets, shared, dtype, counts, windows, integer-valued data
