@@ -51,6 +51,10 @@ def add_arguments(parser):
                         "(the paper's protocol) 200:1e-3:10")
     parser.add_argument("--flip-orientation", action="store_true",
                         help="--sweep scd01 with flip_orientation=True")
+    parser.add_argument("--set", nargs="+", type=_parameter, default=[], metavar="NAME=VALUE",
+                        help="--sweep with these other estimator parameters, e.g. "
+                        "batch_fraction=0.25 (numbers, true, false or none); each record's "
+                        "key names them")
     parser.add_argument("--figure", action="store_true",
                         help="with --sweep: fit nothing, draw the sweep records of every "
                         "dataset under --out (accuracy against CPU seconds) into "
@@ -70,6 +74,22 @@ def _setting(text):
         pass
     raise argparse.ArgumentTypeError(
         f"{text!r} is not MAX_ITER:TOL:N_ITER_NO_CHANGE (e.g. 200:1e-3:10) or MAX_ITER:none")
+
+
+def _parameter(text):
+    """``NAME=VALUE`` as ``(name, value)``, the value a number, a bool or None."""
+    name, sep, value = text.partition("=")
+    words = {"true": True, "false": False, "none": None}
+    if sep and name.isidentifier():
+        if value.lower() in words:
+            return name, words[value.lower()]
+        try:
+            return name, int(value) if value.lstrip("-").isdigit() else float(value)
+        except ValueError:
+            pass
+    raise argparse.ArgumentTypeError(
+        f"{text!r} is not NAME=VALUE with a number, true, false or none (e.g. "
+        "batch_fraction=0.25)")
 
 
 def timed(fit):
@@ -133,10 +153,12 @@ def sweep(args, X, y, X_test, y_test):
     settings_swept = args.settings or [(max_iter, tol, patience) for max_iter in iterations
                                        for tol, patience in stopping]
     flip = "/flip" if args.flip_orientation else ""
+    others = "".join(f"/{name}={value}" for name, value in args.set)
     for max_iter, tol, patience in settings_swept:
-        key = f"{args.sweep}/{votes}votes/max_iter={max_iter}/tol={tol}/n={patience}{flip}"
+        key = (f"{args.sweep}/{votes}votes/max_iter={max_iter}/tol={tol}/n={patience}"
+               f"{others}{flip}")
         if store.get(key) is None:
-            settings = dict(max_iter=max_iter, tol=tol, n_estimators=votes)
+            settings = dict(max_iter=max_iter, tol=tol, n_estimators=votes, **dict(args.set))
             if patience is not None:
                 settings["n_iter_no_change"] = patience
             if args.sweep == "scd01":  # explicit: the record's key says which
@@ -153,7 +175,8 @@ def sweep(args, X, y, X_test, y_test):
             if key.startswith(f"{args.sweep}/")]
     print(store.write_table(f"fit-cost-sweep-{args.sweep}", rows,
                             ["votes", "max_iter", "tol", "n_iter_no_change",
-                             "flip_orientation", "cpu_seconds", "wall_seconds",
+                             "flip_orientation", "other_parameters", "cpu_seconds",
+                             "wall_seconds",
                              "test_accuracy", "mean_iterations"],
                             f"{args.sweep}, {args.dataset}, 10 classes"),
           flush=True)
@@ -162,12 +185,14 @@ def sweep(args, X, y, X_test, y_test):
 
 def _sweep_row(record):
     """A sweep record's settings, read back from its key
-    (``<model>/<votes>votes/max_iter=M/tol=T/n=N[/flip]``), and its measurements."""
+    (``<model>/<votes>votes/max_iter=M/tol=T/n=N[/NAME=VALUE...][/flip]``), and its
+    measurements."""
     parts = record["key"].split("/")
     fields = dict(part.split("=") for part in parts[2:5])
+    others = ", ".join(part for part in parts[5:] if part != "flip")
     return {"votes": int(parts[1].removesuffix("votes")), "max_iter": int(fields["max_iter"]),
             "tol": fields["tol"], "n_iter_no_change": fields["n"],
-            "flip_orientation": parts[-1] == "flip",
+            "flip_orientation": parts[-1] == "flip", "other_parameters": others,
             **{k: v for k, v in record.items() if k != "key"}}
 
 
@@ -204,6 +229,8 @@ def _point(row):
     else:
         kind, marker = "early stopping", "o"
     flip = ", flip_orientation" if row["flip_orientation"] else ""
+    if row["other_parameters"]:
+        kind, marker = f"{kind}, {row['other_parameters']}", "D"
     colour = {8: "tab:blue", 32: "tab:orange"}.get(row["votes"], "tab:grey")
     return (f"{row['votes']} votes, {kind}{flip}", row["cpu_seconds"],
             100 * row["test_accuracy"],
