@@ -1,5 +1,6 @@
 """Shared pieces of the benchmark scripts."""
 
+import argparse
 import os
 import platform
 
@@ -28,6 +29,21 @@ def environment():
 class CommandError(Exception):
     """A failure the command line reports as one line, without a traceback: missing
     data, a missing optional package (CuPy, PyTorch), an unusable GPU."""
+
+
+def parameter(text):
+    """``NAME=VALUE`` from the command line as ``(name, value)``: an estimator
+    parameter, its value an int, a float, true, false or none (any case), else the
+    string (an argparse ``type``)."""
+    name, sep, value = text.partition("=")
+    if not (sep and name.isidentifier()):
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=VALUE (e.g. batch_fraction=0.25)")
+    for kind in (int, float):
+        try:
+            return name, kind(value)
+        except ValueError:
+            pass
+    return name, {"true": True, "false": False, "none": None}.get(value.lower(), value)
 
 
 def resolve_data_dir(path, name):

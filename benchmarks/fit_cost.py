@@ -26,6 +26,7 @@ from sklearn.svm import LinearSVC
 from sk01loss import MLP01Classifier, SCD01Classifier
 
 from . import _figures
+from ._common import parameter
 from ._experiment import (DATASETS, N_COORDINATES, Store, _folder, add_common_arguments,
                           load_dataset)
 
@@ -51,10 +52,9 @@ def add_arguments(parser):
                         "(the paper's protocol) 200:1e-3:10")
     parser.add_argument("--flip-orientation", action="store_true",
                         help="--sweep scd01 with flip_orientation=True")
-    parser.add_argument("--set", nargs="+", type=_parameter, default=[], metavar="NAME=VALUE",
+    parser.add_argument("--set", nargs="+", type=parameter, default=[], metavar="NAME=VALUE",
                         help="--sweep with these other estimator parameters, e.g. "
-                        "batch_fraction=0.25 (numbers, true, false or none); each record's "
-                        "key names them")
+                        "batch_fraction=0.25; each record's key names them")
     parser.add_argument("--figure", action="store_true",
                         help="with --sweep: fit nothing, draw the sweep records of every "
                         "dataset under --out (accuracy against CPU seconds) into "
@@ -74,22 +74,6 @@ def _setting(text):
         pass
     raise argparse.ArgumentTypeError(
         f"{text!r} is not MAX_ITER:TOL:N_ITER_NO_CHANGE (e.g. 200:1e-3:10) or MAX_ITER:none")
-
-
-def _parameter(text):
-    """``NAME=VALUE`` as ``(name, value)``, the value a number, a bool or None."""
-    name, sep, value = text.partition("=")
-    words = {"true": True, "false": False, "none": None}
-    if sep and name.isidentifier():
-        if value.lower() in words:
-            return name, words[value.lower()]
-        try:
-            return name, int(value) if value.lstrip("-").isdigit() else float(value)
-        except ValueError:
-            pass
-    raise argparse.ArgumentTypeError(
-        f"{text!r} is not NAME=VALUE with a number, true, false or none (e.g. "
-        "batch_fraction=0.25)")
 
 
 def timed(fit):

@@ -42,7 +42,7 @@ from sklearn.preprocessing import MinMaxScaler
 
 from sk01loss import MLP01Classifier, SCD01Classifier
 
-from ._common import environment
+from ._common import environment, parameter
 
 DATASETS = ("breast-cancer", "digits-3-8", "digits-1-7")
 ESTIMATORS = {"scd01": SCD01Classifier, "mlp01": MLP01Classifier}
@@ -63,8 +63,8 @@ def add_arguments(parser):
     parser.add_argument("--max-iter", type=int, help="default: the paper's, 500 for SCD01 and 1000 for MLP01 (tol=None)")
     parser.add_argument("--tol", type=float, help="early stopping (default: None, every iteration)")
     parser.add_argument("--n-iter-no-change", type=int, help="with --tol")
-    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                        help="another estimator parameter (int, float or string), repeatable")
+    parser.add_argument("--set", type=parameter, action="append", default=[],
+                        metavar="NAME=VALUE", help="another estimator parameter, repeatable")
     parser.add_argument("--splits", type=int, default=1,
                         help="70/30 splits (random_state 0..N-1), results averaged over them")
     parser.add_argument("--n-jobs", type=int, default=1)
@@ -131,15 +131,6 @@ def settings(args):
 PAPER_ITERATIONS = {"scd01": 500, "mlp01": 1000}
 
 
-def _value(text):
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return {"True": True, "False": False, "None": None}.get(text, text)
-
-
 def extra_params(args):
     """The estimator parameters set on the command line beyond the paper's protocol."""
     params = {"tol": args.tol}
@@ -147,11 +138,7 @@ def extra_params(args):
         if args.tol is None:
             raise SystemExit("--n-iter-no-change needs --tol")
         params["n_iter_no_change"] = args.n_iter_no_change
-    for item in args.set:
-        name, sep, value = item.partition("=")
-        if not sep:
-            raise SystemExit(f"--set takes NAME=VALUE, not {item!r}")
-        params[name] = _value(value)
+    params.update(args.set)
     return params
 
 

@@ -1,6 +1,7 @@
 """Smoke tests of the benchmarks CLI on a tiny generated MNIST-format dataset, so
 the experiments cannot rot; the real runs are not part of the test suite."""
 
+import argparse
 import gzip
 import json
 import pickle
@@ -11,6 +12,7 @@ import pytest
 
 from benchmarks.__main__ import main
 from benchmarks import table1, vote_quality
+from benchmarks._common import parameter
 from sk01loss import SCD01Classifier
 
 
@@ -586,6 +588,15 @@ def test_fit_cost_compares_and_sweeps_resumably(tiny_mnist, tmp_path, capsys):
     assert len(table) == 16
     assert table[-1].startswith("| 1 | 50 | 0.01 | 3 | True |")
     assert sum("| 2 | 50 | 0.01 | 3 | False |" in row for row in table) == 1
+    # --set: other estimator parameters are fitted with, and named in the key and table
+    main(args + ["--sweep", "scd01", "--resume", "--votes", "1", "--settings", "50:1e-2:3",
+                 "--set", "batch_fraction=0.5", "bias_window=7"])
+    records = read_records(folder)
+    assert records[-1]["key"] == ("scd01/1votes/max_iter=50/tol=0.01/n=3/batch_fraction=0.5/"
+                                  "bias_window=7")
+    table = (folder / "fit-cost-sweep-scd01.md").read_text().splitlines()[4:]
+    assert table[-1].startswith("| 1 | 50 | 0.01 | 3 | False | batch_fraction=0.5, "
+                                "bias_window=7 |")
     # the figure draws the records without fitting; no records, no figure
     capsys.readouterr()
     main(args + ["--sweep", "scd01", "--figure"])
@@ -600,6 +611,21 @@ def test_fit_cost_settings_are_checked(text, capsys):
     with pytest.raises(SystemExit):
         main(["fit-cost", "--sweep", "scd01", "--settings", text])
     assert "MAX_ITER:TOL:N_ITER_NO_CHANGE" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("batch_fraction=0.25", ("batch_fraction", 0.25)), ("max_iter=7", ("max_iter", 7)),
+    ("tol=None", ("tol", None)), ("flip_orientation=true", ("flip_orientation", True)),
+    ("bias_init=authors", ("bias_init", "authors")), ("tol=1e-3", ("tol", 1e-3))])
+def test_command_line_parameters_are_typed(text, expected):
+    value = parameter(text)
+    assert value == expected and type(value[1]) is type(expected[1])
+
+
+@pytest.mark.parametrize("text", ["batch_fraction", "=0.5", "2x=1", "a b=1"])
+def test_command_line_parameters_need_a_name(text):
+    with pytest.raises(argparse.ArgumentTypeError, match="NAME=VALUE"):
+        parameter(text)
 
 
 def test_vote_quality_runs(tmp_path, capsys):
