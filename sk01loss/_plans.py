@@ -99,6 +99,8 @@ class VotePlan:
             self.negatives = np.flatnonzero((y == 0) & counted)
         self.n_batch_pos = _batch_size(self.positives.size, params.batch_fraction)
         self.n_batch_neg = _batch_size(self.negatives.size, params.batch_fraction)
+        #: rows of every batch
+        self.batch_size = self.n_batch_pos + self.n_batch_neg
         candidates = (np.arange(n_features) if informative is None or informative.size == 0
                       else informative)
         m_f = n_selected_features(params.max_features, candidates.size)

@@ -75,13 +75,16 @@ def test_searches_match_reference(data, kind, window):
         assert unit_order.tobytes() == net.z.tobytes()
 
 
+# batches of 75 % keep each node's rows in order, of 30 % sort each batch
+@pytest.mark.parametrize("batch_fraction", [0.3, 0.75])
 @pytest.mark.parametrize("bias_init", ["median", "authors"])
 @pytest.mark.parametrize("seed", range(3))
-def test_fit_vote_matches_reference(seed, bias_init):
+def test_fit_vote_matches_reference(seed, bias_init, batch_fraction):
     rng = np.random.default_rng(seed)
     X = rng.random((60, 4))
     y = ((X[:, 0] - 0.5) * (X[:, 1] - 0.5) > 0).astype(np.int8)  # XOR
-    params = SearchParams(max_iter=15, step_size=0.17, n_coordinates=3, batch_fraction=0.75,
+    params = SearchParams(max_iter=15, step_size=0.17, n_coordinates=3,
+                          batch_fraction=batch_fraction,
                           max_features=1.0, bias_window=6, balanced_fraction=0.2,
                           n_hidden=3, output_step_size=0.2, bias_init=bias_init)
     XT = np.ascontiguousarray(X.T)

@@ -141,13 +141,16 @@ def test_sparse_step_on_image_like_batch(max_density):
         assert got[6] == pytest.approx(want[6], rel=1e-6)
 
 
+# batches of 75 % keep every row in order between iterations, of 30 % sort each batch
+@pytest.mark.parametrize("batch_fraction", [0.3, 0.75])
 @pytest.mark.parametrize("flip", [False, True])
 @pytest.mark.parametrize("seed", range(4))
-def test_fit_vote_matches_reference(seed, flip):
+def test_fit_vote_matches_reference(seed, flip, batch_fraction):
     rng = np.random.default_rng(seed)
     X = rng.random((70, 5)) * (rng.random((70, 5)) < 0.6)
     y = (X @ rng.standard_normal(5) + 0.3 * rng.standard_normal(70) > 0.1).astype(np.int8)
-    params = SearchParams(max_iter=30, step_size=0.17, n_coordinates=3, batch_fraction=0.75,
+    params = SearchParams(max_iter=30, step_size=0.17, n_coordinates=3,
+                          batch_fraction=batch_fraction,
                           max_features=1.0, bias_window=5, balanced_fraction=0.2,
                           flip_orientation=flip)
     XT = np.ascontiguousarray(X.T)
@@ -239,6 +242,35 @@ def test_non_zero_lists_change_nothing_but_speed():
     for (w, b), obj, _ in fits[1:]:
         np.testing.assert_array_equal(w, fits[0][0][0])
         assert b == fits[0][0][1] and obj == fits[0][1]
+
+
+@pytest.mark.parametrize("model", ["scd01", "mlp01"])
+@pytest.mark.parametrize("batch_fraction", [0.2, 0.75])
+def test_keeping_rows_in_order_changes_nothing_but_speed(monkeypatch, model, batch_fraction):
+    from sk01loss._kernels import cpu_mlp01
+    kernel = {"scd01": cpu_scd01, "mlp01": cpu_mlp01}[model]
+    rng = np.random.default_rng(4)
+    X = (rng.random((1500, 30)) * (rng.random((1500, 30)) < rng.uniform(0.05, 0.9, 30)))
+    y = (X[:, :15].sum(1) - X[:, 15:].sum(1) + 0.3 * rng.standard_normal(1500) > 0)
+    y = y.astype(np.int8)
+    XT = np.ascontiguousarray(X.astype(np.float32).T)
+    params = SearchParams(max_iter=25, step_size=0.17, n_coordinates=8,
+                          batch_fraction=batch_fraction, max_features=1.0, bias_window=20,
+                          balanced_fraction=0.2, n_hidden=4, output_step_size=0.2)
+    ranked = []
+    fits = []
+    for keep in (None, True, False):  # the kernel's own choice, then each forced
+        if keep is not None:
+            monkeypatch.setattr(kernel, "vote_ranking", lambda P, n_batch, keep=keep: (
+                cpu_search.rank_rows(P) if keep else cpu_search.NOT_RANKED))
+        plan = VotePlan(np.random.SeedSequence(5), y, 30, params)
+        ranked.append(cpu_search.vote_ranking(np.zeros(y.size), plan.batch_size).size > 0)
+        fits.append(kernel.fit_vote(XT, y, plan, params, cpu_search.describe_columns(XT)))
+    assert ranked[0] == (batch_fraction > 0.5)  # batches of more than half the rows
+    for params_, obj, n_iter in fits[1:]:
+        assert obj == fits[0].objective and n_iter == fits[0].n_iter
+        for got, want in zip(params_, fits[0].params):
+            np.testing.assert_array_equal(got, want)
 
 
 def test_bucket_starts_are_reused_only_for_the_same_band_and_bounds():

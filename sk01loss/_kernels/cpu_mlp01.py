@@ -23,7 +23,7 @@ from . import _threshold as th
 from ._jit import jit as _jit
 from .core import EarlyStopping, Schedule, VoteResult, class_totals, decode_step
 from .cpu_search import (NOT_RANKED, UNWEIGHTED, Columns, apply_move, bit_search_step,
-                         pack_bits, projection, rank_rows, search_step, sums_are_exact)
+                         pack_bits, projection, vote_ranking, search_step, sums_are_exact)
 
 _NO_COORDINATES = np.empty(0, dtype=np.int64)
 
@@ -102,9 +102,11 @@ class Network:
     W1 : (d, H) hidden weights (unit-norm columns); b1 : (H,); w2 : (H,) unit norm; b2 : float.
     weight : (n,) float64, each row's weight in the objectives of the searches, or
         ``cpu_search.UNWEIGHTED``.
+    n_batch : int, rows of each batch (default ``n``): whether each node keeps its rows
+        in order (``cpu_search.vote_ranking``).
     """
 
-    def __init__(self, XT, columns, n, W1, b1, w2, b2, weight=UNWEIGHTED):
+    def __init__(self, XT, columns, n, W1, b1, w2, b2, weight=UNWEIGHTED, n_batch=None):
         self.XT = XT
         self.weight = weight
         self.W1T = np.ascontiguousarray(W1.T, dtype=np.float64)
@@ -114,7 +116,8 @@ class Network:
         self.A = np.array([projection(XT, w, columns, n) for w in self.W1T]).reshape(
             len(self.b1), n)
         # each node's rows in order of its pre-activation, kept up to date by its moves
-        self.ranked = np.array([rank_rows(a) for a in self.A]).reshape(self.A.shape)
+        # (or NOT_RANKED: each batch sorted)
+        self.ranked = [vote_ranking(a, n if n_batch is None else n_batch) for a in self.A]
         self.S = np.zeros_like(self.A)
         self.z = np.zeros(n)
         for h in range(len(self.b1)):
@@ -234,7 +237,7 @@ def fit_vote(XT, y, plan, params, columns, report=None):
     n_hidden = params.n_hidden
     weight = UNWEIGHTED if plan.sample_weight is None else plan.sample_weight
     net = Network(XT, columns, y.shape[0], plan.initial_weights(n_hidden), np.zeros(n_hidden),
-                  plan.initial_output_weights(n_hidden), 0.0, weight)
+                  plan.initial_output_weights(n_hidden), 0.0, weight, plan.batch_size)
     n_pos, n_neg = class_totals(y, plan.sample_weight)
     schedule = Schedule(params)
     stopping = EarlyStopping(params)

@@ -5,8 +5,8 @@ import numpy as np
 
 from . import _threshold as th
 from .core import EarlyStopping, Schedule, VoteResult, class_totals, decode_step
-from .cpu_search import (UNWEIGHTED, apply_move, flip_orientation, projection, rank_rows,
-                         search_step)
+from .cpu_search import (UNWEIGHTED, apply_move, flip_orientation, projection, search_step,
+                         vote_ranking)
 
 
 def fit_vote(XT, y, plan, params, columns, report=None):
@@ -27,7 +27,7 @@ def fit_vote(XT, y, plan, params, columns, report=None):
     """
     w = plan.initial_weights()
     P = projection(XT, w, columns, y.shape[0])
-    ranked = rank_rows(P)  # kept in step with P: no batch sort per iteration
+    ranked = vote_ranking(P, plan.batch_size)  # kept in step with P, or NOT_RANKED
     below, above = np.zeros_like(y), np.ones_like(y)
     n_pos, n_neg = class_totals(y, plan.sample_weight)
     weight = UNWEIGHTED if plan.sample_weight is None else plan.sample_weight
