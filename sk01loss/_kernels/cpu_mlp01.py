@@ -23,7 +23,7 @@ from . import _threshold as th
 from ._jit import jit as _jit
 from .core import EarlyStopping, Schedule, VoteResult, class_totals, decode_step
 from .cpu_search import (NOT_RANKED, UNWEIGHTED, Columns, apply_move, bit_search_step,
-                         pack_bits, projection, vote_ranking, search_step, sums_are_exact)
+                         pack_bits, projection, search_step, sums_are_exact, vote_ranking)
 
 _NO_COORDINATES = np.empty(0, dtype=np.int64)
 
