@@ -13,9 +13,10 @@ import sk01loss
 DEFAULT_DATA = os.environ.get("SK01LOSS_DATA", os.path.join("..", "shared", "datasets"))
 
 #: The paper's protocol beyond its iteration counts, whatever the estimators' defaults:
-#: every iteration run (``tol=None``) and, for SCD01, votes that keep the side of their
-#: random start (``flip_orientation=False``).
-PAPER_PROTOCOL = {"scd01": {"tol": None, "flip_orientation": False}, "mlp01": {"tol": None}}
+#: every iteration run (``tol=None``), batches of 75 % of each class (``nrows``) and,
+#: for SCD01, votes that keep the side of their random start (``flip_orientation=False``).
+PAPER_PROTOCOL = {"scd01": {"tol": None, "batch_fraction": 0.75, "flip_orientation": False},
+                  "mlp01": {"tol": None, "batch_fraction": 0.75}}
 
 
 def environment():

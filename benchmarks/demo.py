@@ -65,8 +65,8 @@ def transfer(args):
                                  **PAPER_PROTOCOL["scd01"]),
         "MLP": MLPClassifier((20,), activation="logistic", solver="sgd",
                              learning_rate_init=0.01, max_iter=200, random_state=args.seed),
-        "MLP01": MLP01Classifier(n_hidden=20, n_estimators=1, max_iter=1000, tol=None,
-                                 random_state=args.seed),
+        "MLP01": MLP01Classifier(n_hidden=20, n_estimators=1, max_iter=1000, random_state=args.seed,
+                                 **PAPER_PROTOCOL["mlp01"]),
     }
     print(f"\nWhite-box transfer on digits 0 vs 1: {len(X_train)} training and "
           f"{len(X_test)} test images; single runs: LinearSVC (C=0.01), SCD01 (1 vote, "

@@ -10,7 +10,8 @@ random_state=s`` for each seed ``s`` below ``--seeds``) and as one ensemble (of
 the single votes' mean training and test accuracy (and their range), how many of
 them predict one class for every row (training and test), how many score no better
 than the test set's majority share, and the ensemble's test accuracy. The models run
-the paper's protocol (500 iterations for SCD01, 1000 for MLP01, ``tol=None``),
+the paper's protocol (500 iterations for SCD01, 1000 for MLP01, ``tol=None``,
+``batch_fraction=0.75``),
 whatever the estimators' defaults; ``--flip on`` sets ``flip_orientation=True``,
 ``--flip off`` ``False``.
 
@@ -42,7 +43,7 @@ from sklearn.preprocessing import MinMaxScaler
 
 from sk01loss import MLP01Classifier, SCD01Classifier
 
-from ._common import environment, parameter
+from ._common import PAPER_PROTOCOL, environment, parameter
 
 DATASETS = ("breast-cancer", "digits-3-8", "digits-1-7")
 ESTIMATORS = {"scd01": SCD01Classifier, "mlp01": MLP01Classifier}
@@ -144,7 +145,10 @@ def extra_params(args):
 
 def estimator(args, **params):
     params["max_iter"] = args.max_iter or PAPER_ITERATIONS[args.model]
-    return ESTIMATORS[args.model](n_jobs=args.n_jobs, **extra_params(args), **params)
+    # the paper's batches unless --set says otherwise
+    params = {"batch_fraction": PAPER_PROTOCOL[args.model]["batch_fraction"], **params,
+              **extra_params(args)}
+    return ESTIMATORS[args.model](n_jobs=args.n_jobs, **params)
 
 
 def single_votes(args, data, params):

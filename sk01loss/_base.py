@@ -27,7 +27,8 @@ from ._array_api import fit_on_numpy, output_in_input_namespace
 from ._kernels import DEVICES, get_kernel, resolve_device
 from ._kernels.core import column_bounds
 from ._kernels.scores import row_chunks
-from ._plans import SearchParams, VotePlan, draw_entropy, vote_seeds
+from ._plans import (SearchParams, VotePlan, auto_batch_fraction, draw_entropy,
+                     n_selected_features, vote_seeds)
 from ._sklearn_compat import (Count, NumberInterval, StrOptions, _check_sample_weight,
                               _fit_context)
 from ._version import __version__
@@ -86,7 +87,7 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         "max_iter": [Count(1)],
         "n_coordinates": [Count(1)],
         "step_size": [NumberInterval(Real, 0, MAX_STEP_SIZE, closed="right")],
-        "batch_fraction": [NumberInterval(Real, 0, 1, closed="right")],
+        "batch_fraction": [NumberInterval(Real, 0, 1, closed="right"), StrOptions({"auto"})],
         "max_features": [Count(1), NumberInterval(Real, 0, 1, closed="right")],
         "bias_window": [Count(1)],
         "balanced_fraction": [NumberInterval(Real, 0, 1, closed="both")],
@@ -199,12 +200,14 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         device = resolve_device(device)
         XT, exponent = _feature_major(X_in)
         del X, X_in
-        params = self._search_params(y.shape[0])
         n_new = n_estimators - n_done
         seeds = vote_seeds(self._seed_entropy, len(targets), range(n_done, n_estimators))
         kernel = get_kernel(self._model, device)
         columns = tuple(kernel.describe_columns(XT))
         informative = _informative_features(XT, sample_weight)
+        params = self._search_params(
+            y.shape[0], informative.size or XT.shape[0],
+            y.shape[0] if sample_weight is None else int(np.count_nonzero(sample_weight > 0)))
         if sparse:  # the kernels read sparse data from its column lists only
             XT = np.empty((XT.shape[0], 0), dtype=XT.dtype)
         chunk = kernel.votes_per_call or n_new
@@ -242,11 +245,14 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
             setattr(self, name, new_votes)
         return self
 
-    def _search_params(self, n_samples):
+    def _search_params(self, n_samples, n_informative, n_drawable):
         """The solver settings: the estimator parameters of the same names, as plain
         Python numbers (any NumPy scalar type is accepted) or strings, with the bias
         window capped at the number of rows (wider windows search the same
-        thresholds)."""
+        thresholds) and ``batch_fraction="auto"`` resolved: about
+        ``_auto_rows_per_feature`` rows per feature of a vote (``max_features`` of
+        the ``n_informative`` non-constant features) out of the ``n_drawable`` rows
+        of positive weight."""
         values = {}
         for field in fields(SearchParams):
             if hasattr(self, field.name):
@@ -257,6 +263,10 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
                     value = int(value) if isinstance(value, Integral) else float(value)
                 values[field.name] = value
         values["bias_window"] = min(values["bias_window"], n_samples)
+        if values["batch_fraction"] == "auto":
+            values["batch_fraction"] = auto_batch_fraction(
+                self._auto_rows_per_feature,
+                n_selected_features(values["max_features"], n_informative), n_drawable)
         return SearchParams(**values)
 
     # --- prediction: every method, and the attacks, go through _vote_counts ----------

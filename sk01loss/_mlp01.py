@@ -42,8 +42,15 @@ class MLP01Classifier(BaseZeroOneEnsemble):
         Coordinate step for hidden weights (paper: ``w_inc1``).
     output_step_size : float, default=0.2
         Coordinate step for output weights (paper: ``w_inc2``).
-    batch_fraction : float, default=0.75
-        Fraction of each class drawn per iteration (paper: ``nrows``).
+    batch_fraction : float in (0, 1] or "auto", default="auto"
+        Fraction of each class drawn per iteration (paper: ``nrows``, 0.75).
+        ``"auto"``: about 24 rows per input feature of a vote (``max_features`` of
+        the features that are not constant), that is ``min(0.75, max(0.1, 24 *
+        n_vote_features / n_samples))``: the paper's 0.75 on data with fewer than 32
+        rows per feature (CIFAR-10: 50000 rows, 3072 features), 0.29 on MNIST. Three
+        times :class:`SCD01Classifier`'s rows per feature: MLP01's votes need larger
+        batches. Chosen from measurements (the documentation's "Fit cost and early
+        stopping").
     max_features : int or float, default=1.0
         Input features given to each vote (paper: ``nfeatures``): int = count,
         float = fraction, of the features that are not constant on the training
@@ -168,6 +175,9 @@ class MLP01Classifier(BaseZeroOneEnsemble):
         "bias_init": [StrOptions({"median", "authors"})],
     }
     _model = "mlp01"
+    #: ``batch_fraction="auto"``: batches of about this many rows per input feature of
+    #: a vote (three times SCD01's: a vote fits ``n_hidden`` such hyperplanes at once)
+    _auto_rows_per_feature = 24
     _vote_attributes = ("hidden_coef_", "hidden_intercept_", "coef_", "intercept_")
     _bias_attributes = ("hidden_intercept_",)
 
@@ -179,7 +189,7 @@ class MLP01Classifier(BaseZeroOneEnsemble):
         n_coordinates=64,
         step_size=0.17,
         output_step_size=0.2,
-        batch_fraction=0.75,
+        batch_fraction="auto",
         max_features=1.0,
         bias_window=20,
         balanced_fraction=0.2,

@@ -97,10 +97,6 @@ class VotePlan:
             counted = sample_weight > 0
             self.positives = np.flatnonzero((y == 1) & counted)
             self.negatives = np.flatnonzero((y == 0) & counted)
-        self.n_batch_pos = _batch_size(self.positives.size, params.batch_fraction)
-        self.n_batch_neg = _batch_size(self.negatives.size, params.batch_fraction)
-        #: rows of every batch
-        self.batch_size = self.n_batch_pos + self.n_batch_neg
         candidates = (np.arange(n_features) if informative is None or informative.size == 0
                       else informative)
         m_f = n_selected_features(params.max_features, candidates.size)
@@ -109,6 +105,10 @@ class VotePlan:
                                                                 replace=False))]
         else:
             self.features = candidates
+        self.n_batch_pos = _batch_size(self.positives.size, params.batch_fraction)
+        self.n_batch_neg = _batch_size(self.negatives.size, params.batch_fraction)
+        #: rows of every batch
+        self.batch_size = self.n_batch_pos + self.n_batch_neg
         self.n_features = n_features
         self.n_coordinates = min(params.n_coordinates, self.features.size)
         self.n_hidden = params.n_hidden
@@ -167,6 +167,19 @@ class VotePlan:
     def integer(self, n):
         """A uniform draw from ``range(n)`` (the hidden unit to update)."""
         return int(self._rng.integers(n))
+
+
+#: ``batch_fraction="auto"``: the bounds of the fraction of each class drawn.
+AUTO_FRACTION_RANGE = (0.1, 0.75)
+
+
+def auto_batch_fraction(rows_per_feature, n_features, n_rows):
+    """``batch_fraction="auto"``: the fraction of each class that makes batches of
+    about ``rows_per_feature`` rows per feature of a vote (``n_features`` of them)
+    out of the ``n_rows`` rows batches are drawn from, within
+    :data:`AUTO_FRACTION_RANGE` (the paper's 0.75 at most)."""
+    low, high = AUTO_FRACTION_RANGE
+    return min(high, max(low, rows_per_feature * n_features / max(n_rows, 1)))
 
 
 def _batch_size(n_class, fraction):

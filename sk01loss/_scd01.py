@@ -35,9 +35,17 @@ class SCD01Classifier(BaseZeroOneEnsemble):
         128 CIFAR-10, 256 ImageNet). Capped at the number of features of a vote.
     step_size : float, default=0.17
         Coordinate step ``delta`` (paper: ``w_inc``).
-    batch_fraction : float, default=0.75
+    batch_fraction : float in (0, 1] or "auto", default="auto"
         Fraction of each class drawn, without replacement, per iteration (paper:
-        ``nrows``); at least 2 rows per class when the class has them.
+        ``nrows``, 0.75); at least 2 rows per class when the class has them.
+        ``"auto"``: about 8 rows per feature of a vote (``max_features`` of the
+        features that are not constant), that is ``min(0.75, max(0.1, 8 *
+        n_vote_features / n_samples))``: the paper's 0.75 on data with fewer than
+        about 11 rows per feature, 0.1 on MNIST and Fashion-MNIST (60000 rows,
+        784 features), 0.49 on CIFAR-10 (50000 rows, 3072 features). A batch's cost
+        grows with its rows, so this is what makes fits on large data cheap;
+        chosen from measurements (the documentation's "Fit cost and early
+        stopping").
     max_features : int or float, default=1.0
         Features given to each vote, drawn once per vote (paper: ``nfeatures``): an
         int is a count, a float a fraction (at least ``min(5, n_features)``), of
@@ -149,8 +157,9 @@ class SCD01Classifier(BaseZeroOneEnsemble):
     Where the paper and its code disagree, sk01loss chooses:
     independent per-vote seeds, the midpoint bias at every window position, the
     balanced then balanced + plain objectives. Not in the paper: early stopping
-    (``tol``, on by default) and ``flip_orientation=True`` (off by default). The
-    paper's protocol is ``SCD01Classifier(max_iter=500, tol=None)``.
+    (``tol``, on by default), batches sized by the data (``batch_fraction="auto"``,
+    the default) and ``flip_orientation=True`` (off by default). The paper's
+    protocol is ``SCD01Classifier(max_iter=500, tol=None, batch_fraction=0.75)``.
 
     Training memory is the data once (a feature-major copy, none if ``X`` is
     Fortran-ordered) plus O(n_samples) per vote in flight.
@@ -181,6 +190,8 @@ class SCD01Classifier(BaseZeroOneEnsemble):
     }
 
     _model = "scd01"
+    #: ``batch_fraction="auto"``: batches of about this many rows per feature of a vote
+    _auto_rows_per_feature = 8
     _vote_attributes = ("coef_", "intercept_")
 
     def __init__(
@@ -189,7 +200,7 @@ class SCD01Classifier(BaseZeroOneEnsemble):
         max_iter=200,
         n_coordinates=64,
         step_size=0.17,
-        batch_fraction=0.75,
+        batch_fraction="auto",
         max_features=1.0,
         bias_window=20,
         balanced_fraction=0.2,
