@@ -137,12 +137,14 @@ def sweep(args, X, y, X_test, y_test):
     settings_swept = args.settings or [(max_iter, tol, patience) for max_iter in iterations
                                        for tol, patience in stopping]
     flip = "/flip" if args.flip_orientation else ""
-    others = "".join(f"/{name}={value}" for name, value in args.set)
+    # every key names its batch fraction (whose default has changed), then any other --set
+    extra = {"batch_fraction": ESTIMATORS[args.sweep]().batch_fraction, **dict(args.set)}
+    others = "".join(f"/{name}={value}" for name, value in extra.items())
     for max_iter, tol, patience in settings_swept:
         key = (f"{args.sweep}/{votes}votes/max_iter={max_iter}/tol={tol}/n={patience}"
                f"{others}{flip}")
         if store.get(key) is None:
-            settings = dict(max_iter=max_iter, tol=tol, n_estimators=votes, **dict(args.set))
+            settings = dict(max_iter=max_iter, tol=tol, n_estimators=votes, **extra)
             if patience is not None:
                 settings["n_iter_no_change"] = patience
             if args.sweep == "scd01":  # explicit: the record's key says which

@@ -576,17 +576,18 @@ def test_fit_cost_compares_and_sweeps_resumably(tiny_mnist, tmp_path, capsys):
     # a chosen subset of settings: kept records are reused, new ones fitted
     main(args + ["--sweep", "scd01", "--resume", "--settings", "500:none", "50:1e-2:3"])
     out = capsys.readouterr().out
-    assert "fitting" in out and out.count("fitting") == 1 and "tol=0.01/n=3" in out
+    assert "fitting" in out and out.count("fitting") == 1 and "tol=0.01/n=3/" in out
     assert len(read_records(folder)) == 15
     # other vote counts and flip_orientation are records of their own, and the
     # table lists every record of the folder, not only the settings just swept
     main(args + ["--sweep", "scd01", "--resume", "--votes", "1", "--flip-orientation",
                  "--settings", "50:1e-2:3"])
     records = read_records(folder)
-    assert len(records) == 16 and records[-1]["key"] == "scd01/1votes/max_iter=50/tol=0.01/n=3/flip"
+    assert len(records) == 16 and records[-1]["key"] == ("scd01/1votes/max_iter=50/tol=0.01/n=3/"
+                                                         "batch_fraction=auto/flip")
     table = (folder / "fit-cost-sweep-scd01.md").read_text().splitlines()[4:]
     assert len(table) == 16
-    assert table[-1].startswith("| 1 | 50 | 0.01 | 3 | True |")
+    assert table[-1].startswith("| 1 | 50 | 0.01 | 3 | True | batch_fraction=auto |")
     assert sum("| 2 | 50 | 0.01 | 3 | False |" in row for row in table) == 1
     # --set: other estimator parameters are fitted with, and named in the key and table
     main(args + ["--sweep", "scd01", "--resume", "--votes", "1", "--settings", "50:1e-2:3",
