@@ -97,6 +97,10 @@ class VotePlan:
             counted = sample_weight > 0
             self.positives = np.flatnonzero((y == 1) & counted)
             self.negatives = np.flatnonzero((y == 0) & counted)
+        self.n_batch_pos = _batch_size(self.positives.size, params.batch_fraction)
+        self.n_batch_neg = _batch_size(self.negatives.size, params.batch_fraction)
+        #: rows of every batch
+        self.batch_size = self.n_batch_pos + self.n_batch_neg
         candidates = (np.arange(n_features) if informative is None or informative.size == 0
                       else informative)
         m_f = n_selected_features(params.max_features, candidates.size)
@@ -105,10 +109,6 @@ class VotePlan:
                                                                 replace=False))]
         else:
             self.features = candidates
-        self.n_batch_pos = _batch_size(self.positives.size, params.batch_fraction)
-        self.n_batch_neg = _batch_size(self.negatives.size, params.batch_fraction)
-        #: rows of every batch
-        self.batch_size = self.n_batch_pos + self.n_batch_neg
         self.n_features = n_features
         self.n_coordinates = min(params.n_coordinates, self.features.size)
         self.n_hidden = params.n_hidden
