@@ -17,6 +17,8 @@ DEFAULT_DATA = os.environ.get("SK01LOSS_DATA", os.path.join("..", "shared", "dat
 #: for SCD01, votes that keep the side of their random start (``flip_orientation=False``).
 PAPER_PROTOCOL = {"scd01": {"tol": None, "batch_fraction": 0.75, "flip_orientation": False},
                   "mlp01": {"tol": None, "batch_fraction": 0.75}}
+#: The paper's iterations per vote of its multiclass models (Table I-II).
+PAPER_ITERATIONS = {"scd01": 500, "mlp01": 1000}
 
 
 def environment():

@@ -26,7 +26,7 @@ from sklearn.svm import LinearSVC
 from sk01loss import MLP01Classifier, SCD01Classifier
 
 from . import _figures
-from ._common import parameter
+from ._common import PAPER_ITERATIONS, parameter
 from ._experiment import (DATASETS, N_COORDINATES, Store, _folder, add_common_arguments,
                           load_dataset)
 
@@ -176,7 +176,8 @@ def _sweep_row(record):
     parts = record["key"].split("/")
     fields = dict(part.split("=") for part in parts[2:5])
     others = ", ".join(part for part in parts[5:] if part != "flip")
-    return {"votes": int(parts[1].removesuffix("votes")), "max_iter": int(fields["max_iter"]),
+    return {"model": parts[0], "votes": int(parts[1].removesuffix("votes")),
+            "max_iter": int(fields["max_iter"]),
             "tol": fields["tol"], "n_iter_no_change": fields["n"],
             "flip_orientation": parts[-1] == "flip", "other_parameters": others,
             **{k: v for k, v in record.items() if k != "key"}}
@@ -208,14 +209,17 @@ def figure(args):
 
 
 def _point(row):
-    """A sweep row as ``(label, CPU s, test %, style)`` for the figure."""
+    """A sweep row as ``(label, CPU s, test %, style)`` for the figure: the paper's
+    protocol, other iteration counts and early stopping with the paper's batches,
+    and (diamonds) any other batch fraction or parameter."""
+    paper_iter = PAPER_ITERATIONS[row["model"]]
     if row["tol"] == "None":
-        kind = "paper's protocol" if row["max_iter"] == 500 else f"max_iter={row['max_iter']}"
-        marker = "X" if row["max_iter"] == 500 else "s"
+        kind = "paper's protocol" if row["max_iter"] == paper_iter else f"max_iter={row['max_iter']}"
+        marker = "X" if row["max_iter"] == paper_iter else "s"
     else:
         kind, marker = "early stopping", "o"
     flip = ", flip_orientation" if row["flip_orientation"] else ""
-    if row["other_parameters"]:
+    if row["other_parameters"] != "batch_fraction=0.75":
         kind, marker = f"{kind}, {row['other_parameters']}", "D"
     colour = {8: "tab:blue", 32: "tab:orange"}.get(row["votes"], "tab:grey")
     return (f"{row['votes']} votes, {kind}{flip}", row["cpu_seconds"],

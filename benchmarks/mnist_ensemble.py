@@ -21,9 +21,9 @@ from sklearn.svm import LinearSVC
 from sk01loss import MLP01Classifier, SCD01Classifier
 from sk01loss.datasets import load_mnist
 
-from ._common import DEFAULT_DATA, PAPER_PROTOCOL, environment, load_checked, resolve_data_dir
+from ._common import (DEFAULT_DATA, PAPER_ITERATIONS, PAPER_PROTOCOL, environment, load_checked,
+                      resolve_data_dir)
 
-PAPER_ITERATIONS = {"scd01": 500, "mlp01": 1000}
 MODELS = {
     "scd01": (SCD01Classifier, lambda seed: LinearSVC(C=0.01, dual=False), "LinearSVC(C=0.01)"),
     "mlp01": (MLP01Classifier,

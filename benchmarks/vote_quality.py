@@ -43,7 +43,7 @@ from sklearn.preprocessing import MinMaxScaler
 
 from sk01loss import MLP01Classifier, SCD01Classifier
 
-from ._common import PAPER_PROTOCOL, environment, parameter
+from ._common import PAPER_ITERATIONS, PAPER_PROTOCOL, environment, parameter
 
 DATASETS = ("breast-cancer", "digits-3-8", "digits-1-7")
 ESTIMATORS = {"scd01": SCD01Classifier, "mlp01": MLP01Classifier}
@@ -126,10 +126,6 @@ def settings(args):
         return {f"bias_init={init}": {"bias_init": init} for init in inits}
     flips = {"off": [False], "on": [True], "both": [False, True]}[args.flip]
     return {f"flip_orientation={flip}": {"flip_orientation": flip} for flip in flips}
-
-
-#: The paper's iterations, every one run (``tol=None``), whatever the defaults.
-PAPER_ITERATIONS = {"scd01": 500, "mlp01": 1000}
 
 
 def extra_params(args):
