@@ -58,7 +58,8 @@ def add_arguments(parser):
     parser.add_argument("--figure", action="store_true",
                         help="with --sweep: fit nothing, draw the sweep records of every "
                         "dataset under --out (accuracy against CPU seconds) into "
-                        "OUT/fit-cost/fit-cost-sweep-<model>.png")
+                        "OUT/fit-cost/fit-cost-sweep-<model>.png and write their tables "
+                        "again")
 
 
 def _setting(text):
@@ -157,16 +158,19 @@ def sweep(args, X, y, X_test, y_test):
                       mean_iterations=float(np.mean(model.n_iter_)),
                       max_iterations=int(np.max(model.n_iter_)))
     store.reload()  # the table holds every setting recorded in this folder, any votes
-    rows = [_sweep_row(record) for key, record in store.records.items()
-            if key.startswith(f"{args.sweep}/")]
-    print(store.write_table(f"fit-cost-sweep-{args.sweep}", rows,
-                            ["votes", "max_iter", "tol", "n_iter_no_change",
-                             "flip_orientation", "other_parameters", "cpu_seconds",
-                             "wall_seconds",
-                             "test_accuracy", "mean_iterations"],
-                            f"{args.sweep}, {args.dataset}, 10 classes"),
-          flush=True)
+    print(_sweep_table(store, args.sweep, args.dataset), flush=True)
     store.write_meta(votes=votes, grid=str(settings_swept))
+
+
+def _sweep_table(store, model, dataset):
+    """Write the table of every ``model`` sweep record of ``store``; returns it (markdown)."""
+    rows = [_sweep_row(record) for key, record in store.records.items()
+            if key.startswith(f"{model}/")]
+    return store.write_table(f"fit-cost-sweep-{model}", rows,
+                             ["votes", "max_iter", "tol", "n_iter_no_change",
+                              "flip_orientation", "other_parameters", "cpu_seconds",
+                              "wall_seconds", "test_accuracy", "mean_iterations"],
+                             f"{model}, {dataset}, 10 classes")
 
 
 def _sweep_row(record):
@@ -186,7 +190,8 @@ def _sweep_row(record):
 def figure(args):
     """The sweep records of every dataset found under ``--out``, one panel each: test
     accuracy against CPU seconds, the paper's protocol and the early-stopped settings
-    apart, 8 and 32 votes apart."""
+    apart, 8 and 32 votes apart; each dataset's table is written again from its
+    records too."""
     if not args.sweep:
         raise SystemExit("--figure needs --sweep MODEL")
     panels = []
@@ -198,6 +203,7 @@ def figure(args):
         rows = [_sweep_row(record) for key, record in store.records.items()
                 if key.startswith(f"{args.sweep}/")]
         if rows:
+            _sweep_table(store, args.sweep, dataset)
             panels.append((dataset, [_point(row) for row in rows]))
     if not panels:
         raise SystemExit(f"no {args.sweep} sweep records under {args.out}/fit-cost")

@@ -598,10 +598,14 @@ def test_fit_cost_compares_and_sweeps_resumably(tiny_mnist, tmp_path, capsys):
     table = (folder / "fit-cost-sweep-scd01.md").read_text().splitlines()[4:]
     assert table[-1].startswith("| 1 | 50 | 0.01 | 3 | False | batch_fraction=0.5, "
                                 "bias_window=7 |")
-    # the figure draws the records without fitting; no records, no figure
+    # the figure draws the records without fitting, and writes the tables again from
+    # them; no records, no figure
     capsys.readouterr()
+    written = (folder / "fit-cost-sweep-scd01.md").read_text()
+    (folder / "fit-cost-sweep-scd01.md").unlink()
     main(args + ["--sweep", "scd01", "--figure"])
     assert "fitting" not in capsys.readouterr().out
+    assert (folder / "fit-cost-sweep-scd01.md").read_text() == written
     assert (tmp_path / "fit-cost" / "fit-cost-sweep-scd01.png").stat().st_size > 0
     with pytest.raises(SystemExit, match="no mlp01 sweep records"):
         main(args + ["--sweep", "mlp01", "--figure"])
