@@ -407,7 +407,11 @@ def test_regions_watches_the_blackbox_attack_it_repeats(tiny_mnist, tmp_path, ca
 
 def test_vote_time_and_mnist_ensemble_run(tiny_mnist, tmp_path, capsys):
     main(["vote-time", "--model", "mlp01", "--data-dir", str(tiny_mnist), "--max-iter", "5"])
-    assert "mlp01 one vote, MNIST 0 vs all, 5 iterations" in capsys.readouterr().out
+    assert "mlp01 one vote, MNIST 0 vs all, 5 iterations:" in capsys.readouterr().out
+    main(["vote-time", "--model", "scd01", "--data-dir", str(tiny_mnist), "--max-iter", "5",
+          "--set", "batch_fraction=auto"])
+    assert ("scd01 one vote, MNIST 0 vs all, 5 iterations, batch_fraction=auto:"
+            in capsys.readouterr().out)
     args = ["mnist-ensemble", "--model", "scd01", "--data-dir", str(tiny_mnist), "--out",
             str(tmp_path), "--votes", "3", "--max-iter", "20", "--n-jobs", "1"]
     main(args + ["--classes", "0", "1"])
