@@ -49,6 +49,13 @@ def parameter(text):
     return name, {"true": True, "false": False, "none": None}.get(value.lower(), value)
 
 
+def add_set_option(parser, help):
+    """``--set NAME=VALUE ...``: estimator parameters (:func:`parameter`), in one
+    option or repeated; ``args.set`` is the list of ``(name, value)``."""
+    parser.add_argument("--set", nargs="+", action="extend", type=parameter, default=[],
+                        metavar="NAME=VALUE", help=help)
+
+
 def resolve_data_dir(path, name):
     """The dataset ``name`` (a folder such as ``mnist`` or an archive such as
     ``cifar10-jpeg.tar.gz``) given either the datasets folder that holds it or the

@@ -26,7 +26,7 @@ from sklearn.svm import LinearSVC
 from sk01loss import MLP01Classifier, SCD01Classifier
 
 from . import _figures
-from ._common import PAPER_ITERATIONS, parameter
+from ._common import PAPER_ITERATIONS, add_set_option
 from ._experiment import (DATASETS, N_COORDINATES, Store, _folder, add_common_arguments,
                           load_dataset)
 
@@ -52,9 +52,8 @@ def add_arguments(parser):
                         "(the paper's protocol) 200:1e-3:10")
     parser.add_argument("--flip-orientation", action="store_true",
                         help="--sweep scd01 with flip_orientation=True")
-    parser.add_argument("--set", nargs="+", type=parameter, default=[], metavar="NAME=VALUE",
-                        help="--sweep with these other estimator parameters, e.g. "
-                        "batch_fraction=0.25; each record's key names them")
+    add_set_option(parser, "--sweep with these other estimator parameters, e.g. "
+                   "batch_fraction=0.25; each record's key names them")
     parser.add_argument("--figure", action="store_true",
                         help="with --sweep: fit nothing, draw the sweep records of every "
                         "dataset under --out (accuracy against CPU seconds) into "

@@ -43,7 +43,7 @@ from sklearn.preprocessing import MinMaxScaler
 
 from sk01loss import MLP01Classifier, SCD01Classifier
 
-from ._common import PAPER_ITERATIONS, PAPER_PROTOCOL, environment, parameter
+from ._common import PAPER_ITERATIONS, PAPER_PROTOCOL, add_set_option, environment
 
 DATASETS = ("breast-cancer", "digits-3-8", "digits-1-7")
 ESTIMATORS = {"scd01": SCD01Classifier, "mlp01": MLP01Classifier}
@@ -64,8 +64,7 @@ def add_arguments(parser):
     parser.add_argument("--max-iter", type=int, help="default: the paper's, 500 for SCD01 and 1000 for MLP01 (tol=None)")
     parser.add_argument("--tol", type=float, help="early stopping (default: None, every iteration)")
     parser.add_argument("--n-iter-no-change", type=int, help="with --tol")
-    parser.add_argument("--set", type=parameter, action="append", default=[],
-                        metavar="NAME=VALUE", help="another estimator parameter, repeatable")
+    add_set_option(parser, "other estimator parameters")
     parser.add_argument("--splits", type=int, default=1,
                         help="70/30 splits (random_state 0..N-1), results averaged over them")
     parser.add_argument("--n-jobs", type=int, default=1)

@@ -15,7 +15,7 @@ import time
 from sk01loss import MLP01Classifier, SCD01Classifier
 from sk01loss.datasets import load_mnist
 
-from ._common import (DEFAULT_DATA, PAPER_PROTOCOL, environment, load_checked, parameter,
+from ._common import (DEFAULT_DATA, PAPER_PROTOCOL, add_set_option, environment, load_checked,
                       resolve_data_dir)
 
 MODELS = {
@@ -32,9 +32,8 @@ def add_arguments(parser):
                              "itself (default: $SK01LOSS_DATA or %(default)s)")
     parser.add_argument("--max-iter", type=int, help="default: the paper's")
     parser.add_argument("--seed", type=int, default=2018)
-    parser.add_argument("--set", nargs="+", type=parameter, default=[], metavar="NAME=VALUE",
-                        help="other estimator parameters than the paper's, e.g. "
-                        "batch_fraction=auto")
+    add_set_option(parser, "other estimator parameters than the paper's, e.g. "
+                   "batch_fraction=auto")
 
 
 def run(args):

@@ -12,7 +12,7 @@ import pytest
 
 from benchmarks.__main__ import main
 from benchmarks import table1, vote_quality
-from benchmarks._common import parameter
+from benchmarks._common import add_set_option, parameter
 from sk01loss import SCD01Classifier
 
 
@@ -629,6 +629,16 @@ def test_fit_cost_settings_are_checked(text, capsys):
 def test_command_line_parameters_are_typed(text, expected):
     value = parameter(text)
     assert value == expected and type(value[1]) is type(expected[1])
+
+
+def test_set_takes_several_parameters_at_once_or_repeated():
+    parser = argparse.ArgumentParser()
+    add_set_option(parser, "")
+    expected = [("batch_fraction", 0.5), ("bias_window", 7)]
+    assert parser.parse_args(["--set", "batch_fraction=0.5", "bias_window=7"]).set == expected
+    assert parser.parse_args(["--set", "batch_fraction=0.5", "--set",
+                              "bias_window=7"]).set == expected
+    assert parser.parse_args([]).set == []
 
 
 @pytest.mark.parametrize("text", ["batch_fraction", "=0.5", "2x=1", "a b=1"])
