@@ -28,7 +28,7 @@ from ._kernels import DEVICES, get_kernel, resolve_device
 from ._kernels.core import column_bounds
 from ._kernels.scores import row_chunks
 from ._plans import (SearchParams, VotePlan, auto_batch_fraction, draw_entropy,
-                     n_selected_features, vote_seeds)
+                     n_selected_features, vote_candidates, vote_seeds)
 from ._sklearn_compat import (Count, NumberInterval, StrOptions, _check_sample_weight,
                               _fit_context)
 from ._version import __version__
@@ -206,7 +206,7 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         columns = tuple(kernel.describe_columns(XT))
         informative = _informative_features(XT, sample_weight)
         params = self._search_params(
-            y.shape[0], informative.size or XT.shape[0],
+            y.shape[0], vote_candidates(XT.shape[0], informative).size,
             y.shape[0] if sample_weight is None else int(np.count_nonzero(sample_weight > 0)))
         if sparse:  # the kernels read sparse data from its column lists only
             XT = np.empty((XT.shape[0], 0), dtype=XT.dtype)
@@ -245,14 +245,14 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
             setattr(self, name, new_votes)
         return self
 
-    def _search_params(self, n_samples, n_informative, n_drawable):
+    def _search_params(self, n_samples, n_candidates, n_drawable):
         """The solver settings: the estimator parameters of the same names, as plain
         Python numbers (any NumPy scalar type is accepted) or strings, with the bias
         window capped at the number of rows (wider windows search the same
         thresholds) and ``batch_fraction="auto"`` resolved: about
         ``_auto_rows_per_feature`` rows per feature of a vote (``max_features`` of
-        the ``n_informative`` non-constant features) out of the ``n_drawable`` rows
-        of positive weight."""
+        the ``n_candidates`` features votes draw theirs from) out of the
+        ``n_drawable`` rows of positive weight."""
         values = {}
         for field in fields(SearchParams):
             if hasattr(self, field.name):
@@ -266,7 +266,7 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
         if values["batch_fraction"] == "auto":
             values["batch_fraction"] = auto_batch_fraction(
                 self._auto_rows_per_feature,
-                n_selected_features(values["max_features"], n_informative), n_drawable)
+                n_selected_features(values["max_features"], n_candidates), n_drawable)
         return SearchParams(**values)
 
     # --- prediction: every method, and the attacks, go through _vote_counts ----------

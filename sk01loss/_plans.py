@@ -54,6 +54,14 @@ def vote_seeds(entropy, n_problems, votes):
             for p in range(n_problems)]
 
 
+def vote_candidates(n_features, informative):
+    """The features a vote draws its own from: the non-constant ones
+    (``informative``), or every feature where that is None or empty."""
+    if informative is None or informative.size == 0:
+        return np.arange(n_features)
+    return informative
+
+
 def n_selected_features(max_features, n_features):
     """Features given to a vote: int = count, float = fraction (at least min(5, d))."""
     if isinstance(max_features, (int, np.integer)):
@@ -101,8 +109,7 @@ class VotePlan:
         self.n_batch_neg = _batch_size(self.negatives.size, params.batch_fraction)
         #: rows of every batch
         self.batch_size = self.n_batch_pos + self.n_batch_neg
-        candidates = (np.arange(n_features) if informative is None or informative.size == 0
-                      else informative)
+        candidates = vote_candidates(n_features, informative)
         m_f = n_selected_features(params.max_features, candidates.size)
         if m_f < candidates.size:
             self.features = candidates[np.sort(self._rng.choice(candidates.size, m_f,
