@@ -2,6 +2,9 @@
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sk01loss._kernels import cpu_scd01, cpu_search
 from sk01loss._plans import SearchParams, VotePlan
@@ -161,6 +164,31 @@ def test_fit_vote_matches_reference(seed, flip, batch_fraction):
     assert obj == obj_ref
     np.testing.assert_allclose(w, w_ref, rtol=1e-9, atol=1e-12)
     assert b == pytest.approx(b_ref, rel=1e-9, abs=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 60), d=st.integers(1, 8),
+       density=st.sampled_from([0.0, 0.1, 0.5, 0.9, 1.0]),
+       max_density=st.sampled_from([0.0, 0.5, 1.0]), float32=st.booleans())
+def test_projection_is_bitwise_the_plain_sum(seed, n, d, density, max_density, float32):
+    """Listed columns are read at their non-zeros only, sparse data through its CSC
+    arrays: both give ``project``'s numbers bit for bit (zeros of either sign,
+    tiny and huge values, zero weights)."""
+    rng = np.random.default_rng(seed)
+    X = rng.choice([-1e30, -2.5, -1e-30, 0.25, 3.0, 1e-5], (n, d)) * (rng.random((n, d)) < density)
+    X[rng.random((n, d)) < 0.1] = -0.0
+    X = X.astype(np.float32 if float32 else np.float64)
+    w = rng.standard_normal(d) * (rng.random(d) < 0.8)
+    XT = np.ascontiguousarray(X.T)
+    want = cpu_search.project(XT, w)
+    dense = cpu_search.projection(XT, w, cpu_search.describe_columns(XT, max_density), n)
+    CT = sp.csr_matrix(sp.csc_matrix(X).T)
+    CT.eliminate_zeros()
+    CT.sort_indices()
+    sparse = cpu_search.projection(np.empty((d, 0), X.dtype), w,
+                                   cpu_search.describe_columns(CT), n)
+    for got in (dense, sparse):
+        assert np.array_equal(got.view(np.int64), want.view(np.int64))
 
 
 @pytest.mark.parametrize("max_density", [0.0, 0.5, 1.0])

@@ -718,11 +718,30 @@ def flip_orientation(P, w, ranked):
 def projection(XT, w, columns, n):
     """``X @ w`` in float64 (n,), from the feature-major data ``XT`` and its
     :class:`Columns` (sparse data: ``XT`` of shape ``(d, 0)``); dense and sparse
-    forms of the same data give the same numbers."""
+    forms of the same data give the same numbers, and so does :func:`project`.
+    A listed column (:func:`describe_columns`) is read at its non-zero rows only."""
     if XT.shape[1] == n:
-        return project(XT, w)
+        return _project_listed(XT, columns.nonzero_start, columns.nonzero_rows, w)
     return _project_sparse(columns.nonzero_start, columns.nonzero_rows,
                            columns.nonzero_values, w, n)
+
+
+@_jit
+def _project_listed(XT, start, rows, w):
+    # project's sums in project's order, without the terms of exact zeros: adding a
+    # zero product changes no sum (which is never -0.0, as it starts at +0.0)
+    out = np.zeros(XT.shape[1])
+    for j in range(XT.shape[0]):
+        if w[j] != 0.0:
+            x_row = XT[j]
+            if start[j + 1] > start[j]:
+                for i in range(start[j], start[j + 1]):
+                    r = rows[i]
+                    out[r] += x_row[r] * w[j]
+            else:
+                for i in range(out.shape[0]):
+                    out[i] += x_row[i] * w[j]
+    return out
 
 
 @_jit
