@@ -169,11 +169,12 @@ class Network:
 
     def node_search(self, y, batch, h, coords, step, window, kind, columns):
         """Full bias scan of node ``h`` through the output, then (with ``coords``) its
-        candidate moves; nothing is changed."""
+        best candidate move if that is strictly better (``search_step``'s
+        ``improving_only``); nothing is changed."""
         node_outputs(self.z, self.S[h], self.w2[h], self.b2, self._off, self._on)
         return search_step(
             self.XT, self.A[h], self.W1T[h], y, self._off, self._on, batch, coords, step,
-            window, kind, columns, self.ranked[h], False, self.weight,
+            window, kind, columns, self.ranked[h], False, self.weight, True,
         )
 
     def hidden_step(self, y, batch, h, coords, step, window, kind, columns):

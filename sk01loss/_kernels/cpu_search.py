@@ -293,7 +293,7 @@ def band_bounds(sorted_p, lo, hi, shift):
 
 @_jit
 def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns, ranked,
-                flipped=False, weight=UNWEIGHTED):
+                flipped=False, weight=UNWEIGHTED, improving_only=False):
     """One coordinate search of an SCD01 iteration, or of a hidden node of MLP01
     (nothing is modified).
 
@@ -321,17 +321,24 @@ def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns
         Each row's weight in the objective (every accuracy a weighted accuracy), or
         :data:`UNWEIGHTED` (every row counts 1: integer counts). The counts take its
         dtype, so the unweighted search is compiled with integer counts.
+    improving_only : bool
+        Report the best candidate only if it is strictly better than the current
+        ``w`` (``obj0``), else none (``best_c = -1``): what a caller that moves on
+        strict improvement needs. Where few rows of the batch count (a hidden node:
+        the rows whose network output the node decides), candidates are then
+        searched best bound first (:func:`candidate_bounds`) and those that cannot
+        win are skipped; the result is the same.
 
     Returns
     -------
     result : :class:`sk01loss._kernels.core.SearchResult`
         ``t0, obj0, bias0``: the current ``w``'s best threshold on the batch (full
         scan); ``best_c, best_t, best_obj, best_bias``: the best candidate (index in
-        sign-major order ``+step for coords..., -step for coords...``), its threshold
-        index, objective and bias (in units of the normalised candidate);
-        ``best_c = -1`` if every candidate was skipped; ``flip_t, flip_obj,
-        flip_bias``: the flipped orientation's best threshold (``-1, -inf, 0`` unless
-        ``flipped``).
+        sign-major order ``+step for coords..., -step for coords...``; ties to the
+        smallest), its threshold index, objective and bias (in units of the
+        normalised candidate); ``best_c = -1`` if every candidate was skipped;
+        ``flip_t, flip_obj, flip_bias``: the flipped orientation's best threshold
+        (``-1, -inf, 0`` unless ``flipped``).
     """
     n_b = batch.shape[0]
     k = coords.shape[0]
@@ -346,88 +353,215 @@ def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns
                                            kind)
         flip_bias = th.flipped_bias_at(sorted_p, flip_t)
 
-    colmin, colmax = columns.min, columns.max
     lo = max(0, t0 - window)
     hi = min(n_b, t0 + window)
     wsq = squared_norm(w)
     # one spare slot: the scans below write a row before deciding to keep it
-    moved_pos = np.empty(n_b + 1, dtype=np.int64)
-    moved_row = np.empty(n_b + 1, dtype=np.int64)
-    moved_x = np.empty(n_b + 1)
-    moved_p = np.empty(n_b + 1)
-    moved_drop = np.empty(n_b + 1, weight.dtype)
-    moved_gain = np.empty(n_b + 1, weight.dtype)
+    moved = (np.empty(n_b + 1, dtype=np.int64), np.empty(n_b + 1, dtype=np.int64),
+             np.empty(n_b + 1), np.empty(n_b + 1), np.empty(n_b + 1, weight.dtype),
+             np.empty(n_b + 1, weight.dtype))
     position = np.full(P.shape[0], -1, dtype=np.int32)  # sorted position of a batch row
     for t in range(n_b):
         position[rows[t]] = t
     scratch = th.window_scratch(n_b, weight)
     grids = (th.bucket_grid(), th.bucket_grid())  # one per sign
     buf = column_buffer(XT, P.shape[0])
+    # candidates in their order (c = 0 .. 2k-1), or best bound first where few rows
+    # count (bounding them all costs what searching one does)
+    counted = counted_rows(tp_drop, tn_gain) if improving_only and not linear else rows[:0]
+    bounded = improving_only and not linear and 4 * counted.shape[0] <= n_b
+    if bounded:
+        bound = candidate_bounds(XT, sorted_p, rows, tp_drop, tn_gain, drop_before, gain_before,
+                                 counted, coords, step, lo, hi, columns, tp_above, tn_above,
+                                 n_pos, n_neg, kind, buf)
+        queue = np.argsort(-bound, kind="mergesort")
+    else:
+        queue = np.empty(2 * k, dtype=np.int64)
+        for jj in range(k):  # column by column: the two signs share its rows
+            queue[2 * jj] = jj
+            queue[2 * jj + 1] = k + jj
 
     best_c, best_t, best_obj, best_bias = -1, -1, -np.inf, 0.0
-    for jj in range(k):
+    band_of = -1  # the column whose moved rows ``moved[:n_moved]`` holds
+    n_moved = 0
+    for c in queue:
+        if bounded:
+            if bound[c] <= obj0 or bound[c] < best_obj:
+                break  # so are all later ones
+            if bound[c] == best_obj and c > best_c:
+                continue
+        jj = c % k
         j = coords[jj]
-        if colmin[j] == colmax[j]:
-            continue
-        # every row's value moves by sigma * x with x in [colmin, colmax], or by 0
-        shift = step * max(abs(colmin[j]), abs(colmax[j]), colmax[j] - colmin[j])
-        a, end, margin = band_bounds(sorted_p, lo, hi, shift)
-        # Rows with x = 0 keep their value and hence their relative order. Branch-free
-        # scans: whether a row is kept is unpredictable.
-        # What the window search needs of each such row is then read in row order (from
-        # the column's list) or in band order.
-        n_moved = 0
+        if columns.min[j] == columns.max[j]:
+            continue  # a constant column only shifts every projection
+        sigma = step if c < k else -step
+        a, end, margin = band_bounds(sorted_p, lo, hi, column_shift(columns, j, step))
         x_row = column(XT, columns, j, buf)
-        first, last = columns.nonzero_start[j], columns.nonzero_start[j + 1]
-        if 0 < last - first <= end - a:
-            for i in range(first, last):
-                r = columns.nonzero_rows[i]
-                m = position[r]
-                moved_pos[n_moved] = m
-                moved_row[n_moved] = r
-                n_moved += np.uint32(m - a) < np.uint32(end - a)  # a <= m < end
-            for i in range(n_moved):
-                r = moved_row[i]
-                label = np.int64(y[r])
-                flip = np.int64(on[r]) - np.int64(off[r])
-                moved_x[i] = x_row[r]
-                moved_p[i] = P[r]
-                if weighted:
-                    moved_drop[i] = label * weight[r] * flip
-                    moved_gain[i] = (1 - label) * weight[r] * flip
-                else:
-                    moved_drop[i] = label * flip
-                    moved_gain[i] = (1 - label) * flip
-        else:
-            for m in range(a, end):
-                x = x_row[rows[m]]
-                moved_pos[n_moved] = m
-                moved_x[n_moved] = x
-                n_moved += x != 0.0
-            for i in range(n_moved):
-                m = moved_pos[i]
-                moved_p[i] = sorted_p[m]
-                moved_drop[i] = tp_drop[m]
-                moved_gain[i] = tn_gain[m]
-        band = (moved_pos[:n_moved], moved_x[:n_moved], moved_p[:n_moved],
-                moved_drop[:n_moved], moved_gain[:n_moved])
-        for s in range(2):
-            sigma = step if s == 0 else -step
-            c = jj if s == 0 else k + jj
-            s_lo = min(0.0, sigma * colmin[j], sigma * colmax[j])
-            s_hi = max(0.0, sigma * colmin[j], sigma * colmax[j])
-            cand_t, cand_obj, value_lo, value_t = th.window_search(
-                sorted_p, tp_drop, tn_gain, order, drop_before, gain_before, x_row, rows, band,
-                sigma, a, end, lo, hi,
-                sorted_p[max(lo - 1, 0)] + s_lo - margin, sorted_p[hi - 1] + s_hi + margin,
-                tp_above, tn_above, n_pos, n_neg, kind, linear, weighted, scratch, grids[s],
-            )
-            if cand_obj > best_obj or (cand_obj == best_obj and c < best_c):
-                bias = candidate_bias(w, wsq, j, sigma, cand_t, value_lo, value_t)
-                best_c, best_t, best_obj, best_bias = c, cand_t, cand_obj, bias
+        if band_of != j:
+            n_moved = moved_rows(x_row, columns, j, a, end, sorted_p, rows, position, P, y, off,
+                                 on, tp_drop, tn_gain, weight, moved)
+            band_of = j
+        mpos, mrow, mx, mp, mdrop, mgain = moved
+        band = (mpos[:n_moved], mx[:n_moved], mp[:n_moved], mdrop[:n_moved], mgain[:n_moved])
+        low, high = window_limits(sorted_p, lo, hi, margin, columns, j, sigma)
+        cand_t, cand_obj, value_lo, value_t = th.window_search(
+            sorted_p, tp_drop, tn_gain, order, drop_before, gain_before, x_row, rows, band,
+            sigma, a, end, lo, hi, low, high, tp_above, tn_above, n_pos, n_neg, kind, linear,
+            weighted, scratch, grids[0 if c < k else 1],
+        )
+        if cand_obj > best_obj or (cand_obj == best_obj and c < best_c):
+            bias = candidate_bias(w, wsq, j, sigma, cand_t, value_lo, value_t)
+            best_c, best_t, best_obj, best_bias = c, cand_t, cand_obj, bias
         clear_column(columns, j, buf)
+    if improving_only and not best_obj > obj0:
+        best_c, best_t, best_obj, best_bias = -1, -1, -np.inf, 0.0
     return SearchResult(t0, obj0, bias0, best_c, best_t, best_obj, best_bias, flip_t, flip_obj,
                         flip_bias)
+
+
+@_jit
+def column_shift(columns, j, step):
+    """The most a candidate on column ``j`` moves a row relative to another: every
+    row's value moves by ``sigma * x`` with ``x`` in ``[min, max]``, or by 0."""
+    low, high = columns.min[j], columns.max[j]
+    return step * max(abs(low), abs(high), high - low)
+
+
+@_jit
+def window_limits(sorted_p, lo, hi, margin, columns, j, sigma):
+    """Bounds on the values of a candidate at ranks ``lo-1 .. hi-1``: every row moves
+    by ``sigma * x``, between ``s_lo`` and ``s_hi``, so every order statistic does
+    (with :func:`band_bounds`'s rounding ``margin``)."""
+    s_lo = min(0.0, sigma * columns.min[j], sigma * columns.max[j])
+    s_hi = max(0.0, sigma * columns.min[j], sigma * columns.max[j])
+    return sorted_p[max(lo - 1, 0)] + s_lo - margin, sorted_p[hi - 1] + s_hi + margin
+
+
+@_jit
+def moved_rows(x_row, columns, j, a, end, sorted_p, rows, position, P, y, off, on, tp_drop,
+               tn_gain, weight, moved):
+    """The rows of sorted positions ``[a, end)`` where column ``j`` (``x_row``) is
+    non-zero, the only ones a candidate on it moves there, into ``moved`` (positions,
+    rows, x, values, ``tp_drop``, ``tn_gain``); returns their number.
+
+    Rows with x = 0 keep their value and hence their relative order. What the window
+    search needs of each moved row is read in row order (from the column's list,
+    when shorter than the band) or in band order. Branch-free scans: whether a row
+    is kept is unpredictable.
+    """
+    moved_pos, moved_row, moved_x, moved_p, moved_drop, moved_gain = moved
+    weighted = weight.shape[0] > 0
+    n_moved = 0
+    first, last = columns.nonzero_start[j], columns.nonzero_start[j + 1]
+    if 0 < last - first <= end - a:
+        for i in range(first, last):
+            r = columns.nonzero_rows[i]
+            m = position[r]
+            moved_pos[n_moved] = m
+            moved_row[n_moved] = r
+            n_moved += np.uint32(m - a) < np.uint32(end - a)  # a <= m < end
+        for i in range(n_moved):
+            r = moved_row[i]
+            label = np.int64(y[r])
+            flip = np.int64(on[r]) - np.int64(off[r])
+            moved_x[i] = x_row[r]
+            moved_p[i] = P[r]
+            if weighted:
+                moved_drop[i] = label * weight[r] * flip
+                moved_gain[i] = (1 - label) * weight[r] * flip
+            else:
+                moved_drop[i] = label * flip
+                moved_gain[i] = (1 - label) * flip
+    else:
+        for m in range(a, end):
+            x = x_row[rows[m]]
+            moved_pos[n_moved] = m
+            moved_x[n_moved] = x
+            n_moved += x != 0.0
+        for i in range(n_moved):
+            m = moved_pos[i]
+            moved_p[i] = sorted_p[m]
+            moved_drop[i] = tp_drop[m]
+            moved_gain[i] = tn_gain[m]
+    return n_moved
+
+
+@_jit
+def counted_rows(tp_drop, tn_gain):
+    """The sorted positions of the rows whose side of the threshold changes the
+    objective (``tp_drop`` or ``tn_gain`` non-zero), ascending."""
+    out = np.empty(tp_drop.shape[0] + 1, dtype=np.int64)
+    n = 0
+    for m in range(tp_drop.shape[0]):  # branch-free
+        out[n] = m
+        n += (tp_drop[m] != 0) | (tn_gain[m] != 0)
+    return out[:n]
+
+
+#: Value buckets of :func:`candidate_bounds`.
+BOUND_BUCKETS = 64
+
+
+@_jit
+def candidate_bounds(XT, sorted_p, rows, tp_drop, tn_gain, drop_before, gain_before, counted,
+                     coords, step, lo, hi, columns, tp_above, tn_above, n_pos, n_neg, kind, buf):
+    """An upper bound on the windowed objective of every candidate of
+    :func:`search_step` (``(2k,)``, sign-major; ``-inf`` for a constant column), in
+    O(counted rows of the band) each.
+
+    A candidate's threshold lies between its values at ranks ``lo-1`` and ``hi-1``,
+    which lie in ``[low, high]`` (:func:`window_limits`). Only the ``counted`` rows
+    (:func:`counted_rows`) change the objective: those whose new value is below
+    ``low`` are below any threshold of the window, those above ``high`` above it,
+    and those in between are bucketed by value. Any threshold puts whole buckets
+    below it and splits one; the bound lets every row of the split bucket take
+    its better side, and the objective grows with both counts.
+    """
+    k = coords.shape[0]
+    bound = np.full(2 * k, -np.inf)
+    drop = np.empty(BOUND_BUCKETS, tp_drop.dtype)
+    gain = np.empty(BOUND_BUCKETS, tp_drop.dtype)
+    best_drop = np.empty(BOUND_BUCKETS, tp_drop.dtype)
+    best_gain = np.empty(BOUND_BUCKETS, tp_drop.dtype)
+    for jj in range(k):
+        j = coords[jj]
+        if columns.min[j] == columns.max[j]:
+            continue
+        a, end, margin = band_bounds(sorted_p, lo, hi, column_shift(columns, j, step))
+        first = np.searchsorted(counted, a)
+        last = np.searchsorted(counted, end)
+        x_row = column(XT, columns, j, buf)
+        for s in range(2):
+            sigma = step if s == 0 else -step
+            low, high = window_limits(sorted_p, lo, hi, margin, columns, j, sigma)
+            scale = BOUND_BUCKETS / (high - low)
+            tp = tp_above - drop_before[a]  # rows before ``a`` stay below
+            tn = tn_above + gain_before[a]
+            drop[:] = 0
+            gain[:] = 0
+            best_drop[:] = 0
+            best_gain[:] = 0
+            for q in range(first, last):
+                m = counted[q]
+                value = sorted_p[m] + sigma * x_row[rows[m]]
+                if value < low:
+                    tp -= tp_drop[m]
+                    tn += tn_gain[m]
+                elif value <= high:
+                    b = min(int((value - low) * scale), BOUND_BUCKETS - 1)
+                    drop[b] += tp_drop[m]
+                    gain[b] += tn_gain[m]
+                    best_drop[b] += min(tp_drop[m], 0)  # going below gains a TP
+                    best_gain[b] += max(tn_gain[m], 0)
+            top = -np.inf
+            for b in range(BOUND_BUCKETS):
+                top = max(top, th.objective(tp - best_drop[b], tn + best_gain[b], n_pos, n_neg,
+                                            kind))
+                tp -= drop[b]
+                tn += gain[b]
+            bound[jj if s == 0 else k + jj] = top
+        clear_column(columns, j, buf)
+    return bound
 
 
 @_jit
