@@ -189,6 +189,15 @@ def test_projection_is_bitwise_the_plain_sum(seed, n, d, density, max_density, f
                                    cpu_search.describe_columns(CT), n)
     for got in (dense, sparse):
         assert np.array_equal(got.view(np.int64), want.view(np.int64))
+    # several weight vectors at once: one row each
+    W = np.column_stack([w, -w, np.zeros(d), rng.standard_normal(d)])
+    want = np.stack([cpu_search.project(XT, W[:, h]) for h in range(W.shape[1])])
+    dense = cpu_search.projection(XT, W, cpu_search.describe_columns(XT, max_density), n)
+    sparse = cpu_search.projection(np.empty((d, 0), X.dtype), W,
+                                   cpu_search.describe_columns(CT), n)
+    for got in (dense, sparse):
+        assert got.shape == want.shape and got.flags.c_contiguous
+        assert np.array_equal(got.view(np.int64), want.view(np.int64))
 
 
 @pytest.mark.parametrize("max_density", [0.0, 0.5, 1.0])

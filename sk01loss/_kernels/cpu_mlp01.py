@@ -113,8 +113,7 @@ class Network:
         self.b1 = np.array(b1, dtype=np.float64)
         self.w2 = np.array(w2, dtype=np.float64)
         self.b2 = float(b2)
-        self.A = np.array([projection(XT, w, columns, n) for w in self.W1T]).reshape(
-            len(self.b1), n)
+        self.A = projection(XT, W1, columns, n)
         # each node's rows in order of its pre-activation, kept up to date by its moves
         # (or NOT_RANKED: each batch sorted)
         self.ranked = [vote_ranking(a, n if n_batch is None else n_batch) for a in self.A]

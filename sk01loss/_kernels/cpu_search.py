@@ -849,43 +849,56 @@ def flip_orientation(P, w, ranked):
         ranked[i], ranked[n - 1 - i] = ranked[n - 1 - i], ranked[i]
 
 
-def projection(XT, w, columns, n):
-    """``X @ w`` in float64 (n,), from the feature-major data ``XT`` and its
-    :class:`Columns` (sparse data: ``XT`` of shape ``(d, 0)``); dense and sparse
-    forms of the same data give the same numbers, and so does :func:`project`.
-    A listed column (:func:`describe_columns`) is read at its non-zero rows only."""
+def projection(XT, W, columns, n):
+    """``X @ W`` in float64, from the feature-major data ``XT`` and its
+    :class:`Columns` (sparse data: ``XT`` of shape ``(d, 0)``): shape (n,) for
+    weights ``W`` of shape (d,), (H, n) for (d, H) (one row per column of ``W``,
+    in one pass over the data).
+
+    Each sum is :func:`project`'s, bit for bit, for dense and sparse forms of the
+    same data: feature by feature, without the terms of exact zeros (a listed column,
+    :func:`describe_columns`, is read at its non-zero rows only). Adding a zero
+    product changes no sum, which starts at +0.0 and so is never -0.0.
+    """
+    weights = np.ascontiguousarray(np.reshape(W, (W.shape[0], -1)), dtype=np.float64)
     if XT.shape[1] == n:
-        return _project_listed(XT, columns.nonzero_start, columns.nonzero_rows, w)
-    return _project_sparse(columns.nonzero_start, columns.nonzero_rows,
-                           columns.nonzero_values, w, n)
+        out = _project_listed(XT, columns.nonzero_start, columns.nonzero_rows, weights)
+    else:
+        out = _project_sparse(columns.nonzero_start, columns.nonzero_rows,
+                              columns.nonzero_values, weights, n)
+    return np.ascontiguousarray(out[:, 0] if np.ndim(W) == 1 else out.T)
 
 
 @_jit
-def _project_listed(XT, start, rows, w):
-    # project's sums in project's order, without the terms of exact zeros: adding a
-    # zero product changes no sum (which is never -0.0, as it starts at +0.0)
-    out = np.zeros(XT.shape[1])
+def _project_listed(XT, start, rows, W):
+    n, H = XT.shape[1], W.shape[1]
+    out = np.zeros((n, H))
     for j in range(XT.shape[0]):
-        if w[j] != 0.0:
+        w_j = W[j]
+        if np.any(w_j != 0.0):
             x_row = XT[j]
             if start[j + 1] > start[j]:
                 for i in range(start[j], start[j + 1]):
                     r = rows[i]
-                    out[r] += x_row[r] * w[j]
+                    for h in range(H):
+                        out[r, h] += x_row[r] * w_j[h]
             else:
-                for i in range(out.shape[0]):
-                    out[i] += x_row[i] * w[j]
+                for r in range(n):
+                    for h in range(H):
+                        out[r, h] += x_row[r] * w_j[h]
     return out
 
 
 @_jit
-def _project_sparse(start, rows, values, w, n):
-    # the order of project's sums: feature by feature, rows in ascending order
-    out = np.zeros(n)
-    for j in range(w.shape[0]):
-        if w[j] != 0.0:
+def _project_sparse(start, rows, values, W, n):
+    out = np.zeros((n, W.shape[1]))
+    for j in range(W.shape[0]):
+        w_j = W[j]
+        if np.any(w_j != 0.0):
             for i in range(start[j], start[j + 1]):
-                out[rows[i]] += values[i] * w[j]
+                r = rows[i]
+                for h in range(W.shape[1]):
+                    out[r, h] += values[i] * w_j[h]
     return out
 
 
