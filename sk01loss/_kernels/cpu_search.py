@@ -367,9 +367,10 @@ def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns
     grids = (th.bucket_grid(), th.bucket_grid())  # one per sign
     buf = column_buffer(XT, P.shape[0])
     # candidates in their order (c = 0 .. 2k-1), or best bound first where few rows
-    # count (bounding them all costs what searching one does)
+    # count (where most do, the bounds would be loose and cost what they save)
     counted = counted_rows(tp_drop, tn_gain) if improving_only and not linear else rows[:0]
     bounded = improving_only and not linear and 4 * counted.shape[0] <= n_b
+    bound = np.empty(0)
     if bounded:
         bound = candidate_bounds(XT, sorted_p, rows, tp_drop, tn_gain, drop_before, gain_before,
                                  counted, coords, step, lo, hi, columns, tp_above, tn_above,
