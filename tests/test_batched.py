@@ -199,6 +199,28 @@ def test_estimator_on_the_batched_path_equals_cpu(Estimator, device):
     assert get_kernel(Estimator._model, "cpu").prefer == "threads"
 
 
+@pytest.mark.parametrize("device", BATCHED_DEVICES)
+@pytest.mark.parametrize("Estimator, params", [
+    (SCD01Classifier, dict(step_size=1.0)),  # one feature: w = +-1, a step of 1 zeroes it
+    (MLP01Classifier, dict(step_size=1.0, n_hidden=2)),
+    (MLP01Classifier, dict(output_step_size=1.0, n_hidden=1)),  # one output weight, +-1
+])
+def test_a_step_that_would_leave_no_weights_is_skipped(Estimator, params, device):
+    """Where a vote's weights are a single coordinate equal to the step, the step that
+    would zero them is no candidate (it raised ZeroDivisionError): every backend fits,
+    and fits the same model."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((120, 1))
+    y = (X[:, 0] + 0.5 * rng.standard_normal(120) > 0).astype(int)
+    kwargs = dict(n_estimators=4, max_iter=40, random_state=0, tol=None, **params)
+    cpu = Estimator(**kwargs).fit(X, y)
+    batched = Estimator(**kwargs, device=device).fit(X, y)
+    for name in cpu._vote_attributes:
+        assert np.all(np.isfinite(getattr(cpu, name)))
+        np.testing.assert_array_equal(getattr(cpu, name), getattr(batched, name))
+    np.testing.assert_array_equal(cpu.predict(X), batched.predict(X))
+
+
 @pytest.mark.skipif(cuda_status() is None, reason="CuPy and a GPU are available")
 def test_cuda_without_a_gpu_says_what_is_missing():
     X, y = integer_problem(0, n=60, d=4)

@@ -23,7 +23,8 @@ from . import _threshold as th
 from ._jit import jit as _jit
 from .core import EarlyStopping, Schedule, VoteResult, class_totals, decode_step
 from .cpu_search import (NOT_RANKED, UNWEIGHTED, Columns, apply_move, bit_search_step,
-                         pack_bits, projection, search_step, sums_are_exact, vote_ranking)
+                         move_weights, pack_bits, projection, search_step, sums_are_exact,
+                         vote_ranking)
 
 _NO_COORDINATES = np.empty(0, dtype=np.int64)
 
@@ -160,9 +161,8 @@ class Network:
         self.b2 = found.bias0
         if found.best_c >= 0 and found.best_obj > found.obj0:
             position, sigma = decode_step(found.best_c, order.shape[0], step)
-            j = order[position]
-            apply_move(self.S, self.z, self.w2, j, sigma, NOT_RANKED, self._bit_columns)
-            output_scores(self.bits, self.w2, self.z)
+            move_weights(self.w2, order[position], sigma)
+            output_scores(self.bits, self.w2, self.z)  # every row's score summed anew
             self.b2 = found.best_bias
         return found
 

@@ -336,7 +336,8 @@ def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns
         scan); ``best_c, best_t, best_obj, best_bias``: the best candidate (index in
         sign-major order ``+step for coords..., -step for coords...``; ties to the
         smallest), its threshold index, objective and bias (in units of the
-        normalised candidate); ``best_c = -1`` if every candidate was skipped;
+        normalised candidate); ``best_c = -1`` if every candidate was skipped (a
+        constant column, or a step that would leave no weights: ``w = -sigma e_j``);
         ``flip_t, flip_obj, flip_bias``: the flipped orientation's best threshold
         (``-1, -inf, 0`` unless ``flipped``).
     """
@@ -382,20 +383,26 @@ def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns
             queue[2 * jj] = jj
             queue[2 * jj + 1] = k + jj
 
-    best_c, best_t, best_obj, best_bias = -1, -1, -np.inf, 0.0
+    # a bound is at least its candidate's objective in exact arithmetic; ``slack``
+    # covers the rounding of sums of weights formed in another order
+    slack = bound_slack(n_b, n_pos, n_neg) if weighted else 0.0
+    best_c, best_t, best_obj = -1, -1, -np.inf
+    best_values = (0.0, 0.0)  # the best candidate's values at ranks best_t - 1, best_t
     band_of = -1  # the column whose moved rows ``moved[:n_moved]`` holds
     n_moved = 0
     for c in queue:
         if bounded:
-            if bound[c] <= obj0 or bound[c] < best_obj:
+            if bound[c] + slack <= obj0 or bound[c] + slack < best_obj:
                 break  # so are all later ones
-            if bound[c] == best_obj and c > best_c:
+            if bound[c] + slack == best_obj and c > best_c:
                 continue
         jj = c % k
         j = coords[jj]
         if columns.min[j] == columns.max[j]:
             continue  # a constant column only shifts every projection
         sigma = step if c < k else -step
+        if candidate_norm(w, wsq, j, sigma) == 0.0:
+            continue  # the step would leave no weights (a single one, equal to the step)
         a, end, margin = band_bounds(sorted_p, lo, hi, column_shift(columns, j, step))
         x_row = column(XT, columns, j, buf)
         if band_of != j:
@@ -411,13 +418,29 @@ def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns
             weighted, scratch, grids[0 if c < k else 1],
         )
         if cand_obj > best_obj or (cand_obj == best_obj and c < best_c):
-            bias = candidate_bias(w, wsq, j, sigma, cand_t, value_lo, value_t)
-            best_c, best_t, best_obj, best_bias = c, cand_t, cand_obj, bias
+            best_c, best_t, best_obj = c, cand_t, cand_obj
+            best_values = (value_lo, value_t)
         clear_column(columns, j, buf)
     if improving_only and not best_obj > obj0:
-        best_c, best_t, best_obj, best_bias = -1, -1, -np.inf, 0.0
+        best_c, best_t, best_obj = -1, -1, -np.inf
+    best_bias = 0.0
+    if best_c >= 0:  # the bias of the best candidate only: the same in any search order
+        best_bias = candidate_bias(w, wsq, coords[best_c % k], step if best_c < k else -step,
+                                   best_t, best_values[0], best_values[1])
     return SearchResult(t0, obj0, bias0, best_c, best_t, best_obj, best_bias, flip_t, flip_obj,
                         flip_bias)
+
+
+@_jit
+def bound_slack(n_b, n_pos, n_neg):
+    """How far rounding can move an objective of weighted counts (float sums of at
+    most ``n_b`` weights, formed in different orders) between two computations of it:
+    each count within ``4 n_b`` roundings of ``2**-53 (n_pos + n_neg)``, and the
+    objective divides by the class totals. Infinite where a class has no weight."""
+    smaller = min(n_pos, n_neg)
+    if not smaller > 0:
+        return np.inf
+    return 32.0 * n_b * 2.0**-52 * (n_pos + n_neg) / smaller
 
 
 @_jit
@@ -657,6 +680,8 @@ def bit_search_step(bits, P, w, y, batch, coords, step, window, kind, ranked,
         for s in range(2):
             sigma = step if s == 0 else -step
             c = jj if s == 0 else k + jj
+            if candidate_norm(w, wsq, j, sigma) == 0.0:
+                continue  # as in search_step
             cand_t, cand_obj, value_lo, value_t = th.shifted_window_search(
                 band_p, band_drop, band_gain, band_order, drop_from, gain_from, run_value,
                 run_start, band_bits[j >> 6], np.uint64(j & 63), ones, ones_drop, ones_gain, sigma,
@@ -755,6 +780,17 @@ def ones_before(bits, j, run_start, uniform, tp_drop, tn_gain, drop_before, gain
 
 
 @_jit
+def move_weights(w, j, sigma):
+    """``w <- (w + sigma e_j) / norm`` (the weights of :func:`apply_move`); returns
+    ``norm``."""
+    norm = candidate_norm(w, squared_norm(w), j, sigma)
+    w[j] += sigma
+    for i in range(w.shape[0]):
+        w[i] /= norm
+    return norm
+
+
+@_jit
 def apply_move(XT, P, w, j, sigma, ranked, columns):
     """``w <- (w + sigma e_j) / norm``, the matching O(n) update of ``P = X @ w`` and,
     unless ``ranked`` is :data:`NOT_RANKED`, of the rows' order.
@@ -762,10 +798,7 @@ def apply_move(XT, P, w, j, sigma, ranked, columns):
     Only rows where column ``j`` is non-zero change place: they are sorted and merged
     with the others, whose order the division by ``norm`` keeps.
     """
-    norm = candidate_norm(w, squared_norm(w), j, sigma)
-    w[j] += sigma
-    for i in range(w.shape[0]):
-        w[i] /= norm
+    norm = move_weights(w, j, sigma)
     buf = column_buffer(XT, P.shape[0])
     x_row = column(XT, columns, j, buf)
     for i in range(P.shape[0]):

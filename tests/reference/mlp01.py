@@ -58,6 +58,8 @@ def hidden_search(X, y, W1, b1, w2, b2, batch, h, coords, step, window, kind,
     for c in range(2 * k):
         candidate = W1[:, h].copy()
         candidate[coords[c % k]] += step if c < k else -step
+        if not np.linalg.norm(candidate) > 0:
+            continue  # no weights left: no candidate
         candidate /= np.linalg.norm(candidate)
         values, q_sorted = node_scan(project(Xb, candidate), others, w2[h], yb, kind,
                                      range(lo, hi), rw)

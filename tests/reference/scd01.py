@@ -86,6 +86,8 @@ def search_step(X, w, y, batch, coords, step, window, kind, weight=None):
     for c in range(2 * k):
         candidate = w.copy()
         candidate[coords[c % k]] += step if c < k else -step
+        if not np.linalg.norm(candidate) > 0:
+            continue  # no weights left: no candidate
         candidate /= np.linalg.norm(candidate)
         q = project(Xb, candidate)
         order_c = np.argsort(q, kind="stable")
