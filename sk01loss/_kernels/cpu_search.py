@@ -21,7 +21,11 @@ iteration, for a batch of ``n_b`` rows:
   list is shorter than the band (image data is mostly zeros), else by reading the
   band;
 * a candidate whose column is constant over the training data only shifts every
-  projection, so it cannot be strictly better than the current ``w``: skipped.
+  projection, so it cannot be strictly better than the current ``w``: skipped;
+* where few rows of the batch can change the objective (a hidden node of MLP01
+  decides the network's output for a few per cent of them), every candidate is
+  first bounded from those rows alone, and candidates are searched best bound first
+  until no bound can win (``improving_only``).
 
 A column of 0/1 values (MLP01's hidden bits, for its output node) moves the rows by
 0 or ``sigma``: :func:`bit_search_step` merges the two orders instead of bucketing,
@@ -326,8 +330,9 @@ def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns
         ``w`` (``obj0``), else none (``best_c = -1``): what a caller that moves on
         strict improvement needs. Where few rows of the batch count (a hidden node:
         the rows whose network output the node decides), candidates are then
-        searched best bound first (:func:`candidate_bounds`) and those that cannot
-        win are skipped; the result is the same.
+        searched best bound first (:func:`candidate_bounds`, widened by
+        :func:`bound_slack` for weighted sums) and those that cannot win are
+        skipped: the same result as searching them all.
 
     Returns
     -------
