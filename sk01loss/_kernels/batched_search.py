@@ -239,11 +239,12 @@ def search_steps(xp, XT, x_bound, P, w, y, off, on, batch, coords, step, window,
         values = _objective(xp, tp_above[:, None, None] - drop_base[..., None] - drop,
                             tn_above[:, None, None] + gain_base[..., None] + gain,
                             _per_vote(n_pos, 3), _per_vote(n_neg, 3), kind)
-        # a step that would leave no weights (``w = -sigma e_j``) is no candidate
+        # each candidate's squared norm; a step that would leave no weights
+        # (``w = -sigma e_j``) is no candidate
         w_c = xp.take_along_axis(w, columns[:, part], axis=1)
         sgn = signs[part][None, :]
-        alive = wsq[:, None] - w_c * w_c + (w_c + sgn) * (w_c + sgn) != 0
-        values = xp.where(valid[:, None, :] & alive[..., None], values, -np.inf)
+        norm_sq = wsq[:, None] - w_c * w_c + (w_c + sgn) * (w_c + sgn)
+        values = xp.where(valid[:, None, :] & (norm_sq != 0)[..., None], values, -np.inf)
         flat = values.reshape(V, -1)
         pick = xp.argmax(flat, axis=1)  # first maximum in (candidate, threshold) order
         obj = flat[votes, pick]
@@ -253,10 +254,7 @@ def search_steps(xp, XT, x_bound, P, w, y, off, on, batch, coords, step, window,
         m = local[votes, c_local, w_index]
         q_best = sorted_q[votes, c_local]
         c = start + c_local
-        j = columns[votes, c]
-        sigma = signs[c]
-        wj = w[votes, j]
-        norm = xp.sqrt(wsq - wj * wj + (wj + sigma) * (wj + sigma))
+        norm = xp.sqrt(norm_sq[votes, c_local])
         norm = xp.where(norm > 0, norm, 1.0)  # (a vote whose every candidate is skipped)
         bias = xp.where(t == 0, -q_best[votes, m] / norm + EDGE_OFFSET,
                         -0.5 * (q_best[votes, xp.maximum(m - 1, 0)] + q_best[votes, m]) / norm)
