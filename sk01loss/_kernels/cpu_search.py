@@ -374,13 +374,20 @@ def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns
     buf = column_buffer(XT, P.shape[0])
     # candidates in their order (c = 0 .. 2k-1), or best bound first where few rows
     # count (where most do, the bounds would be loose and cost what they save)
-    counted = counted_rows(tp_drop, tn_gain) if improving_only and not linear else rows[:0]
-    bounded = improving_only and not linear and 4 * counted.shape[0] <= n_b
+    bounded = False
     bound = np.empty(0)
+    slack = 0.0
+    if improving_only and not linear:
+        counted = counted_rows(tp_drop, tn_gain)
+        bounded = 4 * counted.shape[0] <= n_b
+        if bounded:
+            bound = candidate_bounds(XT, sorted_p, rows, tp_drop, tn_gain, drop_before,
+                                     gain_before, counted, coords, step, lo, hi, columns,
+                                     tp_above, tn_above, n_pos, n_neg, kind, buf)
+            # a bound is at least its candidate's objective in exact arithmetic;
+            # ``slack`` covers the rounding of sums of weights formed in another order
+            slack = bound_slack(n_b, n_pos, n_neg) if weighted else 0.0
     if bounded:
-        bound = candidate_bounds(XT, sorted_p, rows, tp_drop, tn_gain, drop_before, gain_before,
-                                 counted, coords, step, lo, hi, columns, tp_above, tn_above,
-                                 n_pos, n_neg, kind, buf)
         queue = np.argsort(-bound, kind="mergesort")
     else:
         queue = np.empty(2 * k, dtype=np.int64)
@@ -388,9 +395,6 @@ def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns
             queue[2 * jj] = jj
             queue[2 * jj + 1] = k + jj
 
-    # a bound is at least its candidate's objective in exact arithmetic; ``slack``
-    # covers the rounding of sums of weights formed in another order
-    slack = bound_slack(n_b, n_pos, n_neg) if weighted else 0.0
     best_c, best_t, best_obj = -1, -1, -np.inf
     best_values = (0.0, 0.0)  # the best candidate's values at ranks best_t - 1, best_t
     band_of = -1  # the column whose moved rows ``moved[:n_moved]`` holds
@@ -414,7 +418,7 @@ def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns
             n_moved = moved_rows(x_row, columns, j, a, end, sorted_p, rows, position, P, y, off,
                                  on, tp_drop, tn_gain, weight, moved)
             band_of = j
-        mpos, mrow, mx, mp, mdrop, mgain = moved
+        mpos, _, mx, mp, mdrop, mgain = moved  # (the rows are for moved_rows only)
         band = (mpos[:n_moved], mx[:n_moved], mp[:n_moved], mdrop[:n_moved], mgain[:n_moved])
         low, high = window_limits(sorted_p, lo, hi, margin, columns, j, sigma)
         cand_t, cand_obj, value_lo, value_t = th.window_search(
