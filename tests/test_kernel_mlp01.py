@@ -268,6 +268,9 @@ def test_argsort_few_is_argsort_stable(n, n_distinct, seed):
     pool = np.concatenate([rng.standard_normal(n_distinct), [0.0, -0.0, np.inf, -np.inf]])
     values = pool[rng.integers(0, len(pool), n)]
     np.testing.assert_array_equal(th.argsort_few(values), th.argsort_stable(values))
+    # the first values all distinct, a tied tail: it gives up on the first
+    values[:th.ALL_DISTINCT] = rng.standard_normal(min(n, th.ALL_DISTINCT))
+    np.testing.assert_array_equal(th.argsort_few(values), np.argsort(values, kind="stable"))
 
 
 def test_sums_are_exact():

@@ -248,6 +248,26 @@ def test_radix_argsort_is_a_stable_sort():
     rng.shuffle(values)
     np.testing.assert_array_equal(argsort_stable(values), np.argsort(values, kind="stable"))
     np.testing.assert_array_equal(argsort_stable(np.ones(5)), np.arange(5))
+    np.testing.assert_array_equal(argsort_stable(np.empty(0)), np.empty(0, dtype=np.int64))
+
+
+@given(n_spread=st.integers(0, 300), n_close=st.integers(0, 300), n_tied=st.integers(0, 300),
+       seed=st.integers(0, 2**32 - 1))
+def test_radix_argsort_orders_values_apart_in_their_low_bits(n_spread, n_close, n_tied, seed):
+    """The radix sort looks at the top 32 bits of each key: values that share them
+    (apart by a few units in the last place, in short and long runs), ties, -0.0 and
+    infinities are put in order by the full key, stably."""
+    from sk01loss._kernels._threshold import argsort_stable
+
+    rng = np.random.default_rng(seed)
+    base = rng.choice([1.0, -1.0, 3e-300, 2.0**40])
+    values = np.concatenate([
+        rng.standard_normal(n_spread) * 10.0 ** rng.integers(-30, 30, n_spread),
+        base + base * rng.integers(-40, 40, n_close) * 2.0**-52,  # one run of top bits
+        rng.choice([0.0, -0.0, np.inf, -np.inf, base], n_tied),
+    ])
+    rng.shuffle(values)
+    np.testing.assert_array_equal(argsort_stable(values), np.argsort(values, kind="stable"))
 
 
 def test_describe_columns_lists_the_nonzero_rows_of_sparse_columns():
