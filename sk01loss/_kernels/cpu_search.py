@@ -552,6 +552,19 @@ def candidate_bounds(XT, sorted_p, rows, tp_drop, tn_gain, drop_before, gain_bef
     """
     k = coords.shape[0]
     bound = np.full(2 * k, -np.inf)
+    # what the loops read of each counted row, in sorted order (read in sequence)
+    n_counted = counted.shape[0]
+    counted_row = np.empty(n_counted, dtype=np.int64)
+    counted_p = np.empty(n_counted)
+    counted_drop = np.empty(n_counted, tp_drop.dtype)
+    counted_gain = np.empty(n_counted, tp_drop.dtype)
+    for q in range(n_counted):
+        m = counted[q]
+        counted_row[q] = rows[m]
+        counted_p[q] = sorted_p[m]
+        counted_drop[q] = tp_drop[m]
+        counted_gain[q] = tn_gain[m]
+    counted_x = np.empty(n_counted)
     drop = np.empty(BOUND_BUCKETS, tp_drop.dtype)
     gain = np.empty(BOUND_BUCKETS, tp_drop.dtype)
     best_drop = np.empty(BOUND_BUCKETS, tp_drop.dtype)
@@ -564,6 +577,9 @@ def candidate_bounds(XT, sorted_p, rows, tp_drop, tn_gain, drop_before, gain_bef
         first = np.searchsorted(counted, a)
         last = np.searchsorted(counted, end)
         x_row = column(XT, columns, j, buf)
+        for q in range(first, last):  # the column's reads alone: many of them in flight
+            counted_x[q] = x_row[counted_row[q]]
+        clear_column(columns, j, buf)
         for s in range(2):
             sigma = step if s == 0 else -step
             low, high = window_limits(sorted_p, lo, hi, margin, columns, j, sigma)
@@ -575,17 +591,16 @@ def candidate_bounds(XT, sorted_p, rows, tp_drop, tn_gain, drop_before, gain_bef
             best_drop[:] = 0
             best_gain[:] = 0
             for q in range(first, last):
-                m = counted[q]
-                value = sorted_p[m] + sigma * x_row[rows[m]]
+                value = counted_p[q] + sigma * counted_x[q]
                 if value < low:
-                    tp -= tp_drop[m]
-                    tn += tn_gain[m]
+                    tp -= counted_drop[q]
+                    tn += counted_gain[q]
                 elif value <= high:
                     b = min(int((value - low) * scale), BOUND_BUCKETS - 1)
-                    drop[b] += tp_drop[m]
-                    gain[b] += tn_gain[m]
-                    best_drop[b] += min(tp_drop[m], 0)  # going below gains a TP
-                    best_gain[b] += max(tn_gain[m], 0)
+                    drop[b] += counted_drop[q]
+                    gain[b] += counted_gain[q]
+                    best_drop[b] += min(counted_drop[q], 0)  # going below gains a TP
+                    best_gain[b] += max(counted_gain[q], 0)
             top = -np.inf
             for b in range(BOUND_BUCKETS):
                 top = max(top, th.objective(tp - best_drop[b], tn + best_gain[b], n_pos, n_neg,
@@ -593,7 +608,6 @@ def candidate_bounds(XT, sorted_p, rows, tp_drop, tn_gain, drop_before, gain_bef
                 tp -= drop[b]
                 tn += gain[b]
             bound[jj if s == 0 else k + jj] = top
-        clear_column(columns, j, buf)
     return bound
 
 
