@@ -200,6 +200,30 @@ def test_projection_is_bitwise_the_plain_sum(seed, n, d, density, max_density, f
         assert np.array_equal(got.view(np.int64), want.view(np.int64))
 
 
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(300, 1500), d=st.integers(1, 6),
+       density=st.sampled_from([0.1, 0.5, 1.0]), max_density=st.sampled_from([0.0, 0.5, 1.0]))
+def test_projection_of_many_weights_is_summed_in_blocks_of_rows(seed, n, d, density,
+                                                                 max_density):
+    """With many weight vectors the output is summed a block of rows at a time (each
+    column's non-zeros taken up where the last block left them): still ``project``'s
+    numbers bit for bit, for dense and sparse data."""
+    rng = np.random.default_rng(seed)
+    X = rng.choice([-2.5, -1e-30, 0.25, 3.0, 1e-5], (n, d)) * (rng.random((n, d)) < density)
+    XT = np.ascontiguousarray(X.T)
+    H = 4 * cpu_search.PROJECTION_BLOCK_VALUES // 256 + int(rng.integers(1, 200))
+    W = rng.standard_normal((d, H)) * (rng.random((d, 1)) < 0.8)
+    assert cpu_search._row_blocks(n, H) < n  # several blocks
+    want = np.stack([cpu_search.project(XT, W[:, h]) for h in range(H)])
+    CT = sp.csr_matrix(sp.csc_matrix(X).T)
+    CT.eliminate_zeros()
+    CT.sort_indices()
+    dense = cpu_search.projection(XT, W, cpu_search.describe_columns(XT, max_density), n)
+    sparse = cpu_search.projection(np.empty((d, 0)), W, cpu_search.describe_columns(CT), n)
+    for got in (dense, sparse):
+        assert np.array_equal(got.view(np.int64), want.view(np.int64))
+
+
 @pytest.mark.parametrize("max_density", [0.0, 0.5, 1.0])
 def test_incremental_projections_stay_exact(max_density):
     rng = np.random.default_rng(0)
