@@ -16,7 +16,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_sample_weight
@@ -210,7 +210,7 @@ class BaseZeroOneEnsemble(ClassifierMixin, BaseEstimator):
             y.shape[0] if sample_weight is None else int(np.count_nonzero(sample_weight > 0)))
         if sparse:  # the kernels read sparse data from its column lists only
             XT = np.empty((XT.shape[0], 0), dtype=XT.dtype)
-        chunk = kernel.votes_per_call or n_new
+        chunk = _votes_per_task(kernel.votes_per_call, len(targets), n_new, self.n_jobs)
         progress = _Progress(self, len(targets))
         # one problem of a batched kernel is one task: threads spare shipping the data
         prefer = kernel.prefer if len(targets) > 1 else "threads"
@@ -561,6 +561,18 @@ def _fit_weights(sample_weight, class_weight, X, y, classes, y_index):
             "2**1000 or more between its largest and smallest positive values) to be "
             "held exactly in float64: set the smallest weights to 0 or clip them.")
     return scaled
+
+
+def _votes_per_task(votes_per_call, n_problems, n_votes, n_jobs):
+    """Votes of one problem per joblib task: all of them for a batched kernel
+    (``votes_per_call`` None), else at most ``votes_per_call``, and with several
+    workers few enough that each gets about four tasks. The votes are the same
+    however they are cut."""
+    if votes_per_call is None:
+        return n_votes
+    workers = effective_n_jobs(n_jobs)
+    spread = n_votes if workers == 1 else n_problems * n_votes // (4 * workers)
+    return max(1, min(votes_per_call, spread))
 
 
 def _fit_votes(model, device, XT, target, seeds, params, progress, problem, first_vote,

@@ -55,6 +55,18 @@ def test_same_model_for_any_n_jobs_and_single_vote_is_vote_zero(iris, Estimator,
         np.testing.assert_array_equal(getattr(single, name)[:, 0], getattr(one, name)[:, 0])
 
 
+def test_votes_are_cut_into_tasks_that_keep_every_worker_busy():
+    from sk01loss._base import _votes_per_task
+
+    assert _votes_per_task(None, 10, 32, 2) == 32  # a batched kernel: a problem per task
+    assert _votes_per_task(8, 10, 32, 2) == 8  # 40 tasks for 2 workers
+    assert _votes_per_task(8, 10, 32, 64) == 1  # 320 tasks for 64 workers
+    assert _votes_per_task(8, 1, 32, 2) == 4  # 8 tasks
+    assert _votes_per_task(8, 1, 3, None) == 3  # one worker: as many as a call takes
+    assert _votes_per_task(8, 1, 3, 2) == 1
+    assert _votes_per_task(1, 10, 32, 1) == 1
+
+
 @pytest.mark.parametrize("Estimator, params", ESTIMATORS)
 def test_warm_start_adds_the_votes_a_single_fit_would_have(iris, Estimator, params):
     X, y = iris

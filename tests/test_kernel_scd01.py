@@ -325,6 +325,31 @@ def test_non_zero_lists_change_nothing_but_speed():
         assert b == fits[0][0][1] and obj == fits[0][1]
 
 
+@pytest.mark.parametrize("max_features", [1.0, 0.5])
+def test_votes_fitted_together_are_the_votes_fitted_alone(max_features):
+    """fit_votes projects the random starts of its votes in one pass: each vote is
+    the one fit_vote gives, whatever the other votes of the call."""
+    rng = np.random.default_rng(7)
+    X = rng.random((800, 30)) * (rng.random((800, 30)) < rng.uniform(0.05, 0.9, 30))
+    y = (X[:, :15].sum(1) - X[:, 15:].sum(1) + 0.3 * rng.standard_normal(800) > 0)
+    y = y.astype(np.int8)
+    XT = np.ascontiguousarray(X.astype(np.float32).T)
+    columns = cpu_search.describe_columns(XT)
+    params = SearchParams(max_iter=40, step_size=0.17, n_coordinates=8, batch_fraction=0.3,
+                          max_features=max_features, bias_window=10, balanced_fraction=0.2)
+
+    def plans(seeds):
+        return [VotePlan(np.random.SeedSequence(s), y, 30, params) for s in seeds]
+
+    together = cpu_scd01.fit_votes(XT, y, plans([3, 4, 5]), params, columns)
+    alone = [cpu_scd01.fit_vote(XT, y, plan, params, columns) for plan in plans([3, 4, 5])]
+    assert len({float(vote.objective) for vote in alone}) > 1  # three different votes
+    for got, want in zip(together, alone):
+        np.testing.assert_array_equal(got.params[0], want.params[0])
+        assert (got.params[1], got.objective, got.n_iter) == (want.params[1], want.objective,
+                                                              want.n_iter)
+
+
 @pytest.mark.parametrize("model", ["scd01", "mlp01"])
 @pytest.mark.parametrize("batch_fraction", [0.2, 0.75])
 def test_keeping_rows_in_order_changes_nothing_but_speed(monkeypatch, model, batch_fraction):

@@ -20,9 +20,11 @@ kernels); ``fit_votes(XT, y, plans, params, columns, report)`` fits the votes of
 ``plans`` on one binary problem, given that tuple's arrays in order (the estimators
 pass them as separate arguments, which joblib's Dask backend ships once like the
 data, where a tuple would travel inline with every task), and returns a
-``VoteResult`` per plan; ``votes_per_call`` says how many plans a call should get (1
-for the Numba kernels, which the estimators parallelise with joblib; ``None`` = all
-votes of a problem for the batched kernels, which parallelise inside); ``prefer``
+``VoteResult`` per plan; ``votes_per_call`` says how many plans a call should get
+at most (the Numba kernels, which the estimators parallelise with joblib: a few
+where their starts share a pass over the data, fewer where the workers would
+otherwise wait; ``None`` = all votes of a problem for the batched kernels, which
+parallelise inside); ``prefer``
 is the joblib parallelism its calls want side by side (``"threads"`` for the Numba
 kernels, which release the GIL; ``"processes"`` for the batched ones, whose host
 work holds it). The estimators never see Numba or CuPy: CuPy is imported only when
@@ -83,11 +85,11 @@ def get_namespace(backend):
     raise ValueError(f"unknown batched back-end {backend!r}; use 'numpy' or 'cuda'.")
 
 
-def _per_vote(fit_vote, XT, y, plans, params, columns, report=None):
+def _cpu_fit_votes(fit_votes, XT, y, plans, params, columns, report=None):
     from .cpu_search import Columns
 
-    columns = Columns(*columns)  # the arrays travel as a plain tuple (see get_kernel)
-    return [fit_vote(XT, y, plan, params, columns, report) for plan in plans]
+    # the arrays travel as a plain tuple (see get_kernel)
+    return fit_votes(XT, y, plans, params, Columns(*columns), report)
 
 
 def _no_columns(XT):
@@ -101,7 +103,8 @@ def get_kernel(model, backend="cpu"):
         from .cpu_search import describe_columns
 
         module = import_module(f"{__name__}.cpu_{model}")
-        return Kernel(describe_columns, partial(_per_vote, module.fit_vote), 1, "threads")
+        return Kernel(describe_columns, partial(_cpu_fit_votes, module.fit_votes),
+                      module.VOTES_PER_CALL, "threads")
     xp = get_namespace(backend)
     module = import_module(f"{__name__}.batched_{model}")
     return Kernel(_no_columns, partial(module.fit_votes, xp=xp), None, "processes")

@@ -224,6 +224,16 @@ class Network:
                 self.rescore()
 
 
+#: Votes per call of :func:`fit_votes` (``Kernel.votes_per_call``): a vote's 20
+#: starting projections already share their pass over the data.
+VOTES_PER_CALL = 1
+
+
+def fit_votes(XT, y, plans, params, columns, report=None):
+    """:func:`fit_vote` for each plan of ``plans``, in order."""
+    return [fit_vote(XT, y, plan, params, columns, report) for plan in plans]
+
+
 def fit_vote(XT, y, plan, params, columns, report=None):
     """Fit one MLP01 vote; returns a :class:`VoteResult` with ``params = (W1, b1, w2,
     b2)``.

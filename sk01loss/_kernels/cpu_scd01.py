@@ -9,6 +9,20 @@ from .cpu_search import (UNWEIGHTED, apply_move, flip_orientation, projection, s
                          vote_ranking)
 
 
+#: Votes per call of :func:`fit_votes` (``Kernel.votes_per_call``): their starting
+#: projections share one pass over the data (MNIST: 31 ms alone, 8 ms each of 8).
+VOTES_PER_CALL = 8
+
+
+def fit_votes(XT, y, plans, params, columns, report=None):
+    """:func:`fit_vote` for each plan of ``plans``, in order, the projections of
+    their random starts computed in one pass over the data (the same numbers)."""
+    starts = [plan.initial_weights() for plan in plans]
+    projections = projection(XT, np.column_stack(starts), columns, y.shape[0])
+    return [_descend(XT, y, plan, params, columns, w, P, report)
+            for plan, w, P in zip(plans, starts, projections)]
+
+
 def fit_vote(XT, y, plan, params, columns, report=None):
     """Fit one SCD01 vote; returns a :class:`VoteResult` with ``params = (w, b)``.
 
@@ -25,8 +39,12 @@ def fit_vote(XT, y, plan, params, columns, report=None):
     batch objective is strictly greater than the current ``w``'s, the vote takes
     ``-w`` with that threshold (a vote that can still climb is never turned).
     """
-    w = plan.initial_weights()
-    P = projection(XT, w, columns, y.shape[0])
+    return fit_votes(XT, y, [plan], params, columns, report)[0]
+
+
+def _descend(XT, y, plan, params, columns, w, P, report):
+    """The vote's iterations from its random start ``w`` and ``P = X @ w`` (both
+    updated in place)."""
     ranked = vote_ranking(P, plan.batch_size)  # kept in step with P, or NOT_RANKED
     below, above = np.zeros_like(y), np.ones_like(y)
     n_pos, n_neg = class_totals(y, plan.sample_weight)
