@@ -294,6 +294,33 @@ def test_radix_argsort_orders_values_apart_in_their_low_bits(n_spread, n_close, 
     np.testing.assert_array_equal(argsort_stable(values), np.argsort(values, kind="stable"))
 
 
+@given(n_sorted=st.integers(0, 150), n_other=st.integers(0, 150), n_values=st.integers(1, 300),
+       need=st.integers(0, 300), seed=st.integers(0, 2**32 - 1))
+def test_a_window_is_merged_in_key_order(n_sorted, n_other, n_values, need, seed):
+    """The rows a candidate leaves (in key order) and those it moves (any order: sorted
+    by insertion up to 64 rows, else by two stable sorts) merge into the order of the
+    key (value, batch position), ties of value included."""
+    from sk01loss._kernels import _threshold as th
+
+    rng = np.random.default_rng(seed)
+    size = n_sorted + n_other
+    need = min(need, size)
+    values = rng.integers(0, n_values, size).astype(float) * rng.choice([1.0, -1e-300])
+    tiebreak = rng.permutation(10 * size + 1)[:size]
+    drop, gain = rng.integers(-1, 2, size), rng.integers(-1, 2, size)
+    first = np.lexsort((tiebreak[:n_sorted], values[:n_sorted]))
+    for array in (values, tiebreak, drop, gain):
+        array[:n_sorted] = array[:n_sorted][first]
+    want = np.lexsort((tiebreak, values))[:need]
+    expected = [array[want].copy() for array in (values, tiebreak, drop, gain)]
+    th.sort_by_key(values, tiebreak, drop, gain, n_sorted, size)
+    out = (np.empty(size), np.empty(size, np.int64), np.empty(size, np.int64),
+           np.empty(size, np.int64))
+    th.merge_by_key(values, tiebreak, drop, gain, n_sorted, size, need, out)
+    for got, wanted in zip(out, expected):
+        np.testing.assert_array_equal(got[:need], wanted)
+
+
 def test_describe_columns_lists_the_nonzero_rows_of_sparse_columns():
     rng = np.random.default_rng(0)
     X = rng.random((40, 5)) * (rng.random((40, 5)) < [0.1, 0.4, 0.6, 1.0, 0.0])

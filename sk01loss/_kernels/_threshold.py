@@ -308,33 +308,6 @@ def _swap(values, tiebreak, tp_drop, tn_gain, i, j):
 
 
 @_jit
-def select(values, tiebreak, tp_drop, tn_gain, left, right, k):
-    """Quickselect on ``[left, right]``: afterwards position ``k`` holds the k-th key,
-    smaller keys lie before it and larger keys after it (arrays permuted together)."""
-    while right > left:
-        mid = (left + right) // 2
-        # median of three moved to ``right`` as the pivot (robust on nearly sorted input)
-        if _less(values, tiebreak, mid, left):
-            _swap(values, tiebreak, tp_drop, tn_gain, mid, left)
-        if _less(values, tiebreak, right, left):
-            _swap(values, tiebreak, tp_drop, tn_gain, right, left)
-        if _less(values, tiebreak, mid, right):
-            _swap(values, tiebreak, tp_drop, tn_gain, mid, right)
-        store = left
-        for i in range(left, right):
-            if _less(values, tiebreak, i, right):
-                _swap(values, tiebreak, tp_drop, tn_gain, i, store)
-                store += 1
-        _swap(values, tiebreak, tp_drop, tn_gain, store, right)
-        if store == k:
-            return
-        if k < store:
-            right = store - 1
-        else:
-            left = store + 1
-
-
-@_jit
 def insertion_sort(values, tiebreak, tp_drop, tn_gain, left, right):
     """Sort ``[left, right)`` by key; used on the few rows inside a bias window."""
     for i in range(left + 1, right):
@@ -342,17 +315,6 @@ def insertion_sort(values, tiebreak, tp_drop, tn_gain, left, right):
         while j > left and _less(values, tiebreak, j, j - 1):
             _swap(values, tiebreak, tp_drop, tn_gain, j, j - 1)
             j -= 1
-
-
-@_jit
-def sort_window(values, tiebreak, tp_drop, tn_gain, size, first, last):
-    """Arrange ``[0, size)`` so that ranks ``first .. last`` (inclusive) sit sorted at
-    their own positions, smaller keys before ``first`` and larger after ``last``.
-    ``first`` may be -1 (nothing below the window to separate)."""
-    if first >= 0:
-        select(values, tiebreak, tp_drop, tn_gain, 0, size - 1, first)
-    select(values, tiebreak, tp_drop, tn_gain, first + 1, size - 1, last)
-    insertion_sort(values, tiebreak, tp_drop, tn_gain, first + 1, last)
 
 
 # --- windowed search for one candidate ------------------------------------------------
@@ -384,7 +346,9 @@ def window_scratch(n_b, like):
     return (np.empty(n_b), np.empty(n_b, dtype=np.int64), np.empty(n_b, like.dtype),
             np.empty(n_b, like.dtype), np.empty(n_b, dtype=np.int64),
             np.empty(n_b, dtype=np.int64), np.empty(n_slots, dtype=np.int64),
-            np.empty(n_slots, like.dtype), np.empty(n_slots, like.dtype))
+            np.empty(n_slots, like.dtype), np.empty(n_slots, like.dtype),
+            (np.empty(n_b), np.empty(n_b, dtype=np.int64), np.empty(n_b, like.dtype),
+             np.empty(n_b, like.dtype)))
 
 
 @_jit
@@ -445,7 +409,8 @@ def window_search(sorted_p, tp_drop, tn_gain, order, drop_before, gain_before, x
     smallest ``t``. Ranks use the key (value, batch position).
     """
     moved_pos, moved_x, moved_p, moved_drop, moved_gain = band
-    values, tiebreak, win_drop, win_gain, old_bucket, new_bucket, packed, drops, gains = scratch
+    values, tiebreak, win_drop, win_gain, old_bucket, new_bucket, packed, drops, gains, \
+        merged = scratch
     size = end - a
     n_buckets = min(MAX_BUCKETS, max(4, int(np.sqrt(size))))
     inv_width = n_buckets / (high - low)
@@ -526,7 +491,8 @@ def window_search(sorted_p, tp_drop, tn_gain, order, drop_before, gain_before, x
         reach += count[last_bucket]
     if first_bucket == 0 and a > 0:
         raise RuntimeError("window bounds violated")
-    # gather the rows of those buckets: unmoved ones by position, moved ones by value
+    # gather the rows of those buckets: unmoved ones by position (in key order), then
+    # moved ones by value
     size = 0
     for m in range(start[first_bucket], start[last_bucket + 1]):
         if x_row[rows[m]] == 0.0:
@@ -535,6 +501,7 @@ def window_search(sorted_p, tp_drop, tn_gain, order, drop_before, gain_before, x
             win_drop[size] = tp_drop[m]
             win_gain[size] = tn_gain[m]
             size += 1
+    n_sorted = size
     for i in range(n_moved):
         if first_bucket <= new_bucket[i] <= last_bucket:
             m = moved_pos[i]
@@ -543,27 +510,66 @@ def window_search(sorted_p, tp_drop, tn_gain, order, drop_before, gain_before, x
             win_drop[size] = moved_drop[i]
             win_gain[size] = moved_gain[i]
             size += 1
-    return best_in_window(values, tiebreak, win_drop, win_gain, size, base, lo, hi, tp, tn,
-                          n_pos, n_neg, kind)
+    return best_in_window(values, tiebreak, win_drop, win_gain, n_sorted, size, base, lo, hi,
+                          tp, tn, n_pos, n_neg, kind, merged)
 
 
 @_jit
-def best_in_window(values, tiebreak, win_drop, win_gain, size, base, lo, hi, tp, tn, n_pos,
-                   n_neg, kind):
+def sort_by_key(values, tiebreak, tp_drop, tn_gain, left, right):
+    """Sort ``[left, right)`` by key: by insertion where short (or nearly in order),
+    else by two stable sorts (batch position, then value)."""
+    if right - left <= 64:
+        insertion_sort(values, tiebreak, tp_drop, tn_gain, left, right)
+        return
+    by_tie = np.argsort(tiebreak[left:right], kind="mergesort")
+    by_key = by_tie[np.argsort(values[left:right][by_tie], kind="mergesort")]
+    values[left:right] = values[left:right][by_key]
+    tiebreak[left:right] = tiebreak[left:right][by_key]
+    tp_drop[left:right] = tp_drop[left:right][by_key]
+    tn_gain[left:right] = tn_gain[left:right][by_key]
+
+
+@_jit
+def merge_by_key(values, tiebreak, tp_drop, tn_gain, middle, size, need, out):
+    """The first ``need`` rows, in key order, of ``[0, middle)`` and ``[middle, size)``,
+    each in key order already, into ``out`` (values, tiebreak, tp_drop, tn_gain)."""
+    out_values, out_tie, out_drop, out_gain = out
+    i, j = 0, middle
+    for k in range(need):
+        take_first = j == size or (i < middle and (values[i] < values[j] or (
+            values[i] == values[j] and tiebreak[i] < tiebreak[j])))
+        src = i if take_first else j
+        out_values[k] = values[src]
+        out_tie[k] = tiebreak[src]
+        out_drop[k] = tp_drop[src]
+        out_gain[k] = tn_gain[src]
+        if take_first:
+            i += 1
+        else:
+            j += 1
+
+
+@_jit
+def best_in_window(values, tiebreak, win_drop, win_gain, n_sorted, size, base, lo, hi, tp, tn,
+                   n_pos, n_neg, kind, merged):
     """The end of a window search: the best threshold index in ``[lo, hi)``.
 
-    ``[0, size)`` of ``values`` (with ``tiebreak``, ``win_drop``, ``win_gain``) holds,
-    in any order, the candidate's rows of ranks ``base .. base + size - 1``, a range
-    that covers ranks ``lo-1 .. hi-1``; ``tp``, ``tn`` are the counts with ranks
-    ``< base`` below the threshold. The ranks ``lo-1 .. hi-1`` are sorted into place
-    (:func:`sort_window`) and their thresholds scanned.
+    ``[0, size)`` of ``values`` (with ``tiebreak``, ``win_drop``, ``win_gain``) holds
+    the candidate's rows of ranks ``base .. base + size - 1``, a range that covers
+    ranks ``lo-1 .. hi-1``, its first ``n_sorted`` in key order (the rows the
+    candidate leaves where they were), the others in any order; ``tp``, ``tn`` are the
+    counts with ranks ``< base`` below the threshold. The others are sorted
+    (:func:`sort_by_key`), the two merged into ``merged`` up to rank ``hi-1``, and the
+    window's thresholds scanned.
 
     Returns ``(t, objective, value at rank t-1, value at rank t)`` (the value at rank
     ``t-1`` is NaN when it was not gathered, ``t = 0``); ties go to the smallest ``t``.
     """
     first = lo - 1 - base
     last = hi - 1 - base
-    sort_window(values, tiebreak, win_drop, win_gain, size, first, last)
+    sort_by_key(values, tiebreak, win_drop, win_gain, n_sorted, size)
+    merge_by_key(values, tiebreak, win_drop, win_gain, n_sorted, size, last + 1, merged)
+    values, tiebreak, win_drop, win_gain = merged
     for m in range(first + 1):
         tp -= win_drop[m]
         tn += win_gain[m]
@@ -659,7 +665,8 @@ def shifted_window_search(sorted_p, tp_drop, tn_gain, order, drop_before, gain_b
     Returns ``(t, objective, value at rank t-1, value at rank t)``, ties to the smallest
     ``t``; ranks use the key (value, batch position).
     """
-    values, tiebreak, win_drop, win_gain = scratch[0], scratch[1], scratch[2], scratch[3]
+    values, tiebreak, win_drop, win_gain, merged = (scratch[0], scratch[1], scratch[2],
+                                                    scratch[3], scratch[9])
     v_lo = _value_at_rank(run_value, run_start, moved_count, sigma, max(lo - 1, 0))
     v_hi = _value_at_rank(run_value, run_start, moved_count, sigma, hi - 1)
     # the unmoved rows of runs [s_lo, s_hi) and the moved rows of runs [m_lo, m_hi)
@@ -681,12 +688,13 @@ def shifted_window_search(sorted_p, tp_drop, tn_gain, order, drop_before, gain_b
             win_drop[size] = tp_drop[m]
             win_gain[size] = tn_gain[m]
             size += 1
-    for m in range(run_start[m_lo], run_start[m_hi]):
+    n_sorted = size
+    for m in range(run_start[m_lo], run_start[m_hi]):  # in value order (ties aside)
         if (moved_bits[m] >> bit) & one != 0:
             values[size] = sorted_p[m] + sigma
             tiebreak[size] = order[m]
             win_drop[size] = tp_drop[m]
             win_gain[size] = tn_gain[m]
             size += 1
-    return best_in_window(values, tiebreak, win_drop, win_gain, size, base, lo, hi, tp, tn,
-                          n_pos, n_neg, kind)
+    return best_in_window(values, tiebreak, win_drop, win_gain, n_sorted, size, base, lo, hi,
+                          tp, tn, n_pos, n_neg, kind, merged)
