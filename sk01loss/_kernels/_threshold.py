@@ -142,8 +142,9 @@ def argsort_stable(values):
     An LSD radix sort of the top 32 bits of each value's order-preserving key (sign,
     exponent, 20 bits of mantissa; 3 passes of 11 bits), then runs of equal top
     bits, rare unless the values are equal, put in order of the full key (stably:
-    by insertion, or a merge sort where long). Several times faster than a comparison sort on the batch
-    sizes of the paper, and twice a radix sort of the full 64-bit keys.
+    by insertion, or a merge sort where long). Several times faster than a
+    comparison sort on the batch sizes of the paper, and twice a radix sort of the
+    full 64-bit keys.
     """
     n = values.shape[0]
     if n < 2**31:  # 4-byte positions while they fit: less to move per pass
@@ -161,6 +162,8 @@ def _key(u, sign):
 
 @_jit
 def _sort_by_top_bits(values, index):
+    """:func:`argsort_stable` with the positions ``index`` (``arange(n)``) in the
+    integer type the passes move."""
     n = values.shape[0]
     bits = values.view(np.uint64)
     sign = np.uint64(1) << np.uint64(63)
@@ -291,7 +294,7 @@ def argsort_few(values):
 
 # --- partial sorting by the key (value, tiebreak) -------------------------------------
 # Rows with equal projections are ordered by their position in the batch, the order a
-# stable sort of the batch gives; keys are therefore unique and selection is exact.
+# stable sort of the batch gives; keys are therefore unique and their order exact.
 
 
 @_jit
@@ -309,7 +312,8 @@ def _swap(values, tiebreak, tp_drop, tn_gain, i, j):
 
 @_jit
 def insertion_sort(values, tiebreak, tp_drop, tn_gain, left, right):
-    """Sort ``[left, right)`` by key; used on the few rows inside a bias window."""
+    """Sort ``[left, right)`` by key; used on the few rows a candidate moves into a
+    bias window."""
     for i in range(left + 1, right):
         j = i
         while j > left and _less(values, tiebreak, j, j - 1):

@@ -951,13 +951,12 @@ def _project_listed(XT, start, rows, W):
     used = np.zeros(d, dtype=np.bool_)
     for j in range(d):
         used[j] = np.any(W[j] != 0.0)
+    used_columns = np.flatnonzero(used)
     cursor = start[:-1].copy()  # each listed column's first non-zero not yet added
     block = _row_blocks(n, H)
     for r0 in range(0, n, block):  # each row still gets its features in order
         r1 = min(n, r0 + block)
-        for j in range(d):
-            if not used[j]:
-                continue
+        for j in used_columns:
             w_j = W[j]
             x_row = XT[j]
             last = start[j + 1]
@@ -983,13 +982,12 @@ def _project_sparse(start, rows, values, W, n):
     used = np.zeros(d, dtype=np.bool_)
     for j in range(d):
         used[j] = start[j + 1] > start[j] and np.any(W[j] != 0.0)
+    used_columns = np.flatnonzero(used)
     cursor = start[:-1].copy()
     block = _row_blocks(n, H)
     for r0 in range(0, n, block):
         r1 = min(n, r0 + block)
-        for j in range(d):
-            if not used[j]:
-                continue
+        for j in used_columns:
             w_j = W[j]
             i = cursor[j]
             last = start[j + 1]
