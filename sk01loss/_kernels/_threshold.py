@@ -137,81 +137,41 @@ def score_rows(scores, labels, weight, n_pos, n_neg, kind):
 
 @_jit
 def argsort_stable(values):
-    """Stable argsort of float64 values: ``np.argsort(values, kind="stable")``.
+    """Stable argsort of float64 values: ``np.argsort(values, kind="stable")``
+    (fewer than 2**31 of them, as the kernels' row numbers).
 
     An LSD radix sort of the top 32 bits of each value's order-preserving key (sign,
-    exponent, 20 bits of mantissa; 3 passes of 11 bits), then runs of equal top
-    bits, rare unless the values are equal, put in order of the full key (stably:
-    by insertion, or a merge sort where long). Several times faster than a
-    comparison sort on the batch sizes of the paper, and twice a radix sort of the
-    full 64-bit keys.
+    exponent, 20 bits of mantissa), then each run of equal top bits, rare unless the
+    values are equal, put in order of the full key: by insertion, or where long by
+    the same radix sort of the low 32 bits. Several times faster than a comparison
+    sort on the batch sizes of the paper, and twice a radix sort of the full 64-bit
+    keys.
     """
     n = values.shape[0]
-    if n < 2**31:  # 4-byte positions while they fit: less to move per pass
-        return _sort_by_top_bits(values, np.arange(n, dtype=np.int32))
-    return _sort_by_top_bits(values, np.arange(n, dtype=np.int64))
-
-
-@_jit
-def _key(u, sign):
-    """The order-preserving unsigned key of the bits ``u`` of a double."""
-    if u == sign:  # -0.0 sorts as 0.0
-        u = np.uint64(0)
-    return ~u if u & sign else u | sign
-
-
-@_jit
-def _sort_by_top_bits(values, index):
-    """:func:`argsort_stable` with the positions ``index`` (``arange(n)``) in the
-    integer type the passes move."""
-    n = values.shape[0]
+    if n >= 2**31:
+        raise ValueError("argsort_stable sorts fewer than 2**31 values")
     bits = values.view(np.uint64)
     sign = np.uint64(1) << np.uint64(63)
-    radix = 11
-    mask = np.uint32((1 << radix) - 1)
     top = np.empty(n, dtype=np.uint32)
-    counts = np.zeros((3, 1 << radix), dtype=np.int64)
     for i in range(n):
-        t = np.uint32(_key(bits[i], sign) >> np.uint64(32))
-        top[i] = t
-        counts[0, t & mask] += 1
-        counts[1, (t >> np.uint32(radix)) & mask] += 1
-        counts[2, t >> np.uint32(2 * radix)] += 1
-    top_out = np.empty(n, dtype=np.uint32)
-    index_out = np.empty_like(index)
-    for p in range(3):
-        offsets = counts[p]
-        if offsets.max() == n:
-            continue  # all keys share this digit: the pass would move nothing
-        total = 0
-        for b in range(1 << radix):
-            count = offsets[b]
-            offsets[b] = total
-            total += count
-        shift = np.uint32(p * radix)
-        for i in range(n):
-            digit = (top[i] >> shift) & mask
-            o = offsets[digit]
-            top_out[o] = top[i]
-            index_out[o] = index[i]
-            offsets[digit] = o + 1
-        top, top_out = top_out, top
-        index, index_out = index_out, index
+        top[i] = np.uint32(_key(bits[i], sign) >> np.uint64(32))
+    top, index = _radix_argsort32(top, np.arange(n, dtype=np.int32))
     order = np.empty(n, dtype=np.int64)
+    low_mask = np.uint64(0xFFFFFFFF)
     t = 0
     while t < n:  # each run of equal top bits in order of the full key, stably
         u = t + 1
         while u < n and top[u] == top[t]:
             u += 1
         if u - t > 16:  # a long run: equal values (in order already), or values
-            keys = np.empty(u - t, dtype=np.uint64)  # apart in their low bits only
-            distinct = False
+            low = np.empty(u - t, dtype=np.uint32)  # apart in their low bits only
+            equal = True
             for m in range(t, u):
-                keys[m - t] = _key(bits[index[m]], sign)
-                distinct |= keys[m - t] != keys[0]
-            by_key = np.argsort(keys, kind="mergesort") if distinct else np.arange(u - t)
+                low[m - t] = np.uint32(_key(bits[index[m]], sign) & low_mask)
+                equal &= low[m - t] == low[0]
+            by_low = index[t:u] if equal else _radix_argsort32(low, index[t:u].copy())[1]
             for m in range(t, u):
-                order[m] = index[t + by_key[m - t]]
+                order[m] = by_low[m - t]
             t = u
             continue
         order[t] = index[t]
@@ -225,6 +185,51 @@ def _sort_by_top_bits(values, index):
             order[q] = row
         t = u
     return order
+
+
+@_jit
+def _key(u, sign):
+    """The order-preserving unsigned key of the bits ``u`` of a double."""
+    if u == sign:  # -0.0 sorts as 0.0
+        u = np.uint64(0)
+    return ~u if u & sign else u | sign
+
+
+@_jit
+def _radix_argsort32(keys, index):
+    """``keys`` (uint32) sorted and ``index`` (int32) carried along, by a stable LSD
+    radix sort (3 passes of 11 bits; a pass whose digit all keys share is skipped);
+    both arrays are used as scratch."""
+    n = keys.shape[0]
+    radix = 11
+    mask = np.uint32((1 << radix) - 1)
+    counts = np.zeros((3, 1 << radix), dtype=np.int64)
+    for i in range(n):
+        k = keys[i]
+        counts[0, k & mask] += 1
+        counts[1, (k >> np.uint32(radix)) & mask] += 1
+        counts[2, k >> np.uint32(2 * radix)] += 1
+    keys_out = np.empty_like(keys)
+    index_out = np.empty_like(index)
+    for p in range(3):
+        offsets = counts[p]
+        if offsets.max() == n:
+            continue
+        total = 0
+        for b in range(1 << radix):
+            count = offsets[b]
+            offsets[b] = total
+            total += count
+        shift = np.uint32(p * radix)
+        for i in range(n):
+            digit = (keys[i] >> shift) & mask
+            o = offsets[digit]
+            keys_out[o] = keys[i]
+            index_out[o] = index[i]
+            offsets[digit] = o + 1
+        keys, keys_out = keys_out, keys
+        index, index_out = index_out, index
+    return keys, index
 
 
 #: :func:`argsort_few` gives up (and radix-sorts) beyond this fraction of distinct values.
@@ -525,8 +530,8 @@ def sort_by_key(values, tiebreak, tp_drop, tn_gain, left, right):
     if right - left <= 64:
         insertion_sort(values, tiebreak, tp_drop, tn_gain, left, right)
         return
-    by_tie = np.argsort(tiebreak[left:right], kind="mergesort")
-    by_key = by_tie[np.argsort(values[left:right][by_tie], kind="mergesort")]
+    by_tie = argsort_stable(tiebreak[left:right].astype(np.float64))  # exact below 2**53
+    by_key = by_tie[argsort_stable(values[left:right][by_tie])]
     values[left:right] = values[left:right][by_key]
     tiebreak[left:right] = tiebreak[left:right][by_key]
     tp_drop[left:right] = tp_drop[left:right][by_key]

@@ -388,7 +388,7 @@ def search_step(XT, P, w, y, off, on, batch, coords, step, window, kind, columns
             # ``slack`` covers the rounding of sums of weights formed in another order
             slack = bound_slack(n_b, n_pos, n_neg) if weighted else 0.0
     if bounded:
-        queue = np.argsort(-bound, kind="mergesort")
+        queue = th.argsort_stable(-bound)
     else:
         queue = np.empty(2 * k, dtype=np.int64)
         for jj in range(k):  # column by column: the two signs share its rows
