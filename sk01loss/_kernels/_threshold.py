@@ -163,7 +163,7 @@ def argsort_stable(values):
         u = t + 1
         while u < n and top[u] == top[t]:
             u += 1
-        if u - t > 16:  # a long run: equal values (in order already), or values
+        if u - t > 64:  # a long run: equal values (in order already), or values
             low = np.empty(u - t, dtype=np.uint32)  # apart in their low bits only
             equal = True
             for m in range(t, u):
