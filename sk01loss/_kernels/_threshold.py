@@ -545,8 +545,7 @@ def merge_by_key(values, tiebreak, tp_drop, tn_gain, middle, size, need, out):
     out_values, out_tie, out_drop, out_gain = out
     i, j = 0, middle
     for k in range(need):
-        take_first = j == size or (i < middle and (values[i] < values[j] or (
-            values[i] == values[j] and tiebreak[i] < tiebreak[j])))
+        take_first = j == size or (i < middle and _less(values, tiebreak, i, j))
         src = i if take_first else j
         out_values[k] = values[src]
         out_tie[k] = tiebreak[src]
