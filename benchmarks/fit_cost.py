@@ -99,10 +99,10 @@ def run(args):
 def _zero_one(name, args, **settings):
     """The model with its defaults but for the dataset's coordinates, the seed,
     ``--n-jobs``, ``--votes`` and ``settings``."""
+    settings = {"n_coordinates": N_COORDINATES[args.dataset], **settings}
     if args.votes:
         settings = {"n_estimators": args.votes, **settings}
-    model = ESTIMATORS[name](n_coordinates=N_COORDINATES[args.dataset], n_jobs=args.n_jobs,
-                             random_state=args.seed, **settings)
+    model = ESTIMATORS[name](n_jobs=args.n_jobs, random_state=args.seed, **settings)
     if args.quick:  # as the paper experiments: a fifth of the iterations
         model.set_params(max_iter=model.max_iter // 5)
     return model
